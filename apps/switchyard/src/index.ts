@@ -1,0 +1,1 @@
+export { getStrategy, strategies, strategyNames } from './registry.js';

@@ -1,0 +1,232 @@
+import { FrameTooLargeError, TruncatedFrameError, UnknownCodecError } from './errors.js';
+
+/** Names of the built-in codecs. */
+export type CodecName = 'raw' | 'lines' | 'length-prefixed';
+
+export const codecNames: readonly CodecName[] = Object.freeze(['raw', 'lines', 'length-prefixed']);
+
+/** Default `maxFrameBytes`: 16 MiB. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+export interface DecoderLimits {
+  /** Largest frame accepted, in bytes (for `length-prefixed`: the payload). */
+  maxFrameBytes?: number;
+}
+
+/**
+ * A streaming decoder: a state machine fed with chunks as they arrive.
+ * Frames may be split across chunks and many frames may share one chunk.
+ * Returned frames may be views into the pushed chunks, so a caller must not reuse a chunk's
+ * memory after pushing it.
+ */
+export interface Decoder {
+  /** Feeds one chunk; returns the frames it completed (zero, one or many). Throws a `SwitchyardError`. */
+  push(chunk: Buffer): Buffer[];
+  /** Declares the end of the stream; throws `SWITCHYARD_ERR_TRUNCATED_FRAME` if a partial frame is left. */
+  end(): void;
+  /** Bytes held for a frame not yet complete. */
+  readonly bufferedBytes: number;
+}
+
+/** A codec turns a byte stream into frames and a frame back into bytes. */
+export interface Codec {
+  readonly name: CodecName;
+  createDecoder(limits?: DecoderLimits): Decoder;
+  /** The bytes that carry `frame` on the wire. */
+  encode(frame: Uint8Array): Buffer;
+}
+
+const EMPTY: Buffer[] = [];
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+function limitOf(limits: DecoderLimits | undefined): number {
+  return limits?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+}
+
+/**
+ * Holds the pieces of a frame that spans chunks and joins them once, when the frame completes,
+ * so every byte is copied at most once however the frame was split.
+ */
+class PendingBytes {
+  private parts: Buffer[] = [];
+  length = 0;
+
+  add(part: Buffer): void {
+    if (part.length === 0) return;
+    this.parts.push(part);
+    this.length += part.length;
+  }
+
+  /** Joins what is pending with `tail` and resets. */
+  take(tail: Buffer): Buffer {
+    if (this.parts.length === 0) return tail;
+    this.add(tail);
+    const joined =
+      this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length);
+    this.parts = [];
+    this.length = 0;
+    return joined;
+  }
+}
+
+/** RFC 862 echo: no framing. Every chunk is a frame, passed through as it arrived. */
+export const rawCodec: Codec = {
+  name: 'raw',
+  createDecoder() {
+    return {
+      push: (chunk) => (chunk.length === 0 ? EMPTY : [chunk]),
+      end() {},
+      bufferedBytes: 0,
+    };
+  },
+  encode: asBuffer,
+};
+
+const NEWLINE = 0x0a;
+
+class LinesDecoder implements Decoder {
+  private readonly pending = new PendingBytes();
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  get bufferedBytes(): number {
+    return this.pending.length;
+  }
+
+  push(chunk: Buffer): Buffer[] {
+    let frames = EMPTY;
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline === -1) break;
+      const frameBytes = this.pending.length + newline + 1 - start;
+      if (frameBytes > this.maxFrameBytes)
+        throw new FrameTooLargeError(frameBytes, this.maxFrameBytes);
+      if (frames === EMPTY) frames = [];
+      frames.push(this.pending.take(chunk.subarray(start, newline + 1)));
+      start = newline + 1;
+    }
+    if (start < chunk.length) {
+      const partialBytes = this.pending.length + chunk.length - start;
+      // A partial line already over the limit can never become a valid frame: fail now rather
+      // than buffer until the newline arrives.
+      if (partialBytes > this.maxFrameBytes) {
+        throw new FrameTooLargeError(partialBytes, this.maxFrameBytes);
+      }
+      this.pending.add(chunk.subarray(start));
+    }
+    return frames;
+  }
+
+  end(): void {
+    if (this.pending.length > 0) throw new TruncatedFrameError(this.pending.length);
+  }
+}
+
+/** Newline-delimited frames. The `\n` belongs to the frame, so an echo is byte-exact. */
+export const linesCodec: Codec = {
+  name: 'lines',
+  createDecoder: (limits) => new LinesDecoder(limitOf(limits)),
+  encode(frame) {
+    const bytes = asBuffer(frame);
+    if (bytes.length > 0 && bytes[bytes.length - 1] === NEWLINE) return bytes;
+    return Buffer.concat([bytes, Buffer.of(NEWLINE)]);
+  },
+};
+
+/** Bytes in a `length-prefixed` header. */
+export const LENGTH_PREFIX_BYTES = 4;
+
+class LengthPrefixedDecoder implements Decoder {
+  private readonly header = Buffer.alloc(LENGTH_PREFIX_BYTES);
+  private headerFilled = 0;
+  /** Payload bytes still missing for the current frame, or -1 while reading a header. */
+  private payloadMissing = -1;
+  private readonly pending = new PendingBytes();
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  get bufferedBytes(): number {
+    return this.headerFilled + this.pending.length;
+  }
+
+  push(chunk: Buffer): Buffer[] {
+    let frames = EMPTY;
+    let offset = 0;
+    while (offset < chunk.length || this.payloadMissing === 0) {
+      if (this.payloadMissing === -1) {
+        // Fast path: a whole header inside this chunk needs no copy.
+        let declared: number;
+        if (this.headerFilled === 0 && chunk.length - offset >= LENGTH_PREFIX_BYTES) {
+          declared = chunk.readUInt32BE(offset);
+          offset += LENGTH_PREFIX_BYTES;
+        } else {
+          const copied = chunk.copy(
+            this.header,
+            this.headerFilled,
+            offset,
+            offset + LENGTH_PREFIX_BYTES - this.headerFilled,
+          );
+          this.headerFilled += copied;
+          offset += copied;
+          if (this.headerFilled < LENGTH_PREFIX_BYTES) break;
+          declared = this.header.readUInt32BE(0);
+          this.headerFilled = 0;
+        }
+        if (declared > this.maxFrameBytes)
+          throw new FrameTooLargeError(declared, this.maxFrameBytes);
+        this.payloadMissing = declared;
+      }
+      const available = Math.min(this.payloadMissing, chunk.length - offset);
+      const piece = chunk.subarray(offset, offset + available);
+      offset += available;
+      this.payloadMissing -= available;
+      if (this.payloadMissing > 0) {
+        this.pending.add(piece);
+        break;
+      }
+      if (frames === EMPTY) frames = [];
+      frames.push(this.pending.take(piece));
+      this.payloadMissing = -1;
+    }
+    return frames;
+  }
+
+  end(): void {
+    const buffered = this.bufferedBytes;
+    if (buffered > 0 || this.payloadMissing > 0) throw new TruncatedFrameError(buffered);
+  }
+}
+
+/** A 4-byte unsigned big-endian length, then that many payload bytes. The frame is the payload. */
+export const lengthPrefixedCodec: Codec = {
+  name: 'length-prefixed',
+  createDecoder: (limits) => new LengthPrefixedDecoder(limitOf(limits)),
+  encode(frame) {
+    const out = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + frame.length);
+    out.writeUInt32BE(frame.length, 0);
+    out.set(frame, LENGTH_PREFIX_BYTES);
+    return out;
+  },
+};
+
+const codecs: Readonly<Record<CodecName, Codec>> = {
+  raw: rawCodec,
+  lines: linesCodec,
+  'length-prefixed': lengthPrefixedCodec,
+};
+
+/** Looks a codec up by name; throws `SWITCHYARD_ERR_UNKNOWN_CODEC`. */
+export function getCodec(name: string): Codec {
+  const codec = Object.hasOwn(codecs, name) ? codecs[name as CodecName] : undefined;
+  if (!codec) throw new UnknownCodecError(name);
+  return codec;
+}
+
+/** True for the names of built-in codecs. */
+export function isCodecName(name: string): name is CodecName {
+  return Object.hasOwn(codecs, name);
+}

@@ -1,0 +1,189 @@
+/**
+ * Every error Switchyard raises is a {@link SwitchyardError} with a stable `code`.
+ * Match on `code`, never on the message: messages may change, codes do not.
+ * The table of codes lives in this package's README (a test keeps the two in step).
+ */
+export const ErrorCode = {
+  /** A frame (or a length-prefixed header's declared length) exceeds `maxFrameBytes`. */
+  FRAME_TOO_LARGE: 'SWITCHYARD_ERR_FRAME_TOO_LARGE',
+  /** The stream ended with a partial frame buffered. */
+  TRUNCATED_FRAME: 'SWITCHYARD_ERR_TRUNCATED_FRAME',
+  /** A handler threw, rejected, or returned something that is not bytes. */
+  HANDLER_FAILED: 'SWITCHYARD_ERR_HANDLER_FAILED',
+  /** A handler module specifier could not be resolved or loaded. */
+  HANDLER_NOT_FOUND: 'SWITCHYARD_ERR_HANDLER_NOT_FOUND',
+  /** A handler module loaded but its default export is not a function. */
+  HANDLER_INVALID: 'SWITCHYARD_ERR_HANDLER_INVALID',
+  /** A codec name is not one of the known codecs. */
+  UNKNOWN_CODEC: 'SWITCHYARD_ERR_UNKNOWN_CODEC',
+  /** A strategy name is not registered. */
+  UNKNOWN_STRATEGY: 'SWITCHYARD_ERR_UNKNOWN_STRATEGY',
+  /** An option is out of range or of the wrong type. */
+  INVALID_OPTION: 'SWITCHYARD_ERR_INVALID_OPTION',
+  /** The server could not listen (address in use, permission, bad host). */
+  LISTEN_FAILED: 'SWITCHYARD_ERR_LISTEN_FAILED',
+  /** A connection was refused because `maxConnections` (or a wait queue limit) was reached. */
+  CONNECTION_REFUSED: 'SWITCHYARD_ERR_CONNECTION_REFUSED',
+  /** A connection was closed because it stayed idle longer than `idleTimeoutMs`. */
+  IDLE_TIMEOUT: 'SWITCHYARD_ERR_IDLE_TIMEOUT',
+  /** A socket error (reset, broken pipe) ended a connection. */
+  SOCKET_ERROR: 'SWITCHYARD_ERR_SOCKET_ERROR',
+  /** `close({ timeoutMs })` ran out of time; the remaining connections were destroyed. */
+  CLOSE_TIMEOUT: 'SWITCHYARD_ERR_CLOSE_TIMEOUT',
+  /** The operation needs a running server, but it is closing or closed. */
+  SERVER_CLOSED: 'SWITCHYARD_ERR_SERVER_CLOSED',
+  /** A worker thread crashed or exited; the requests and connections it owned failed. */
+  WORKER_EXITED: 'SWITCHYARD_ERR_WORKER_EXITED',
+  /** `handoff` mode was asked for, but this Node cannot transfer sockets to worker threads. */
+  HANDOFF_UNSUPPORTED: 'SWITCHYARD_ERR_HANDOFF_UNSUPPORTED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** All codes, in table order. */
+export const errorCodes: readonly ErrorCode[] = Object.freeze(Object.values(ErrorCode));
+
+/** Base class of every Switchyard error. */
+export class SwitchyardError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** True when `error` is a {@link SwitchyardError} (optionally with the given code). */
+export function isSwitchyardError(error: unknown, code?: ErrorCode): error is SwitchyardError {
+  return error instanceof SwitchyardError && (code === undefined || error.code === code);
+}
+
+export class FrameTooLargeError extends SwitchyardError {
+  constructor(
+    readonly frameBytes: number,
+    readonly maxFrameBytes: number,
+  ) {
+    super(
+      ErrorCode.FRAME_TOO_LARGE,
+      `frame of ${frameBytes} bytes exceeds the limit of ${maxFrameBytes} bytes`,
+    );
+  }
+}
+
+export class TruncatedFrameError extends SwitchyardError {
+  constructor(readonly bufferedBytes: number) {
+    super(
+      ErrorCode.TRUNCATED_FRAME,
+      `stream ended with ${bufferedBytes} bytes of an incomplete frame`,
+    );
+  }
+}
+
+export class HandlerFailedError extends SwitchyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.HANDLER_FAILED, message, options);
+  }
+}
+
+export class HandlerNotFoundError extends SwitchyardError {
+  constructor(
+    readonly specifier: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.HANDLER_NOT_FOUND, `handler module not found: ${specifier}`, options);
+  }
+}
+
+export class HandlerInvalidError extends SwitchyardError {
+  constructor(readonly specifier: string) {
+    super(
+      ErrorCode.HANDLER_INVALID,
+      `handler module ${specifier} has no default export that is a function`,
+    );
+  }
+}
+
+export class UnknownCodecError extends SwitchyardError {
+  constructor(readonly codec: string) {
+    super(ErrorCode.UNKNOWN_CODEC, `unknown codec "${codec}" (known: raw, lines, length-prefixed)`);
+  }
+}
+
+export class UnknownStrategyError extends SwitchyardError {
+  constructor(
+    readonly strategy: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      ErrorCode.UNKNOWN_STRATEGY,
+      `unknown strategy "${strategy}" (known: ${known.join(', ') || 'none'})`,
+    );
+  }
+}
+
+export class InvalidOptionError extends SwitchyardError {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(ErrorCode.INVALID_OPTION, `invalid option ${option}: ${message}`);
+  }
+}
+
+export class ListenFailedError extends SwitchyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.LISTEN_FAILED, message, options);
+  }
+}
+
+export class ConnectionRefusedError extends SwitchyardError {
+  constructor(message: string) {
+    super(ErrorCode.CONNECTION_REFUSED, message);
+  }
+}
+
+export class IdleTimeoutError extends SwitchyardError {
+  constructor(readonly idleTimeoutMs: number) {
+    super(ErrorCode.IDLE_TIMEOUT, `connection idle for more than ${idleTimeoutMs} ms`);
+  }
+}
+
+export class SocketError extends SwitchyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.SOCKET_ERROR, message, options);
+  }
+}
+
+export class CloseTimeoutError extends SwitchyardError {
+  constructor(readonly timeoutMs: number) {
+    super(
+      ErrorCode.CLOSE_TIMEOUT,
+      `graceful close did not finish within ${timeoutMs} ms; remaining connections destroyed`,
+    );
+  }
+}
+
+export class ServerClosedError extends SwitchyardError {
+  constructor(message = 'server is closing or closed') {
+    super(ErrorCode.SERVER_CLOSED, message);
+  }
+}
+
+export class WorkerExitedError extends SwitchyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.WORKER_EXITED, message, options);
+  }
+}
+
+export class HandoffUnsupportedError extends SwitchyardError {
+  constructor(detail: string) {
+    super(
+      ErrorCode.HANDOFF_UNSUPPORTED,
+      `handoff mode needs a Node that can transfer net.Socket to worker threads (${detail})`,
+    );
+  }
+}

@@ -1,0 +1,150 @@
+import type { CodecName } from './codec.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './codec.js';
+import type { ErrorCode } from './errors.js';
+import { InvalidOptionError } from './errors.js';
+import type { HandlerOptions } from './handler.js';
+
+/** How a strategy schedules connections and handler calls. The conformance suite checks these. */
+export interface StrategyCapabilities {
+  /** `concurrent`: every accepted connection is served at once. `one-at-a-time`: the others wait. */
+  readonly connections: 'concurrent' | 'one-at-a-time';
+  /** True when two handler calls can run at the same instant (on different threads). */
+  readonly parallelHandlers: boolean;
+}
+
+/** Options every strategy accepts. Strategies may accept more (worker count, mode, ...). */
+export interface ServerOptions {
+  /** Address to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** Port to bind; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Wire format. Default `raw`. */
+  codec?: CodecName;
+  /** Handler module: `echo`, `burn`, a path or a module specifier. Default `echo`. */
+  handler?: string;
+  /** Handed to the handler as `context.options`. Structured-cloneable. */
+  handlerOptions?: HandlerOptions;
+  /** Connections served (or waiting) at once; more are refused and counted. Default unlimited. */
+  maxConnections?: number;
+  /** Close a connection with no traffic for this long. Default 0 (never). */
+  idleTimeoutMs?: number;
+  /** Largest frame accepted. Default 16 MiB. */
+  maxFrameBytes?: number;
+  /** Disable Nagle's algorithm on accepted sockets. Default true. */
+  noDelay?: boolean;
+  /**
+   * Per-connection cap on replies queued but not yet written. Past it the server stops reading
+   * from that connection until the socket drains. Default 1 MiB.
+   */
+  maxBufferedBytesPerConnection?: number;
+}
+
+/** {@link ServerOptions} with every default filled in. */
+export interface ResolvedServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly codec: CodecName;
+  readonly handler: string;
+  readonly handlerOptions: HandlerOptions;
+  readonly maxConnections: number;
+  readonly idleTimeoutMs: number;
+  readonly maxFrameBytes: number;
+  readonly noDelay: boolean;
+  readonly maxBufferedBytesPerConnection: number;
+}
+
+export const DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION = 1024 * 1024;
+
+function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0) {
+    throw new InvalidOptionError(name, `expected a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Fills in defaults and validates; throws `SWITCHYARD_ERR_INVALID_OPTION`. */
+export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
+  const port = nonNegativeInteger('port', options.port, 0);
+  if (port > 65535) throw new InvalidOptionError('port', `expected 0-65535, got ${port}`);
+  const maxFrameBytes = nonNegativeInteger(
+    'maxFrameBytes',
+    options.maxFrameBytes,
+    DEFAULT_MAX_FRAME_BYTES,
+  );
+  if (maxFrameBytes > 0xffff_ffff) {
+    throw new InvalidOptionError('maxFrameBytes', 'must fit a 32-bit length prefix');
+  }
+  const maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY;
+  if (maxConnections !== Number.POSITIVE_INFINITY)
+    nonNegativeInteger('maxConnections', maxConnections, 0);
+  const maxBuffered = nonNegativeInteger(
+    'maxBufferedBytesPerConnection',
+    options.maxBufferedBytesPerConnection,
+    DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION,
+  );
+  if (maxBuffered < 1)
+    throw new InvalidOptionError('maxBufferedBytesPerConnection', 'must be at least 1');
+  return {
+    host: options.host ?? '127.0.0.1',
+    port,
+    codec: options.codec ?? 'raw',
+    handler: options.handler ?? 'echo',
+    handlerOptions: options.handlerOptions ?? {},
+    maxConnections,
+    idleTimeoutMs: nonNegativeInteger('idleTimeoutMs', options.idleTimeoutMs, 0),
+    maxFrameBytes,
+    noDelay: options.noDelay ?? true,
+    maxBufferedBytesPerConnection: maxBuffered,
+  };
+}
+
+export interface ServerAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly family: 'IPv4' | 'IPv6';
+}
+
+/** Counters a running server keeps. Totals are since `listen`. */
+export interface ServerStats {
+  /** Connections accepted and served (or queued to be served). */
+  readonly accepted: number;
+  /** Connections open now (served or waiting). */
+  readonly active: number;
+  /** Connections refused by a limit. */
+  readonly refused: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly framesIn: number;
+  readonly framesOut: number;
+  /** Bytes held now across connections: partial frames plus replies queued but not yet written. */
+  readonly bufferedBytes: number;
+  /** The most any single connection has held at once (its cap plus one read, at worst). */
+  readonly peakConnectionBufferedBytes: number;
+  /** Failures by code: framing errors, handler errors, timeouts, socket errors, refusals. */
+  readonly errors: Readonly<Partial<Record<ErrorCode, number>>>;
+}
+
+export interface CloseOptions {
+  /** After this long, connections still open are destroyed and close rejects with `SWITCHYARD_ERR_CLOSE_TIMEOUT`. Default 10 s. */
+  timeoutMs?: number;
+}
+
+/** A listening server. `close` and `destroy` are idempotent and may be called in any order. */
+export interface RunningServer {
+  readonly address: ServerAddress;
+  stats(): ServerStats;
+  /** Stops accepting, delivers every in-flight reply, then closes each connection and the listener. */
+  close(options?: CloseOptions): Promise<void>;
+  /** Aborts now: destroys every connection and the listener. */
+  destroy(): Promise<void>;
+}
+
+/** A way to run a service. Every strategy passes the conformance suite for its capabilities. */
+export interface Strategy<Options extends ServerOptions = ServerOptions> {
+  readonly name: string;
+  /** One line for tables and `--help`. */
+  readonly description: string;
+  readonly capabilities: StrategyCapabilities;
+  listen(options?: Options): Promise<RunningServer>;
+}

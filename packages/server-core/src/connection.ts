@@ -1,0 +1,278 @@
+import type { Socket } from 'node:net';
+import {
+  type Codec,
+  type Decoder,
+  ErrorCode,
+  type HandlerContext,
+  HandlerFailedError,
+  IdleTimeoutError,
+  isSwitchyardError,
+  type Reply,
+  type ResolvedServerOptions,
+} from '@switchyard/protocol';
+import type { StatsRecorder } from './stats.js';
+
+/** Runs the handler for one request: in this thread, or by sending it elsewhere. */
+export type Dispatch = (request: Buffer, context: HandlerContext) => Reply | Promise<Reply>;
+
+export interface ConnectionOptions {
+  readonly id: number;
+  readonly codec: Codec;
+  readonly options: ResolvedServerOptions;
+  readonly stats: StatsRecorder;
+  readonly dispatch: Dispatch;
+  /**
+   * Handler calls outstanding at once on this connection. Further requests wait, in order,
+   * and count against the buffer cap. Default: unlimited.
+   */
+  readonly maxInFlight?: number;
+}
+
+/** A reply's place in the per-connection order; filled when its handler finishes. */
+interface ReplySlot {
+  reply: Reply | undefined;
+  readonly requestBytes: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One client connection and its state: address, decoder, replies in request order, and the
+ * bytes it holds. Bytes flow one way: socket `data` -> decoder -> dispatch -> reply slot ->
+ * encoder -> socket `write`. The socket's writable buffer is the outbound queue; when it and
+ * the requests awaiting replies pass `maxBufferedBytesPerConnection`, reading stops until the
+ * socket drains (`drain` is the selector's EVENT_WRITE).
+ */
+export class Connection {
+  readonly id: number;
+  readonly socket: Socket;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Resolves once the socket has closed, for whatever reason. */
+  readonly closed: Promise<void>;
+
+  private readonly decoder: Decoder;
+  private readonly context: HandlerContext;
+  private readonly codec: Codec;
+  private readonly stats: StatsRecorder;
+  private readonly dispatch: Dispatch;
+  private readonly maxInFlight: number;
+  private readonly cap: number;
+  /** Replies not yet written, oldest first; `slots[0]` blocks the rest until it is filled. */
+  private readonly slots: ReplySlot[] = [];
+  /** Requests not yet dispatched because `maxInFlight` handler calls are outstanding. */
+  private readonly waiting: Buffer[] = [];
+  private inFlight = 0;
+  /** Bytes of requests received whose replies are not yet queued for writing. */
+  private requestBytes = 0;
+  private readonly pauseReasons = new Set<string>();
+  private readEnded = false;
+  private closing = false;
+  private ended = false;
+  private resolveClosed!: () => void;
+
+  constructor(
+    socket: Socket,
+    { id, codec, options, stats, dispatch, maxInFlight }: ConnectionOptions,
+  ) {
+    this.id = id;
+    this.socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.codec = codec;
+    this.stats = stats;
+    this.dispatch = dispatch;
+    this.maxInFlight = maxInFlight ?? Number.POSITIVE_INFINITY;
+    this.cap = options.maxBufferedBytesPerConnection;
+    this.decoder = codec.createDecoder({ maxFrameBytes: options.maxFrameBytes });
+    this.context = {
+      connectionId: id,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      codec: codec.name,
+      options: options.handlerOptions,
+    };
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+
+    socket.setNoDelay(options.noDelay);
+    if (options.idleTimeoutMs > 0) socket.setTimeout(options.idleTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.onReadable(chunk));
+    socket.on('end', () => this.onReadEnd());
+    socket.on('drain', () => this.updateBackpressure());
+    socket.on('timeout', () => this.fail(new IdleTimeoutError(options.idleTimeoutMs)));
+    // Node has already destroyed the socket when it emits 'error' (reset, broken pipe).
+    socket.on('error', () => this.stats.recordError(ErrorCode.SOCKET_ERROR));
+    socket.on('close', () => this.resolveClosed());
+    // Accepted with `pauseOnConnect`, or paused by a strategy: reading starts now.
+    socket.resume();
+  }
+
+  /** Bytes this connection holds now: a partial frame, requests awaiting replies, unwritten replies. */
+  get bufferedBytes(): number {
+    return this.decoder.bufferedBytes + this.requestBytes + this.socket.writableLength;
+  }
+
+  /** Stops reading until {@link resume} is called with the same reason. */
+  pause(reason: string): void {
+    this.pauseReasons.add(reason);
+    this.socket.pause();
+  }
+
+  resume(reason: string): void {
+    if (!this.pauseReasons.delete(reason)) return;
+    if (this.pauseReasons.size === 0 && !this.closing) this.socket.resume();
+  }
+
+  /** Stops reading, delivers the replies to requests already received, then closes. */
+  closeGracefully(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.socket.pause();
+    this.finishIfIdle();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onReadable(chunk: Buffer): void {
+    this.stats.bytesIn += chunk.length;
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    for (const frame of frames) {
+      this.stats.framesIn++;
+      if (this.inFlight < this.maxInFlight) this.run(frame);
+      else {
+        this.waiting.push(frame);
+        this.requestBytes += frame.length;
+      }
+      if (this.socket.destroyed) return;
+    }
+    this.updateBackpressure();
+  }
+
+  private run(request: Buffer): void {
+    let result: Reply | Promise<Reply>;
+    this.inFlight++;
+    try {
+      result = this.dispatch(request, this.context);
+    } catch (error) {
+      this.inFlight--;
+      this.failHandler(error);
+      return;
+    }
+    if (result instanceof Uint8Array) {
+      // Synchronous handler: nothing to wait for, and the order is kept if nothing is queued.
+      this.inFlight--;
+      if (this.slots.length === 0) this.send(result);
+      else this.slots.push({ reply: result, requestBytes: 0 });
+      return;
+    }
+    if (!(result && typeof (result as Promise<Reply>).then === 'function')) {
+      this.inFlight--;
+      this.failHandler(new TypeError(`handler returned ${typeof result}, expected bytes`));
+      return;
+    }
+    const slot: ReplySlot = { reply: undefined, requestBytes: request.length };
+    this.slots.push(slot);
+    this.requestBytes += request.length;
+    (result as Promise<Reply>).then(
+      (reply) => this.complete(slot, reply),
+      (error) => this.failHandler(error),
+    );
+  }
+
+  private complete(slot: ReplySlot, reply: Reply): void {
+    this.inFlight--;
+    this.requestBytes -= slot.requestBytes;
+    if (this.socket.destroyed) return;
+    if (!(reply instanceof Uint8Array)) {
+      this.failHandler(new TypeError(`handler resolved to ${typeof reply}, expected bytes`));
+      return;
+    }
+    slot.reply = reply;
+    while (this.slots.length > 0 && this.slots[0]!.reply !== undefined) {
+      this.send(this.slots.shift()!.reply!);
+    }
+    while (this.waiting.length > 0 && this.inFlight < this.maxInFlight && !this.socket.destroyed) {
+      const request = this.waiting.shift()!;
+      this.requestBytes -= request.length;
+      this.run(request);
+    }
+    this.updateBackpressure();
+    this.finishIfIdle();
+  }
+
+  private send(reply: Reply): void {
+    if (this.socket.destroyed) return;
+    const bytes = this.codec.encode(reply);
+    this.stats.framesOut++;
+    this.stats.bytesOut += bytes.length;
+    this.socket.write(bytes);
+  }
+
+  /** Pauses reading while this connection holds more than its cap; resumes below it. */
+  private updateBackpressure(): void {
+    if (this.socket.destroyed) return;
+    const held = this.requestBytes + this.socket.writableLength;
+    this.stats.observeBuffered(held + this.decoder.bufferedBytes);
+    if (held >= this.cap) {
+      if (this.pauseReasons.has('backpressure')) return;
+      this.pause('backpressure');
+      // `drain` fires only after a write returned false; below the socket's own high-water
+      // mark it never does, so ask to be told when what is queued now has been written.
+      if (this.socket.writableLength > 0 && !this.socket.writableNeedDrain) {
+        this.socket.write(EMPTY, () => this.updateBackpressure());
+      }
+    } else {
+      this.resume('backpressure');
+    }
+  }
+
+  private onReadEnd(): void {
+    this.readEnded = true;
+    try {
+      this.decoder.end();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.finishIfIdle();
+  }
+
+  /** Ends our side once the client has ended (or we are closing) and every reply is written. */
+  private finishIfIdle(): void {
+    if (this.ended || !(this.readEnded || this.closing)) return;
+    if (this.inFlight > 0 || this.slots.length > 0 || this.waiting.length > 0) return;
+    this.ended = true;
+    // Half-close: the client may still read; end() sends FIN after the queued replies.
+    // Graceful close: nothing more will be read, so release the socket once it is flushed.
+    if (this.closing) this.socket.destroySoon();
+    else this.socket.end();
+  }
+
+  private failHandler(error: unknown): void {
+    this.fail(
+      isSwitchyardError(error)
+        ? error
+        : new HandlerFailedError(
+            `handler failed: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          ),
+    );
+  }
+
+  /** Counts the failure by code and closes this connection only. */
+  private fail(error: unknown): void {
+    if (this.socket.destroyed) return;
+    this.stats.recordError(isSwitchyardError(error) ? error.code : ErrorCode.SOCKET_ERROR);
+    this.socket.destroy();
+  }
+}

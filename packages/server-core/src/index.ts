@@ -1,0 +1,8 @@
+export { Connection, type ConnectionOptions, type Dispatch } from './connection.js';
+export {
+  BaseServer,
+  type BaseServerInit,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  type TrackedConnection,
+} from './server.js';
+export { type StatsDelta, StatsRecorder } from './stats.js';

@@ -1,0 +1,204 @@
+import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import {
+  type CloseOptions,
+  ConnectionRefusedError,
+  ErrorCode,
+  ListenFailedError,
+  type ResolvedServerOptions,
+  type RunningServer,
+  type ServerAddress,
+  type ServerStats,
+} from '@switchyard/protocol';
+import { StatsRecorder } from './stats.js';
+
+/** What the lifecycle needs from a connection, wherever it is served (this thread or a worker). */
+export interface TrackedConnection {
+  /** Bytes it holds now, for stats. */
+  readonly bufferedBytes: number;
+  /** Resolves when it has closed. */
+  readonly closed: Promise<void>;
+  /** Stop reading, deliver replies already owed, then close. */
+  closeGracefully(): void;
+  /** Close now. */
+  destroy(): void;
+}
+
+export interface BaseServerInit {
+  readonly options: ResolvedServerOptions;
+  /** Accept sockets paused, for strategies that decide when (or where) reading starts. */
+  readonly pauseOnConnect?: boolean;
+}
+
+export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+
+type State = 'idle' | 'listening' | 'closing' | 'closed';
+
+/**
+ * The lifecycle every strategy shares, written once: bind, admit under `maxConnections`, track
+ * connections, stats, graceful `close` and immediate `destroy` (both idempotent, in any order).
+ * A strategy subclasses it and decides what happens to an admitted socket in {@link accept}.
+ */
+export abstract class BaseServer implements RunningServer {
+  readonly options: ResolvedServerOptions;
+  protected readonly recorder = new StatsRecorder();
+  private readonly connections = new Set<TrackedConnection>();
+  private readonly server: Server;
+  private state: State = 'idle';
+  private nextConnectionId = 1;
+  private listenerClosed: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private destroying: Promise<void> | undefined;
+  private shutdownOnce: Promise<void> | undefined;
+  private boundAddress: ServerAddress | undefined;
+
+  constructor({ options, pauseOnConnect = false }: BaseServerInit) {
+    this.options = options;
+    this.server = createServer({ allowHalfOpen: true, pauseOnConnect }, (socket) =>
+      this.admit(socket),
+    );
+    // Listener errors after bind (EMFILE on accept) are counted, never thrown at the process.
+    this.server.on('error', () => this.recorder.recordError(ErrorCode.SOCKET_ERROR));
+  }
+
+  get address(): ServerAddress {
+    if (!this.boundAddress) throw new Error('server is not listening yet');
+    return this.boundAddress;
+  }
+
+  /** True once `close` or `destroy` has been called. */
+  get isClosing(): boolean {
+    return this.state === 'closing' || this.state === 'closed';
+  }
+
+  /** Binds to `options.host:options.port`. Throws `SWITCHYARD_ERR_LISTEN_FAILED`. */
+  async listen(): Promise<this> {
+    if (this.state !== 'idle') throw new Error('listen() may be called once');
+    this.state = 'listening';
+    const { host, port } = this.options;
+    try {
+      this.server.listen({ host, port });
+      await once(this.server, 'listening');
+    } catch (error) {
+      this.state = 'closed';
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new ListenFailedError(`cannot listen on ${host}:${port}: ${code}`, { cause: error });
+    }
+    const address = this.server.address();
+    if (address === null || typeof address === 'string')
+      throw new ListenFailedError('not a TCP address');
+    this.boundAddress = {
+      host: address.address,
+      port: address.port,
+      family: address.family === 'IPv6' ? 'IPv6' : 'IPv4',
+    };
+    await this.onListening();
+    return this;
+  }
+
+  stats(): ServerStats {
+    let buffered = 0;
+    for (const connection of this.connections) buffered += connection.bufferedBytes;
+    return this.recorder.snapshot(buffered);
+  }
+
+  close({ timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS }: CloseOptions = {}): Promise<void> {
+    if (this.closing) return this.closing;
+    if (this.destroying) return (this.closing = this.destroying);
+    this.state = 'closing';
+    this.closing = this.closeGracefully(timeoutMs);
+    return this.closing;
+  }
+
+  destroy(): Promise<void> {
+    if (this.destroying) return this.destroying;
+    this.state = 'closed';
+    this.destroying = (async () => {
+      const listenerClosed = this.stopListening();
+      for (const connection of this.connections) connection.destroy();
+      await this.onDestroy();
+      await listenerClosed;
+      await this.shutdown();
+    })();
+    return this.destroying;
+  }
+
+  /** Decides what to do with an admitted socket; returns what to track until it closes. */
+  protected abstract accept(socket: Socket, connectionId: number): TrackedConnection;
+
+  /** Runs after bind, before `listen()` resolves (start workers here). */
+  protected async onListening(): Promise<void> {}
+
+  /** Runs when graceful close begins, after the listener stopped and connections were told. */
+  protected async onClose(): Promise<void> {}
+
+  /** Runs when destroy begins, after every connection was destroyed. */
+  protected async onDestroy(): Promise<void> {}
+
+  /** Runs once, last, after every connection closed (terminate workers here). */
+  protected async onShutdown(): Promise<void> {}
+
+  /** Closes a socket that a limit turned away, and counts it. */
+  protected refuse(socket: Socket, reason: string): void {
+    this.recorder.refused++;
+    this.recorder.recordError(new ConnectionRefusedError(reason).code);
+    socket.resetAndDestroy();
+  }
+
+  /** Tracks a connection until it closes; the strategy calls this for connections it adopts later. */
+  protected track(connection: TrackedConnection): void {
+    this.connections.add(connection);
+    void connection.closed.then(() => {
+      this.connections.delete(connection);
+      this.recorder.active--;
+    });
+  }
+
+  private admit(socket: Socket): void {
+    if (this.isClosing) {
+      socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.options.maxConnections) {
+      this.refuse(socket, `maxConnections (${this.options.maxConnections}) reached`);
+      return;
+    }
+    this.recorder.accepted++;
+    this.recorder.active++;
+    this.track(this.accept(socket, this.nextConnectionId++));
+  }
+
+  private async closeGracefully(timeoutMs: number): Promise<void> {
+    const listenerClosed = this.stopListening();
+    for (const connection of this.connections) connection.closeGracefully();
+    await this.onClose();
+    const drained = Promise.all([...this.connections].map((connection) => connection.closed));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, 'timeout');
+    });
+    const outcome = await Promise.race([drained, timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.recorder.recordError(ErrorCode.CLOSE_TIMEOUT);
+      for (const connection of this.connections) connection.destroy();
+    }
+    await listenerClosed;
+    this.state = 'closed';
+    await this.shutdown();
+  }
+
+  private stopListening(): Promise<void> {
+    this.listenerClosed ??= new Promise((resolve) => {
+      // The callback waits for every socket of this server to close; destroy() guarantees that.
+      if (this.server.listening) this.server.close(() => resolve());
+      else resolve();
+    });
+    return this.listenerClosed;
+  }
+
+  private shutdown(): Promise<void> {
+    this.shutdownOnce ??= this.onShutdown();
+    return this.shutdownOnce;
+  }
+}

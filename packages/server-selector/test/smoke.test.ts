@@ -1,0 +1,22 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { selectorStrategy } from '@switchyard/server-selector';
+import { expect, test } from 'vitest';
+
+test('smoke echo + half-close', async () => {
+  const server = await selectorStrategy.listen({ codec: 'lines' });
+  const sock = connect(server.address.port, '127.0.0.1');
+  await once(sock, 'connect');
+  const chunks: Buffer[] = [];
+  sock.on('data', (c) => chunks.push(c));
+  sock.write('hello\nwor');
+  sock.end('ld\n');
+  await once(sock, 'end');
+  expect(Buffer.concat(chunks).toString()).toBe('hello\nworld\n');
+  await once(sock, 'close');
+  const st = server.stats();
+  console.log(st);
+  await server.close();
+  await server.close();
+  await server.destroy();
+});
