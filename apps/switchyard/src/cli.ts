@@ -1,19 +1,17 @@
 #!/usr/bin/env node
-import { strategies } from './registry.js';
+import { isSwitchyardError } from '@switchyard/protocol';
+import { createProgram } from './program.js';
 
-// Placeholder until the CLI issue lands: `start` lists what exists.
-const command = process.argv[2] ?? 'start';
-if (command === '--help' || command === 'help') {
-  console.log('usage: switchyard start');
-} else if (command === 'start') {
-  console.log('switchyard: strategies available');
-  for (const strategy of strategies) {
-    const { connections, parallelHandlers } = strategy.capabilities;
-    console.log(
-      `  ${strategy.name.padEnd(14)} ${connections}, handlers ${parallelHandlers ? 'parallel' : 'serial'} - ${strategy.description}`,
+try {
+  await createProgram().parseAsync(process.argv);
+} catch (error) {
+  // Bad input and known failures are one line; anything else is a bug, so keep its stack.
+  if (isSwitchyardError(error)) {
+    process.stderr.write(`switchyard: ${error.message} [${error.code}]\n`);
+  } else {
+    process.stderr.write(
+      `switchyard: unexpected error: ${error instanceof Error ? error.stack : String(error)}\n`,
     );
   }
-} else {
-  console.error(`switchyard: unknown command ${command}`);
-  process.exitCode = 2;
+  process.exitCode = 1;
 }

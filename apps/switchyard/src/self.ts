@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 export function selfCommand(): { command: string; args: string[] } {
   const fromSource = import.meta.url.endsWith('.ts');
   const cli = fileURLToPath(new URL(fromSource ? './cli.ts' : './cli.js', import.meta.url));
-  const args = fromSource ? ['--import', 'tsx', '--conditions=@switchyard/source', cli] : [cli];
+  // tsx is resolved from here, not from the child's working directory, so any cwd works.
+  const args = fromSource
+    ? ['--import', import.meta.resolve('tsx'), '--conditions=@switchyard/source', cli]
+    : [cli];
   return { command: process.execPath, args };
 }

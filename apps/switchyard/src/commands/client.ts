@@ -1,0 +1,61 @@
+import { type CodecName, InvalidOptionError } from '@switchyard/protocol';
+import { Command, Option } from 'commander';
+import { DEFAULT_MESSAGES, runClient } from '../client.js';
+import { integerOption, parseInteger } from '../options.js';
+
+interface ClientFlags {
+  message?: string[];
+  codec: CodecName;
+  timeoutMs: number;
+}
+
+/** `switchyard client`: the seed's multi-connection client, checking every byte comes back. */
+export function clientCommand(): Command {
+  return new Command('client')
+    .description('open NUM_CONNECTIONS connections, send messages on each, check they come back')
+    .argument('<host>', 'server address')
+    .argument('<port>', 'server port')
+    .argument('<num_connections>', 'connections to open at once')
+    .option(
+      '-m, --message <text...>',
+      `messages each connection sends (default: "${DEFAULT_MESSAGES.join('" "')}")`,
+    )
+    .addOption(
+      new Option('-c, --codec <codec>', 'framing of each message')
+        .choices(['raw', 'lines', 'length-prefixed'])
+        .default('raw'),
+    )
+    .option(
+      '--timeout-ms <ms>',
+      'fail a connection whose bytes have not all come back by then',
+      integerOption('--timeout-ms', { min: 1 }),
+      10_000,
+    )
+    .addHelpText('after', '\nExits 1 if any connection got back something other than what it sent.')
+    .action(async (host: string, portText: string, countText: string, flags: ClientFlags) => {
+      const port = parseInteger(portText, 'PORT', { min: 1, max: 65535 });
+      const connections = parseInteger(countText, 'NUM_CONNECTIONS', { min: 1 });
+      if (flags.message?.length === 0)
+        throw new InvalidOptionError('--message', 'give at least one');
+      const results = await runClient({
+        host,
+        port,
+        connections,
+        codec: flags.codec,
+        timeoutMs: flags.timeoutMs,
+        ...(flags.message && { messages: flags.message }),
+        log: (line) => console.log(line),
+      });
+      const failed = results.filter((result) => !result.ok);
+      for (const result of results) {
+        const verdict = result.ok ? 'ok' : `FAILED: ${result.problem}`;
+        console.log(
+          `connection ${result.connid}: msg_total=${result.msgTotal} recv_total=${result.recvTotal} ${verdict}`,
+        );
+      }
+      console.log(
+        `${results.length - failed.length} of ${results.length} connections got back exactly what they sent`,
+      );
+      if (failed.length > 0) process.exitCode = 1;
+    });
+}

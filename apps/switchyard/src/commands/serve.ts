@@ -1,0 +1,221 @@
+import {
+  type CodecName,
+  ErrorCode,
+  InvalidOptionError,
+  isSwitchyardError,
+  ListenFailedError,
+  loadHandler,
+  type RunningServer,
+  resolveHandlerSpecifier,
+  type ServerOptions,
+} from '@switchyard/protocol';
+import { Command, Option } from 'commander';
+import { formatHostPort, integerOption } from '../options.js';
+import {
+  type Contender,
+  contenderNames,
+  getContender,
+  strategySpecificOptions,
+} from '../registry.js';
+
+/** What `serve` was asked for, after parsing. */
+export interface ServeFlags {
+  strategy: string;
+  codec: CodecName;
+  handler: string;
+  burnRounds?: number;
+  host: string;
+  port: number;
+  workers?: number;
+  mode?: string;
+  maxConnections?: number;
+  idleTimeoutMs?: number;
+  maxFrameBytes?: number;
+  maxBufferedBytes?: number;
+  nagle?: boolean;
+  closeTimeoutMs: number;
+}
+
+/** Seconds between checks of the server's error counters, which are logged to stderr. */
+const ERROR_LOG_INTERVAL_MS = 1000;
+
+/** `switchyard serve`: runs one strategy as a real TCP service until SIGINT or SIGTERM. */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run one strategy as a TCP service until SIGINT/SIGTERM')
+    .requiredOption(
+      '-s, --strategy <name>',
+      `strategy to run (${contenderNames().join(', ')}; "name:mode" is short for --mode)`,
+    )
+    .addOption(
+      new Option('-c, --codec <codec>', 'wire format')
+        .choices(['raw', 'lines', 'length-prefixed'])
+        .default('raw'),
+    )
+    .option(
+      '--handler <handler>',
+      'echo, burn, or a module path whose default export is a handler',
+      'echo',
+    )
+    .option(
+      '--burn-rounds <n>',
+      'SHA-256 rounds per request for --handler burn (default about 200 us of CPU)',
+      integerOption('--burn-rounds'),
+    )
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option(
+      '-p, --port <port>',
+      'port to bind; 0 picks a free one',
+      integerOption('--port', { max: 65535 }),
+      0,
+    )
+    .option('--workers <n>', 'worker threads (worker-pool)', integerOption('--workers', { min: 1 }))
+    .addOption(
+      new Option('--mode <mode>', 'how workers serve (worker-pool)').choices([
+        'auto',
+        'offload',
+        'handoff',
+      ]),
+    )
+    .option(
+      '--max-connections <n>',
+      'connections served or waiting at once; more are refused',
+      integerOption('--max-connections'),
+    )
+    .option(
+      '--idle-timeout-ms <ms>',
+      'close connections idle this long (0: never)',
+      integerOption('--idle-timeout-ms'),
+    )
+    .option(
+      '--max-frame-bytes <n>',
+      'largest frame accepted (default 16 MiB)',
+      integerOption('--max-frame-bytes'),
+    )
+    .option(
+      '--max-buffered-bytes <n>',
+      'per-connection cap on bytes held before reading pauses (default 1 MiB)',
+      integerOption('--max-buffered-bytes', { min: 1 }),
+    )
+    .option('--nagle', "keep Nagle's algorithm on (by default TCP_NODELAY is set)")
+    .option(
+      '--close-timeout-ms <ms>',
+      'on SIGINT/SIGTERM, wait this long for connections to finish',
+      integerOption('--close-timeout-ms'),
+      10_000,
+    )
+    .addHelpText(
+      'after',
+      '\nPrints exactly one line "listening on HOST:PORT" to stdout when ready; logs go to stderr.\n' +
+        'Example: switchyard serve --strategy selector --codec lines --port 7000\n',
+    )
+    .action((flags: ServeFlags) => serve(flags));
+}
+
+/** Turns flags into the contender to run and the options for its `listen`. */
+export function serveOptions(flags: ServeFlags): { contender: Contender; options: ServerOptions } {
+  let contender = getContender(flags.strategy);
+  const strategyName = contender.strategy.name;
+  const specific: Record<string, unknown> = { ...contender.options };
+  if (flags.mode !== undefined) specific.mode = flags.mode;
+  if (flags.workers !== undefined) specific.workers = flags.workers;
+  const accepted = strategySpecificOptions[strategyName] ?? [];
+  for (const key of Object.keys(specific)) {
+    if (!accepted.includes(key)) {
+      throw new InvalidOptionError(`--${key}`, `the ${strategyName} strategy does not take it`);
+    }
+  }
+  if (flags.burnRounds !== undefined && flags.handler !== 'burn') {
+    throw new InvalidOptionError('--burn-rounds', 'applies only to --handler burn');
+  }
+  if (flags.mode !== undefined) contender = { ...contender, name: `${strategyName}:${flags.mode}` };
+  const options: ServerOptions & Record<string, unknown> = {
+    ...specific,
+    host: flags.host,
+    port: flags.port,
+    codec: flags.codec,
+    // Absolute, so worker threads resolve a relative path the same way this process does.
+    handler: resolveHandlerSpecifier(flags.handler),
+    handlerOptions: flags.burnRounds === undefined ? {} : { rounds: flags.burnRounds },
+    maxConnections: flags.maxConnections,
+    idleTimeoutMs: flags.idleTimeoutMs,
+    maxFrameBytes: flags.maxFrameBytes,
+    maxBufferedBytesPerConnection: flags.maxBufferedBytes,
+    noDelay: !flags.nagle,
+  };
+  return { contender, options };
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const { contender, options } = serveOptions(flags);
+  // Signals that arrive while starting are honoured once the server is up.
+  let stopRequested = false;
+  let server: RunningServer | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) {
+      process.stderr.write(`${signal} again: aborting open connections\n`);
+      void server?.destroy();
+      return;
+    }
+    stopRequested = true;
+    if (server) void shutdown(server, signal, flags.closeTimeoutMs);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  // Load the handler here first, so a bad module is one clear error whatever the strategy.
+  await loadHandler(options.handler!);
+  try {
+    server = await contender.strategy.listen(options);
+  } catch (error) {
+    throw explainListenError(error);
+  }
+  process.stdout.write(`listening on ${formatHostPort(server.address)}\n`);
+  process.stderr.write(
+    `${contender.name} serving ${flags.handler} over ${flags.codec}; SIGINT or SIGTERM to stop\n`,
+  );
+  logErrorsWhileRunning(server);
+  if (stopRequested) await shutdown(server, 'SIGTERM', flags.closeTimeoutMs);
+}
+
+/** Adds what to do about an address in use, the commonest reason `serve` cannot start. */
+function explainListenError(error: unknown): unknown {
+  if (!isSwitchyardError(error, ErrorCode.LISTEN_FAILED)) return error;
+  const cause = error.cause as NodeJS.ErrnoException | undefined;
+  if (cause?.code !== 'EADDRINUSE') return error;
+  return new ListenFailedError(
+    `${error.message}: the port is in use (pick another with --port, or 0 for any free port)`,
+    { cause },
+  );
+}
+
+/** Logs new error counts (framing, handler, socket errors) once a second, on stderr. */
+function logErrorsWhileRunning(server: RunningServer): void {
+  let seen: Partial<Record<string, number>> = {};
+  const timer = setInterval(() => {
+    const errors = server.stats().errors;
+    for (const [code, count = 0] of Object.entries(errors)) {
+      const added = count - (seen[code] ?? 0);
+      if (added > 0) process.stderr.write(`error: ${code} x${added}\n`);
+    }
+    seen = { ...errors };
+  }, ERROR_LOG_INTERVAL_MS);
+  timer.unref();
+}
+
+async function shutdown(server: RunningServer, signal: string, timeoutMs: number): Promise<void> {
+  process.stderr.write(`${signal}: closing (waiting up to ${timeoutMs} ms for connections)\n`);
+  try {
+    await server.close({ timeoutMs });
+  } catch (error) {
+    // A close that ran out of time still stopped the server, as it was asked to.
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  const { accepted, framesIn, framesOut, refused } = server.stats();
+  process.stderr.write(
+    `closed: ${accepted} connections, ${framesIn} requests, ${framesOut} replies, ${refused} refused\n`,
+  );
+  process.exitCode = 0;
+  // Nothing should be left running; if a strategy leaves a handle open, do not hang on it.
+  setTimeout(() => process.exit(), 2000).unref();
+}

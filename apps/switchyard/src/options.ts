@@ -1,0 +1,59 @@
+import {
+  type CodecName,
+  InvalidOptionError,
+  isCodecName,
+  UnknownCodecError,
+} from '@switchyard/protocol';
+
+/** A host and port as typed on the command line or printed by `serve`. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `HOST:PORT`, with IPv6 hosts in brackets (`[::1]:7000`) so the last colon is the port's. */
+export function formatHostPort({ host, port }: HostPort): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Parses `HOST:PORT` or `[IPV6]:PORT` (the format `serve` prints).
+ * Throws `SWITCHYARD_ERR_INVALID_OPTION` naming `option`.
+ */
+export function parseHostPort(text: string, option = '--target'): HostPort {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (!match || !host || port < 1 || port > 65535) {
+    throw new InvalidOptionError(
+      option,
+      `expected HOST:PORT (for example 127.0.0.1:7000), got "${text}"`,
+    );
+  }
+  return { host, port };
+}
+
+/** Parses a whole number in `[min, max]`; throws `SWITCHYARD_ERR_INVALID_OPTION` naming `option`. */
+export function parseInteger(
+  text: string,
+  option: string,
+  { min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+): number {
+  const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}-${max}`;
+    throw new InvalidOptionError(option, `expected a whole number ${range}, got "${text}"`);
+  }
+  return value;
+}
+
+/** A commander argument parser for whole numbers. */
+export function integerOption(option: string, bounds?: { min?: number; max?: number }) {
+  return (text: string): number => parseInteger(text, option, bounds);
+}
+
+/** Checks a codec name; throws `SWITCHYARD_ERR_UNKNOWN_CODEC`. */
+export function parseCodec(text: string): CodecName {
+  if (!isCodecName(text)) throw new UnknownCodecError(text);
+  return text;
+}

@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { benchCommand } from './commands/bench.js';
+import { clientCommand } from './commands/client.js';
+import { conformanceCommand } from './commands/conformance.js';
+import { serveCommand } from './commands/serve.js';
+import { startCommand } from './commands/start.js';
+
+/** The `switchyard` command with every subcommand. */
+export function createProgram(): Command {
+  return new Command('switchyard')
+    .description(
+      'Interchangeable TCP server strategies: serve, test and benchmark them side by side',
+    )
+    .addCommand(serveCommand())
+    .addCommand(clientCommand())
+    .addCommand(conformanceCommand())
+    .addCommand(benchCommand())
+    .addCommand(startCommand());
+}

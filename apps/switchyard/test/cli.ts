@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { onTestFinished } from 'vitest';
+import { selfCommand } from '../src/self.js';
+
+/** Output of a finished CLI run. */
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Starts `switchyard ...args` as a user would: a child process. Killed when the test ends. */
+export function spawnCli(args: readonly string[]): ChildProcess {
+  const { command, args: prefix } = selfCommand();
+  const child = spawn(command, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return child;
+}
+
+/** Runs `switchyard ...args` to completion. */
+export async function runCli(args: readonly string[]): Promise<CliRun> {
+  const child = spawnCli(args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (text: string) => (stdout += text));
+  child.stderr!.on('data', (text: string) => (stderr += text));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+/** A `switchyard serve` process that printed its address. */
+export interface Served {
+  readonly child: ChildProcess;
+  readonly host: string;
+  readonly port: number;
+  /** Everything printed to stdout so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `switchyard serve ...args` on a free port and waits for `listening on HOST:PORT`. */
+export async function startServe(args: readonly string[]): Promise<Served> {
+  const child = spawnCli(['serve', '--port', '0', ...args]);
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (text: string) => (stderr += text));
+  const exited = once(child, 'close').then(([code]) => code as number | null);
+  const address = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+    child.stdout!.on('data', (text: string) => {
+      stdout += text;
+      const match = /^listening on \[?([^\]\s]+?)\]?:(\d+)\n/.exec(stdout);
+      if (match) resolve({ host: match[1]!, port: Number(match[2]) });
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  return {
+    child,
+    ...address,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { contenders } from '../src/registry.js';
+import { runCli, startServe } from './cli.js';
+
+const upperHandler = fileURLToPath(new URL('./fixtures/upper.mjs', import.meta.url));
+
+test('serve answers a plain net client and exits 0 on SIGTERM', async () => {
+  const served = await startServe(['--strategy', 'selector', '--codec', 'lines']);
+  expect(served.stdout()).toBe(`listening on 127.0.0.1:${served.port}\n`);
+
+  const socket = connect(served.port, served.host);
+  onTestFinished(() => socket.destroy());
+  const received: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => received.push(chunk));
+  socket.end('hello\nworld\n');
+  await once(socket, 'end');
+  expect(Buffer.concat(received).toString()).toBe('hello\nworld\n');
+
+  expect(await served.stop()).toBe(0);
+  // Still exactly one line on stdout: logs go to stderr.
+  expect(served.stdout()).toBe(`listening on 127.0.0.1:${served.port}\n`);
+  expect(served.stderr()).toMatch(/closed: 1 connections, 2 requests, 2 replies/);
+});
+
+describe('client against serve', () => {
+  for (const contender of contenders()) {
+    test(`${contender.name}: every connection gets back what it sent`, async () => {
+      const served = await startServe([...contender.serveArgs]);
+      const run = await runCli(['client', served.host, String(served.port), '3']);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toContain('sending "Message 1 from client." to connection 3');
+      expect(run.stdout).toContain('connection 2: msg_total=44 recv_total=44 ok');
+      expect(run.stdout).toContain('3 of 3 connections got back exactly what they sent');
+      expect(run.code).toBe(0);
+      expect(await served.stop()).toBe(0);
+    });
+  }
+
+  test('client exits 1 when a reply differs from what it sent', async () => {
+    const served = await startServe(['--strategy', 'selector', '--handler', upperHandler]);
+    const run = await runCli(['client', served.host, String(served.port), '2', '-m', 'abc']);
+    expect(run.stdout).toContain('received "ABC" from connection 1');
+    expect(run.stdout).toContain('connection 1: msg_total=3 recv_total=3 FAILED: mismatch');
+    expect(run.stdout).toContain('0 of 2 connections got back exactly what they sent');
+    expect(run.code).toBe(1);
+    expect(await served.stop()).toBe(0);
+  });
+});
