@@ -12,7 +12,9 @@ test('serve answers a plain net client and exits 0 on SIGTERM', async () => {
   expect(served.stdout()).toBe(`listening on 127.0.0.1:${served.port}\n`);
 
   const socket = connect(served.port, served.host);
-  onTestFinished(() => socket.destroy());
+  onTestFinished(() => {
+    socket.destroy();
+  });
   const received: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => received.push(chunk));
   socket.end('hello\nworld\n');
