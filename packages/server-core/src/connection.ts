@@ -52,6 +52,11 @@ export class Connection {
   readonly closed: Promise<void>;
 
   private readonly decoder: Decoder;
+  /**
+   * True for the `raw` codec, whose frame is the chunk as it arrived: the read path then skips
+   * the decoder and the one-element array it would allocate for every chunk.
+   */
+  private readonly chunkIsFrame: boolean;
   private readonly context: HandlerContext;
   private readonly codec: Codec;
   private readonly stats: StatsRecorder;
@@ -66,6 +71,8 @@ export class Connection {
   /** Bytes of requests received whose replies are not yet queued for writing. */
   private requestBytes = 0;
   private readonly pauseReasons = new Set<string>();
+  /** A zero-length write is queued to tell us when the bytes before it have been written. */
+  private flushWatch = false;
   private readEnded = false;
   private closing = false;
   private ended = false;
@@ -85,6 +92,7 @@ export class Connection {
     this.maxInFlight = maxInFlight ?? Number.POSITIVE_INFINITY;
     this.cap = options.maxBufferedBytesPerConnection;
     this.decoder = codec.createDecoder({ maxFrameBytes: options.maxFrameBytes });
+    this.chunkIsFrame = codec.name === 'raw';
     this.context = {
       connectionId: id,
       remoteAddress: this.remoteAddress,
@@ -139,23 +147,32 @@ export class Connection {
 
   private onReadable(chunk: Buffer): void {
     this.stats.bytesIn += chunk.length;
-    let frames: Buffer[];
-    try {
-      frames = this.decoder.push(chunk);
-    } catch (error) {
-      this.fail(error);
-      return;
-    }
-    for (const frame of frames) {
-      this.stats.framesIn++;
-      if (this.inFlight < this.maxInFlight) this.run(frame);
-      else {
-        this.waiting.push(frame);
-        this.requestBytes += frame.length;
+    if (this.chunkIsFrame) {
+      this.onFrame(chunk);
+    } else {
+      let frames: Buffer[];
+      try {
+        frames = this.decoder.push(chunk);
+      } catch (error) {
+        this.fail(error);
+        return;
       }
-      if (this.socket.destroyed) return;
+      for (let i = 0; i < frames.length; i++) {
+        this.onFrame(frames[i]!);
+        if (this.socket.destroyed) return;
+      }
     }
     this.updateBackpressure();
+  }
+
+  /** Runs a request now, or queues it behind the `maxInFlight` handler calls outstanding. */
+  private onFrame(frame: Buffer): void {
+    this.stats.framesIn++;
+    if (this.inFlight < this.maxInFlight) this.run(frame);
+    else {
+      this.waiting.push(frame);
+      this.requestBytes += frame.length;
+    }
   }
 
   private run(request: Buffer): void {
@@ -223,17 +240,31 @@ export class Connection {
     if (this.socket.destroyed) return;
     const held = this.requestBytes + this.socket.writableLength;
     this.stats.observeBuffered(held + this.decoder.bufferedBytes);
-    if (held >= this.cap) {
-      if (this.pauseReasons.has('backpressure')) return;
-      this.pause('backpressure');
-      // `drain` fires only after a write returned false; below the socket's own high-water
-      // mark it never does, so ask to be told when what is queued now has been written.
-      if (this.socket.writableLength > 0 && !this.socket.writableNeedDrain) {
-        this.socket.write(EMPTY, () => this.updateBackpressure());
-      }
-    } else {
-      this.resume('backpressure');
+    if (held < this.cap) {
+      if (this.pauseReasons.size > 0) this.resume('backpressure');
+      return;
     }
+    if (!this.pauseReasons.has('backpressure')) this.pause('backpressure');
+    this.watchFlush();
+  }
+
+  /**
+   * Makes sure something calls {@link updateBackpressure} again once queued bytes are written.
+   * `drain` fires only after a write returned false, that is at the socket's high-water mark
+   * (16 KiB on Node 20, 64 KiB on 22+); a smaller cap would wait for it forever. A zero-length
+   * write completes, in order, right after everything queued before it, so its callback is
+   * that signal. Re-armed on every check: replies finishing while paused queue bytes behind it.
+   * Requests awaiting replies need no watch: each completion checks again.
+   */
+  private watchFlush(): void {
+    const socket = this.socket;
+    if (this.flushWatch || socket.writableLength === 0 || socket.writableNeedDrain) return;
+    if (socket.writableEnded) return;
+    this.flushWatch = true;
+    socket.write(EMPTY, () => {
+      this.flushWatch = false;
+      this.updateBackpressure();
+    });
   }
 
   private onReadEnd(): void {

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import {
   type CloseOptions,
+  CloseTimeoutError,
   ConnectionRefusedError,
   ErrorCode,
   ListenFailedError,
@@ -182,10 +183,13 @@ export abstract class BaseServer implements RunningServer {
     if (outcome === 'timeout') {
       this.recorder.recordError(ErrorCode.CLOSE_TIMEOUT);
       for (const connection of this.connections) connection.destroy();
+      // Settle like a graceful close: every connection is gone from the stats when this rejects.
+      await drained;
     }
     await listenerClosed;
     this.state = 'closed';
     await this.shutdown();
+    if (outcome === 'timeout') throw new CloseTimeoutError(timeoutMs);
   }
 
   private stopListening(): Promise<void> {
