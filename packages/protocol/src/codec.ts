@@ -1,4 +1,9 @@
-import { FrameTooLargeError, TruncatedFrameError, UnknownCodecError } from './errors.js';
+import {
+  FrameTooLargeError,
+  InvalidOptionError,
+  TruncatedFrameError,
+  UnknownCodecError,
+} from './errors.js';
 
 /** Names of the built-in codecs. */
 export type CodecName = 'raw' | 'lines' | 'length-prefixed';
@@ -31,6 +36,7 @@ export interface Decoder {
 /** A codec turns a byte stream into frames and a frame back into bytes. */
 export interface Codec {
   readonly name: CodecName;
+  /** Throws `SWITCHYARD_ERR_INVALID_OPTION` when `maxFrameBytes` is not a non-negative integer. */
   createDecoder(limits?: DecoderLimits): Decoder;
   /** The bytes that carry `frame` on the wire. */
   encode(frame: Uint8Array): Buffer;
@@ -42,8 +48,17 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
+/** Throws `SWITCHYARD_ERR_INVALID_OPTION` for a limit that is not a non-negative integer. */
 function limitOf(limits: DecoderLimits | undefined): number {
-  return limits?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const limit = limits?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  // NaN or a fraction would silently disable or skew every comparison against the limit.
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new InvalidOptionError(
+      'maxFrameBytes',
+      `expected a non-negative integer, got ${String(limit)}`,
+    );
+  }
+  return limit;
 }
 
 /**
@@ -72,10 +87,14 @@ class PendingBytes {
   }
 }
 
-/** RFC 862 echo: no framing. Every chunk is a frame, passed through as it arrived. */
+/**
+ * RFC 862 echo: no framing. Every chunk is a frame, passed through as it arrived. Nothing is
+ * buffered, so `maxFrameBytes` is only validated: a frame is as large as one read.
+ */
 export const rawCodec: Codec = {
   name: 'raw',
-  createDecoder() {
+  createDecoder(limits) {
+    limitOf(limits);
     return {
       push: (chunk) => (chunk.length === 0 ? EMPTY : [chunk]),
       end() {},
@@ -111,10 +130,10 @@ class LinesDecoder implements Decoder {
     }
     if (start < chunk.length) {
       const partialBytes = this.pending.length + chunk.length - start;
-      // A partial line already over the limit can never become a valid frame: fail now rather
-      // than buffer until the newline arrives.
-      if (partialBytes > this.maxFrameBytes) {
-        throw new FrameTooLargeError(partialBytes, this.maxFrameBytes);
+      // The newline still to come belongs to the frame, so a partial line of `maxFrameBytes`
+      // bytes can never become a valid frame: fail now rather than buffer until the newline.
+      if (partialBytes >= this.maxFrameBytes) {
+        throw new FrameTooLargeError(partialBytes + 1, this.maxFrameBytes);
       }
       this.pending.add(chunk.subarray(start));
     }

@@ -10,7 +10,7 @@ export const ErrorCode = {
   TRUNCATED_FRAME: 'SWITCHYARD_ERR_TRUNCATED_FRAME',
   /** A handler threw, rejected, or returned something that is not bytes. */
   HANDLER_FAILED: 'SWITCHYARD_ERR_HANDLER_FAILED',
-  /** A handler module specifier could not be resolved or loaded. */
+  /** A handler module could not be resolved, or threw while loading. */
   HANDLER_NOT_FOUND: 'SWITCHYARD_ERR_HANDLER_NOT_FOUND',
   /** A handler module loaded but its default export is not a function. */
   HANDLER_INVALID: 'SWITCHYARD_ERR_HANDLER_INVALID',
@@ -94,7 +94,12 @@ export class HandlerNotFoundError extends SwitchyardError {
     readonly specifier: string,
     options?: { cause?: unknown },
   ) {
-    super(ErrorCode.HANDLER_NOT_FOUND, `handler module not found: ${specifier}`, options);
+    const reason = options?.cause instanceof Error ? ` (${options.cause.message})` : '';
+    super(
+      ErrorCode.HANDLER_NOT_FOUND,
+      `handler module not found or failed to load: ${specifier}${reason}`,
+      options,
+    );
   }
 }
 

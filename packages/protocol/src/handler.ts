@@ -49,25 +49,21 @@ export function resolveHandlerSpecifier(spec: string, baseDir: string = process.
 }
 
 /**
- * Imports a handler module and returns its default export.
- * Throws `SWITCHYARD_ERR_HANDLER_NOT_FOUND` or `SWITCHYARD_ERR_HANDLER_INVALID`.
+ * Imports a handler module and returns its default export. `spec` is resolved as by
+ * {@link resolveHandlerSpecifier} (paths against `baseDir`, default the current directory).
+ * Throws `SWITCHYARD_ERR_HANDLER_NOT_FOUND` when the module cannot be resolved or fails while
+ * loading (the original error is the `cause`), `SWITCHYARD_ERR_HANDLER_INVALID` when its default
+ * export is not a function.
  */
-export async function loadHandler(spec: string): Promise<Handler> {
-  const specifier = resolveHandlerSpecifier(spec);
+export async function loadHandler(spec: string, baseDir?: string): Promise<Handler> {
+  const specifier = resolveHandlerSpecifier(spec, baseDir);
   let mod: { default?: unknown };
   try {
     mod = await import(specifier);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (
-      code === 'ERR_MODULE_NOT_FOUND' ||
-      code === 'ERR_UNSUPPORTED_DIR_IMPORT' ||
-      code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' ||
-      code === 'ERR_INVALID_URL'
-    ) {
-      throw new HandlerNotFoundError(specifier, { cause: error });
-    }
-    throw error;
+    // Not found, not exported, an unknown extension, or a throw while evaluating: whatever the
+    // loader says, the handler cannot be used, and callers match on one code.
+    throw new HandlerNotFoundError(specifier, { cause: error });
   }
   if (typeof mod.default !== 'function') throw new HandlerInvalidError(specifier);
   return mod.default as Handler;

@@ -1,7 +1,7 @@
 import type { CodecName } from './codec.js';
-import { DEFAULT_MAX_FRAME_BYTES } from './codec.js';
+import { DEFAULT_MAX_FRAME_BYTES, isCodecName } from './codec.js';
 import type { ErrorCode } from './errors.js';
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError, UnknownCodecError } from './errors.js';
 import type { HandlerOptions } from './handler.js';
 
 /** How a strategy schedules connections and handler calls. The conformance suite checks these. */
@@ -63,8 +63,32 @@ function nonNegativeInteger(name: string, value: number | undefined, fallback: n
   return value;
 }
 
-/** Fills in defaults and validates; throws `SWITCHYARD_ERR_INVALID_OPTION`. */
+function nonEmptyString(name: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidOptionError(name, `expected a non-empty string, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Fills in defaults and validates. Throws `SWITCHYARD_ERR_INVALID_OPTION` for a value out of range
+ * or of the wrong type, `SWITCHYARD_ERR_UNKNOWN_CODEC` for a codec name that is not built in.
+ */
 export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
+  const codec = options.codec ?? 'raw';
+  if (typeof codec !== 'string' || !isCodecName(codec)) throw new UnknownCodecError(String(codec));
+  if (options.noDelay !== undefined && typeof options.noDelay !== 'boolean') {
+    throw new InvalidOptionError('noDelay', `expected a boolean, got ${String(options.noDelay)}`);
+  }
+  const handlerOptions = options.handlerOptions ?? {};
+  if (
+    typeof handlerOptions !== 'object' ||
+    handlerOptions === null ||
+    Array.isArray(handlerOptions)
+  ) {
+    throw new InvalidOptionError('handlerOptions', 'expected an object');
+  }
   const port = nonNegativeInteger('port', options.port, 0);
   if (port > 65535) throw new InvalidOptionError('port', `expected 0-65535, got ${port}`);
   const maxFrameBytes = nonNegativeInteger(
@@ -86,11 +110,11 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
   if (maxBuffered < 1)
     throw new InvalidOptionError('maxBufferedBytesPerConnection', 'must be at least 1');
   return {
-    host: options.host ?? '127.0.0.1',
+    host: nonEmptyString('host', options.host, '127.0.0.1'),
     port,
-    codec: options.codec ?? 'raw',
-    handler: options.handler ?? 'echo',
-    handlerOptions: options.handlerOptions ?? {},
+    codec,
+    handler: nonEmptyString('handler', options.handler, 'echo'),
+    handlerOptions,
     maxConnections,
     idleTimeoutMs: nonNegativeInteger('idleTimeoutMs', options.idleTimeoutMs, 0),
     maxFrameBytes,

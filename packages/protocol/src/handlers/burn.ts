@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { InvalidOptionError } from '../errors.js';
 import type { Handler } from '../handler.js';
 
 /**
@@ -13,6 +14,13 @@ export const DEFAULT_BURN_ROUNDS = 64;
  */
 const burn: Handler = (request, context) => {
   const rounds = Number(context.options.rounds ?? DEFAULT_BURN_ROUNDS);
+  // A typo must not quietly turn a CPU benchmark into an echo benchmark.
+  if (!Number.isInteger(rounds) || rounds < 0) {
+    throw new InvalidOptionError(
+      'rounds',
+      `expected a non-negative integer, got ${String(context.options.rounds)}`,
+    );
+  }
   let digest = Buffer.alloc(32);
   for (let round = 0; round < rounds; round++) {
     digest = createHash('sha256').update(digest).update(request).digest();
