@@ -1,0 +1,145 @@
+import { Socket } from 'node:net';
+import { MessageChannel } from 'node:worker_threads';
+import {
+  ErrorCode,
+  type ResolvedServerOptions,
+  type WorkerExitedError,
+} from '@switchyard/protocol';
+import type { TrackedConnection } from '@switchyard/server-core';
+import type { FromWorker } from './messages.js';
+import { PoolServer, type PoolWorker } from './pool.js';
+
+let socketTransfer: boolean | undefined;
+
+/**
+ * True when this Node can transfer a `net.Socket` to a worker thread. Asked of the runtime, not
+ * of its version: a fresh socket is put in a transfer list once. Where sockets are not
+ * transferable at all, that throws `ERR_INVALID_TRANSFER_OBJECT` (a `DataCloneError` on some
+ * versions); where they are, it either succeeds or refuses only this socket's state (it is not
+ * connected).
+ */
+export function canTransferSockets(): boolean {
+  if (socketTransfer !== undefined) return socketTransfer;
+  const { port1, port2 } = new MessageChannel();
+  const probe = new Socket();
+  try {
+    port1.postMessage(probe, [probe as unknown as ArrayBuffer]);
+    socketTransfer = true;
+  } catch (error) {
+    const { code, name } = error as { code?: string; name?: string };
+    socketTransfer = !(code === 'ERR_INVALID_TRANSFER_OBJECT' || name === 'DataCloneError');
+  } finally {
+    port1.close();
+    port2.close();
+    probe.destroy();
+  }
+  return socketTransfer;
+}
+
+/**
+ * A connection served by a worker, as the main thread's lifecycle sees it: close and destroy
+ * are messages, `closed` resolves when the worker reports the close (or dies).
+ */
+class RemoteConnection implements TrackedConnection {
+  bufferedBytes = 0;
+  readonly closed: Promise<void>;
+  private done = false;
+  private resolveClosed!: () => void;
+
+  constructor(
+    readonly id: number,
+    readonly worker: PoolWorker,
+  ) {
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+  }
+
+  closeGracefully(): void {
+    if (!this.done) this.worker.post({ type: 'close', connectionId: this.id, graceful: true });
+  }
+
+  destroy(): void {
+    if (!this.done) this.worker.post({ type: 'close', connectionId: this.id, graceful: false });
+  }
+
+  markClosed(): void {
+    if (this.done) return;
+    this.done = true;
+    this.bufferedBytes = 0;
+    this.worker.load--;
+    this.resolveClosed();
+  }
+}
+
+export interface HandoffInit {
+  readonly options: ResolvedServerOptions;
+  readonly workers: number;
+}
+
+/**
+ * Handoff mode: this thread only accepts (paused, never reading) and transfers each socket to
+ * the worker with the fewest connections, which runs the whole connection loop. Stats come back
+ * as deltas; limits, graceful close and destroy work through {@link RemoteConnection}.
+ */
+export class HandoffServer extends PoolServer {
+  private readonly remotes = new Map<number, RemoteConnection>();
+
+  constructor({ options, workers }: HandoffInit) {
+    super({ options, mode: 'handoff', workers, pauseOnConnect: true });
+  }
+
+  protected accept(socket: Socket, connectionId: number): TrackedConnection {
+    const worker = this.pool.leastLoaded();
+    if (!worker) {
+      this.recorder.recordError(ErrorCode.WORKER_EXITED);
+      socket.destroy();
+      return { bufferedBytes: 0, closed: Promise.resolve(), closeGracefully() {}, destroy() {} };
+    }
+    const remote = new RemoteConnection(connectionId, worker);
+    worker.load++;
+    try {
+      worker.post({ type: 'adopt', connectionId, socket }, [socket]);
+    } catch {
+      // The socket cannot move (already reset by the peer, say): it never got served.
+      this.recorder.recordError(ErrorCode.SOCKET_ERROR);
+      socket.destroy();
+      remote.markClosed();
+      return remote;
+    }
+    this.remotes.set(connectionId, remote);
+    return remote;
+  }
+
+  protected onWorkerMessage(worker: PoolWorker, message: FromWorker): void {
+    if (message.type === 'stats') {
+      this.recorder.add(message.delta);
+      for (const remote of this.remotes.values()) {
+        if (remote.worker === worker) remote.bufferedBytes = 0;
+      }
+      for (const [connectionId, bytes] of message.buffered) {
+        const remote = this.remotes.get(connectionId);
+        if (remote) remote.bufferedBytes = bytes;
+      }
+    } else if (message.type === 'closed') {
+      this.remotes.get(message.connectionId)?.markClosed();
+      this.remotes.delete(message.connectionId);
+    }
+  }
+
+  protected onWorkerExit(worker: PoolWorker, _error: WorkerExitedError): void {
+    for (const [connectionId, remote] of this.remotes) {
+      if (remote.worker !== worker) continue;
+      this.recorder.recordError(ErrorCode.WORKER_EXITED);
+      remote.markClosed();
+      this.remotes.delete(connectionId);
+    }
+  }
+
+  protected override async onShutdown(): Promise<void> {
+    await super.onShutdown();
+    // After destroy, the threads took their sockets with them.
+    for (const remote of this.remotes.values()) remote.markClosed();
+    this.remotes.clear();
+  }
+}

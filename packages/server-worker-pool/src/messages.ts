@@ -1,0 +1,128 @@
+import type { Socket } from 'node:net';
+import type { HandlerOptions, ResolvedServerOptions } from '@switchyard/protocol';
+import type { StatsDelta } from '@switchyard/server-core';
+
+/**
+ * Everything that crosses between the main thread and a worker, in one place.
+ * Byte payloads travel packed in one transferred ArrayBuffer per message (no copy on the way,
+ * one copy to pack), because a message costs tens of microseconds whatever it carries.
+ */
+
+/** How the pool uses its workers; fixed when the server starts. */
+export type PoolMode = 'offload' | 'handoff';
+
+/** What a worker needs to load the handler and serve, given once at start. */
+export interface WorkerInit {
+  readonly mode: PoolMode;
+  readonly handler: string;
+  readonly handlerOptions: HandlerOptions;
+  readonly options: ResolvedServerOptions;
+}
+
+/** A client address, sent the first time a worker sees a request of that connection. */
+export type PeerInfo = readonly [connectionId: number, remoteAddress: string, remotePort: number];
+
+/**
+ * Offload: requests gathered during one turn of the main event loop for one worker.
+ * Request `i` is `bytes[ends[i - 1] ?? 0, ends[i])`, from connection `connectionIds[i]`.
+ */
+export interface RequestBatch {
+  readonly type: 'requests';
+  readonly requestIds: readonly number[];
+  readonly connectionIds: readonly number[];
+  readonly ends: readonly number[];
+  readonly bytes: ArrayBuffer;
+  /** Connections this worker has not seen before. */
+  readonly peers: readonly PeerInfo[];
+  /** Connections that closed: the worker may forget them. */
+  readonly forget: readonly number[];
+}
+
+/** Offload: a handler that threw or rejected, by request. */
+export interface RequestFailure {
+  readonly requestId: number;
+  readonly message: string;
+  /** The `SWITCHYARD_ERR_*` code when the handler threw a SwitchyardError. */
+  readonly code?: string;
+}
+
+/** Offload: replies finished during one turn of the worker's event loop, packed like requests. */
+export interface ReplyBatch {
+  readonly type: 'replies';
+  readonly requestIds: readonly number[];
+  readonly ends: readonly number[];
+  readonly bytes: ArrayBuffer;
+  readonly failures: readonly RequestFailure[];
+}
+
+/** Handoff: a whole connection, its socket transferred (accepted paused, never read). */
+export interface AdoptConnection {
+  readonly type: 'adopt';
+  readonly connectionId: number;
+  readonly socket: Socket;
+}
+
+/** Handoff: close one adopted connection, gracefully (deliver owed replies) or now. */
+export interface CloseConnection {
+  readonly type: 'close';
+  readonly connectionId: number;
+  readonly graceful: boolean;
+}
+
+/** Handoff: counters since the last report, plus what each open connection holds now. */
+export interface StatsReport {
+  readonly type: 'stats';
+  readonly delta: StatsDelta;
+  readonly buffered: readonly (readonly [connectionId: number, bytes: number])[];
+}
+
+/** Handoff: an adopted connection closed (sent after its final stats report). */
+export interface ConnectionClosed {
+  readonly type: 'closed';
+  readonly connectionId: number;
+}
+
+/** The handler loaded: the worker takes work from now on. */
+export interface WorkerReady {
+  readonly type: 'ready';
+}
+
+/** The handler could not be loaded; the worker exits after sending this. */
+export interface WorkerLoadFailed {
+  readonly type: 'load-failed';
+  readonly message: string;
+  readonly code?: string;
+  readonly specifier: string;
+}
+
+export type ToWorker = RequestBatch | AdoptConnection | CloseConnection;
+export type FromWorker =
+  | WorkerReady
+  | WorkerLoadFailed
+  | ReplyBatch
+  | StatsReport
+  | ConnectionClosed;
+
+/** Packs byte strings into one fresh ArrayBuffer (to transfer) and their end offsets. */
+export function packBytes(parts: readonly Uint8Array[]): { bytes: ArrayBuffer; ends: number[] } {
+  let total = 0;
+  const ends = new Array<number>(parts.length);
+  for (let i = 0; i < parts.length; i++) {
+    total += parts[i]!.length;
+    ends[i] = total;
+  }
+  const bytes = new ArrayBuffer(total);
+  const view = new Uint8Array(bytes);
+  let offset = 0;
+  for (const part of parts) {
+    view.set(part, offset);
+    offset += part.length;
+  }
+  return { bytes, ends };
+}
+
+/** The `index`-th byte string of a packed message, as a Buffer view (no copy). */
+export function unpackAt(bytes: ArrayBuffer, ends: readonly number[], index: number): Buffer {
+  const start = index === 0 ? 0 : ends[index - 1]!;
+  return Buffer.from(bytes, start, ends[index]! - start);
+}

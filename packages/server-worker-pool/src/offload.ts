@@ -1,0 +1,234 @@
+import type { Socket } from 'node:net';
+import {
+  type Codec,
+  ErrorCode,
+  getCodec,
+  type HandlerContext,
+  HandlerFailedError,
+  type ResolvedServerOptions,
+  ServerClosedError,
+  SwitchyardError,
+  WorkerExitedError,
+} from '@switchyard/protocol';
+import { Connection } from '@switchyard/server-core';
+import {
+  type FromWorker,
+  type PeerInfo,
+  packBytes,
+  type ReplyBatch,
+  type RequestFailure,
+  unpackAt,
+} from './messages.js';
+import { PoolServer, type PoolWorker } from './pool.js';
+
+interface PendingRequest {
+  resolve(reply: Buffer): void;
+  reject(error: Error): void;
+}
+
+/** The pause reason used on every connection while the pool's queue is full. */
+const QUEUE_FULL = 'pool-queue-full';
+
+/**
+ * One worker's side of offload: requests gathered this turn (sent as one message) and requests
+ * sent but not yet answered.
+ */
+class Outbox {
+  readonly pending = new Map<number, PendingRequest>();
+  /** Connections whose address this worker already has. */
+  private readonly known = new Set<number>();
+  private requestIds: number[] = [];
+  private connectionIds: number[] = [];
+  private requests: Buffer[] = [];
+  private peers: PeerInfo[] = [];
+  private forget: number[] = [];
+
+  constructor(readonly worker: PoolWorker) {}
+
+  add(requestId: number, request: Buffer, context: HandlerContext, pending: PendingRequest): void {
+    const { connectionId } = context;
+    if (!this.known.has(connectionId)) {
+      this.known.add(connectionId);
+      this.peers.push([connectionId, context.remoteAddress, context.remotePort]);
+    }
+    this.requestIds.push(requestId);
+    this.connectionIds.push(connectionId);
+    this.requests.push(request);
+    this.pending.set(requestId, pending);
+    this.worker.load++;
+  }
+
+  /** The connection closed; the worker may drop its address with the next batch. */
+  forgetConnection(connectionId: number): void {
+    if (this.known.delete(connectionId)) this.forget.push(connectionId);
+  }
+
+  /** Posts what was gathered as one message, the request bytes packed and transferred. */
+  flush(): void {
+    if (this.requestIds.length === 0) return;
+    const { bytes, ends } = packBytes(this.requests);
+    this.worker.post(
+      {
+        type: 'requests',
+        requestIds: this.requestIds,
+        connectionIds: this.connectionIds,
+        ends,
+        bytes,
+        peers: this.peers,
+        forget: this.forget,
+      },
+      [bytes],
+    );
+    this.requestIds = [];
+    this.connectionIds = [];
+    this.requests = [];
+    this.peers = [];
+    this.forget = [];
+  }
+
+  /** Settles the requests a reply batch answers; returns how many. */
+  settle({ requestIds, ends, bytes, failures }: ReplyBatch): number {
+    for (let i = 0; i < requestIds.length; i++) {
+      const pending = this.take(requestIds[i]!);
+      pending?.resolve(unpackAt(bytes, ends, i));
+    }
+    for (const failure of failures) this.take(failure.requestId)?.reject(failureError(failure));
+    return requestIds.length + failures.length;
+  }
+
+  /** Fails every request sent or gathered; returns how many. */
+  failAll(error: Error): number {
+    const count = this.pending.size;
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+    this.requestIds = [];
+    this.connectionIds = [];
+    this.requests = [];
+    this.worker.load = 0;
+    return count;
+  }
+
+  private take(requestId: number): PendingRequest | undefined {
+    const pending = this.pending.get(requestId);
+    if (pending) {
+      this.pending.delete(requestId);
+      this.worker.load--;
+    }
+    return pending;
+  }
+}
+
+function failureError({ code, message }: RequestFailure): Error {
+  if (code && (Object.values(ErrorCode) as string[]).includes(code)) {
+    return new SwitchyardError(code as ErrorCode, message);
+  }
+  return new HandlerFailedError(`handler failed: ${message}`);
+}
+
+export interface OffloadInit {
+  readonly options: ResolvedServerOptions;
+  readonly workers: number;
+  readonly maxQueuedRequests: number;
+}
+
+/**
+ * Offload mode: this thread owns sockets and codecs (server-core's {@link Connection}); each
+ * decoded request goes to the least-loaded worker. Requests that arrive during one turn of the
+ * event loop travel to a worker in one message, and a worker's replies come back the same way,
+ * so the per-message cost is shared. Replies are written in request order by the Connection.
+ */
+export class OffloadServer extends PoolServer {
+  private readonly codec: Codec;
+  private readonly maxQueuedRequests: number;
+  private readonly outboxes = new Map<PoolWorker, Outbox>();
+  private readonly live = new Set<Connection>();
+  /** Requests handed to workers and not yet answered, over all workers. */
+  private queued = 0;
+  private queueFull = false;
+  private flushScheduled = false;
+  private nextRequestId = 1;
+
+  constructor({ options, workers, maxQueuedRequests }: OffloadInit) {
+    super({ options, mode: 'offload', workers });
+    this.codec = getCodec(options.codec);
+    this.maxQueuedRequests = maxQueuedRequests;
+  }
+
+  protected accept(socket: Socket, connectionId: number): Connection {
+    const connection = new Connection(socket, {
+      id: connectionId,
+      codec: this.codec,
+      options: this.options,
+      stats: this.recorder,
+      dispatch: (request, context) => this.dispatch(request, context),
+    });
+    if (this.queueFull) connection.pause(QUEUE_FULL);
+    this.live.add(connection);
+    void connection.closed.then(() => {
+      this.live.delete(connection);
+      for (const outbox of this.outboxes.values()) outbox.forgetConnection(connectionId);
+    });
+    return connection;
+  }
+
+  private dispatch(request: Buffer, context: HandlerContext): Promise<Buffer> {
+    const worker = this.pool.leastLoaded();
+    if (!worker) return Promise.reject(new WorkerExitedError('no worker thread is running'));
+    let outbox = this.outboxes.get(worker);
+    if (!outbox) {
+      outbox = new Outbox(worker);
+      this.outboxes.set(worker, outbox);
+    }
+    const requestId = this.nextRequestId++;
+    const promise = new Promise<Buffer>((resolve, reject) => {
+      outbox.add(requestId, request, context, { resolve, reject });
+    });
+    this.queued++;
+    if (this.queued >= this.maxQueuedRequests && !this.queueFull) this.setQueueFull(true);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // After the poll phase: every socket readable this turn has been decoded by then.
+      setImmediate(() => this.flush());
+    }
+    return promise;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const outbox of this.outboxes.values()) outbox.flush();
+  }
+
+  protected onWorkerMessage(worker: PoolWorker, message: FromWorker): void {
+    if (message.type !== 'replies') return;
+    const outbox = this.outboxes.get(worker);
+    if (outbox) this.dequeued(outbox.settle(message));
+  }
+
+  protected onWorkerExit(worker: PoolWorker, error: WorkerExitedError): void {
+    const outbox = this.outboxes.get(worker);
+    this.outboxes.delete(worker);
+    if (outbox) this.dequeued(outbox.failAll(error));
+  }
+
+  private dequeued(count: number): void {
+    this.queued -= count;
+    // Resume at half the bound, so reading does not flap on and off at the limit.
+    if (this.queueFull && this.queued <= this.maxQueuedRequests / 2) this.setQueueFull(false);
+  }
+
+  /** Stops (or restarts) reading on every connection: a full queue is everyone's backpressure. */
+  private setQueueFull(full: boolean): void {
+    this.queueFull = full;
+    for (const connection of this.live) {
+      if (full) connection.pause(QUEUE_FULL);
+      else connection.resume(QUEUE_FULL);
+    }
+  }
+
+  protected override async onShutdown(): Promise<void> {
+    await super.onShutdown();
+    // Only after destroy can work still be pending; its connections are gone already.
+    const closed = new ServerClosedError();
+    for (const outbox of this.outboxes.values()) this.dequeued(outbox.failAll(closed));
+  }
+}

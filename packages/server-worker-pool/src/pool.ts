@@ -1,0 +1,207 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import {
+  ErrorCode,
+  HandlerInvalidError,
+  HandlerNotFoundError,
+  type ResolvedServerOptions,
+  SwitchyardError,
+  WorkerExitedError,
+} from '@switchyard/protocol';
+import { BaseServer } from '@switchyard/server-core';
+import type { FromWorker, PoolMode, ToWorker, WorkerInit, WorkerLoadFailed } from './messages.js';
+
+/** One thread of the pool, with the work it owns; strategies keep their bookkeeping here. */
+export class PoolWorker {
+  /** Requests (offload) or connections (handoff) it owns now: picks the least loaded. */
+  load = 0;
+  /** False until the handler loaded; work sent before queues in the port. */
+  ready = false;
+
+  constructor(
+    readonly index: number,
+    readonly thread: Worker,
+  ) {}
+
+  post(message: ToWorker, transfer?: readonly unknown[]): void {
+    this.thread.postMessage(message, transfer as readonly ArrayBuffer[] | undefined);
+  }
+}
+
+export interface WorkerPoolInit {
+  readonly size: number;
+  readonly workerData: WorkerInit;
+  /** Every message a worker sends once ready. */
+  readonly onMessage: (worker: PoolWorker, message: FromWorker) => void;
+  /**
+   * A worker exited while the pool was running: its work failed. A replacement has already
+   * taken its slot (unless it died before loading the handler, which would only repeat).
+   */
+  readonly onExit: (worker: PoolWorker, error: WorkerExitedError) => void;
+}
+
+/**
+ * How to start a worker thread. From `dist`, the entry is plain JavaScript. From sources (tests
+ * run on TypeScript), the thread first registers tsx and resolves packages to their sources;
+ * `--import tsx` in `execArgv` is not enough on Node 20, where it does not hook a worker's entry.
+ */
+function workerEntry(): { entry: string | URL; eval: boolean; execArgv: string[] } {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+  if (!fromSource) return { entry, eval: false, execArgv: process.execArgv };
+  const tsx = tsxRegisterUrl();
+  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
+  const execArgv = [...process.execArgv, '--conditions=@switchyard/source'];
+  return { entry: bootstrap, eval: true, execArgv };
+}
+
+/**
+ * The ESM build of `tsx/esm/api` (its CommonJS build cannot register the ESM hooks when it is
+ * imported), found through tsx's own exports map rather than a hard-coded path.
+ */
+function tsxRegisterUrl(): string {
+  const require = createRequire(import.meta.url);
+  const manifestPath = require.resolve('tsx/package.json');
+  const manifest = require(manifestPath) as {
+    exports: Record<string, { import: { default: string } }>;
+  };
+  return new URL(manifest.exports['./esm/api']!.import.default, pathToFileURL(manifestPath)).href;
+}
+
+/** The error a failed handler load would have thrown on this thread. */
+function loadError({ code, message, specifier }: WorkerLoadFailed): Error {
+  if (code === ErrorCode.HANDLER_NOT_FOUND) return new HandlerNotFoundError(specifier);
+  if (code === ErrorCode.HANDLER_INVALID) return new HandlerInvalidError(specifier);
+  if (code && (Object.values(ErrorCode) as string[]).includes(code)) {
+    return new SwitchyardError(code as ErrorCode, message);
+  }
+  return new Error(message);
+}
+
+/**
+ * A fixed number of worker threads that all load the same handler. Replaces a thread that
+ * exits, picks the least loaded, and terminates them all on {@link terminate}.
+ */
+export class WorkerPool {
+  /** By slot; a slot is empty when its thread died before it could load the handler. */
+  readonly workers: (PoolWorker | undefined)[] = [];
+  private stopping = false;
+  private readonly spawnOptions = workerEntry();
+
+  constructor(private readonly init: WorkerPoolInit) {}
+
+  /** Starts every thread; resolves once each has loaded the handler, or rejects with why not. */
+  async start(): Promise<void> {
+    const started = Array.from({ length: this.init.size }, (_, index) => this.spawn(index));
+    const outcomes = await Promise.allSettled(started);
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) {
+      await this.terminate();
+      throw failed.reason;
+    }
+  }
+
+  /** The thread owning the least work (the first such one, so ties go to low indexes). */
+  leastLoaded(): PoolWorker | undefined {
+    let best: PoolWorker | undefined;
+    for (const worker of this.workers) {
+      if (worker && (best === undefined || worker.load < best.load)) best = worker;
+    }
+    return best;
+  }
+
+  /** Stops replacing threads and terminates all of them. Idempotent. */
+  async terminate(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.workers.map((worker) => worker?.thread.terminate()));
+  }
+
+  private spawn(index: number): Promise<void> {
+    const { entry, eval: isEval, execArgv } = this.spawnOptions;
+    const thread = new Worker(entry, {
+      eval: isEval,
+      execArgv,
+      workerData: this.init.workerData,
+    });
+    const worker = new PoolWorker(index, thread);
+    this.workers[index] = worker;
+    return new Promise((resolve, reject) => {
+      let crash: unknown;
+      thread.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          worker.ready = true;
+          resolve();
+        } else if (message.type === 'load-failed') {
+          reject(loadError(message));
+        } else {
+          this.init.onMessage(worker, message);
+        }
+      });
+      // An uncaught exception in the handler: 'exit' follows, and that is where it counts.
+      thread.on('error', (error) => {
+        crash = error;
+      });
+      thread.once('exit', (exitCode) => {
+        const error = new WorkerExitedError(
+          `worker ${index} exited with code ${exitCode}${crash instanceof Error ? `: ${crash.message}` : ''}`,
+          { cause: crash },
+        );
+        reject(error);
+        if (this.stopping || this.workers[index] !== worker) return;
+        if (worker.ready) {
+          // Replace first, so the failed work's owners can retry on a live thread.
+          this.spawn(index).catch(() => {});
+        } else {
+          this.workers[index] = undefined;
+        }
+        this.init.onExit(worker, error);
+      });
+    });
+  }
+}
+
+export interface PoolServerInit {
+  readonly options: ResolvedServerOptions;
+  readonly mode: PoolMode;
+  readonly workers: number;
+  readonly pauseOnConnect?: boolean;
+}
+
+/** The lifecycle both modes share: threads start before the listener, end after the last connection. */
+export abstract class PoolServer extends BaseServer {
+  protected readonly pool: WorkerPool;
+
+  constructor({ options, mode, workers, pauseOnConnect }: PoolServerInit) {
+    super({ options, pauseOnConnect });
+    this.pool = new WorkerPool({
+      size: workers,
+      workerData: {
+        mode,
+        handler: options.handler,
+        handlerOptions: options.handlerOptions,
+        options,
+      },
+      onMessage: (worker, message) => this.onWorkerMessage(worker, message),
+      onExit: (worker, error) => this.onWorkerExit(worker, error),
+    });
+  }
+
+  /** Starts the threads, then listens; a failure on either leaves nothing running. */
+  async start(): Promise<this> {
+    await this.pool.start();
+    try {
+      return await this.listen();
+    } catch (error) {
+      await this.pool.terminate();
+      throw error;
+    }
+  }
+
+  protected abstract onWorkerMessage(worker: PoolWorker, message: FromWorker): void;
+  protected abstract onWorkerExit(worker: PoolWorker, error: WorkerExitedError): void;
+
+  protected override async onShutdown(): Promise<void> {
+    await this.pool.terminate();
+  }
+}

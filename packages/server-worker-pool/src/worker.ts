@@ -1,0 +1,273 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  getCodec,
+  type Handler,
+  type HandlerContext,
+  isSwitchyardError,
+  loadHandler,
+  type Reply,
+  resolveHandlerSpecifier,
+} from '@switchyard/protocol';
+import { Connection, type StatsDelta, StatsRecorder } from '@switchyard/server-core';
+import {
+  type AdoptConnection,
+  type CloseConnection,
+  type FromWorker,
+  packBytes,
+  type RequestBatch,
+  type RequestFailure,
+  type ToWorker,
+  unpackAt,
+  type WorkerInit,
+} from './messages.js';
+
+// The entry point of every pool thread. Offload: answer request batches. Handoff: run whole
+// connections with server-core's Connection and report stats to the main thread.
+
+const port = parentPort!;
+const init = workerData as WorkerInit;
+const codec = getCodec(init.options.codec);
+
+function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
+  port.postMessage(message, transfer);
+}
+
+/**
+ * Bare specifiers (`@scope/pkg/handler`) are resolved from this package first: the handler's
+ * package is usually a dependency of the app that depends on us, not of the protocol package
+ * whose `loadHandler` does the import.
+ */
+function handlerSpecifier(spec: string): string {
+  const specifier = resolveHandlerSpecifier(spec);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return specifier;
+  try {
+    return import.meta.resolve(specifier);
+  } catch {
+    return specifier;
+  }
+}
+
+// ---- offload ---------------------------------------------------------------------------------
+
+const peers = new Map<number, HandlerContext>();
+let replyIds: number[] = [];
+let replies: Reply[] = [];
+let failures: RequestFailure[] = [];
+let flushScheduled = false;
+
+function flushReplies(): void {
+  flushScheduled = false;
+  if (replyIds.length === 0 && failures.length === 0) return;
+  const { bytes, ends } = packBytes(replies);
+  post({ type: 'replies', requestIds: replyIds, ends, bytes, failures }, [bytes]);
+  replyIds = [];
+  replies = [];
+  failures = [];
+}
+
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushReplies);
+}
+
+function failRequest(requestId: number, error: unknown): void {
+  failures.push({
+    requestId,
+    message: error instanceof Error ? error.message : String(error),
+    ...(isSwitchyardError(error) ? { code: error.code } : {}),
+  });
+}
+
+function finishRequest(requestId: number, reply: unknown): void {
+  if (reply instanceof Uint8Array) {
+    replyIds.push(requestId);
+    replies.push(reply);
+  } else {
+    failRequest(requestId, new TypeError(`handler returned ${typeof reply}, expected bytes`));
+  }
+}
+
+function contextOf(connectionId: number): HandlerContext {
+  let context = peers.get(connectionId);
+  if (!context) {
+    // Unreachable unless a peer message was lost; a context without an address still works.
+    context = {
+      connectionId,
+      remoteAddress: '',
+      remotePort: 0,
+      codec: codec.name,
+      options: init.handlerOptions,
+    };
+    peers.set(connectionId, context);
+  }
+  return context;
+}
+
+function runBatch(handler: Handler, batch: RequestBatch): void {
+  for (const [connectionId, remoteAddress, remotePort] of batch.peers) {
+    peers.set(connectionId, {
+      connectionId,
+      remoteAddress,
+      remotePort,
+      codec: codec.name,
+      options: init.handlerOptions,
+    });
+  }
+  for (let i = 0; i < batch.requestIds.length; i++) {
+    const requestId = batch.requestIds[i]!;
+    const request = unpackAt(batch.bytes, batch.ends, i);
+    let result: Reply | Promise<Reply>;
+    try {
+      result = handler(request, contextOf(batch.connectionIds[i]!));
+    } catch (error) {
+      failRequest(requestId, error);
+      continue;
+    }
+    if (result instanceof Uint8Array) {
+      finishRequest(requestId, result);
+    } else if (result && typeof (result as Promise<Reply>).then === 'function') {
+      (result as Promise<Reply>).then(
+        (reply) => {
+          finishRequest(requestId, reply);
+          scheduleFlush();
+        },
+        (error) => {
+          failRequest(requestId, error);
+          scheduleFlush();
+        },
+      );
+    } else {
+      finishRequest(requestId, result);
+    }
+  }
+  for (const connectionId of batch.forget) peers.delete(connectionId);
+  // Synchronous replies go back now, in one message; async ones join the next flush.
+  flushReplies();
+}
+
+// ---- handoff ---------------------------------------------------------------------------------
+
+/** How often counters are pushed to the main thread while connections are open. */
+const STATS_INTERVAL_MS = 20;
+
+const recorder = new StatsRecorder();
+const connections = new Map<number, Connection>();
+let reported: StatsDelta = emptyDelta();
+let statsTimer: NodeJS.Timeout | undefined;
+
+function emptyDelta(): StatsDelta {
+  return {
+    accepted: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    framesIn: 0,
+    framesOut: 0,
+    peakConnectionBufferedBytes: 0,
+    errors: {},
+  };
+}
+
+/** Sends what changed since the last report (if anything did). */
+function reportStats(force = false): void {
+  const now = recorder.snapshot(0);
+  const errors: Record<string, number> = {};
+  let changed = now.peakConnectionBufferedBytes > reported.peakConnectionBufferedBytes;
+  for (const [code, count] of Object.entries(now.errors)) {
+    const before = (reported.errors as Record<string, number>)[code] ?? 0;
+    if (count! > before) {
+      errors[code] = count! - before;
+      changed = true;
+    }
+  }
+  const delta: StatsDelta = {
+    accepted: 0,
+    bytesIn: now.bytesIn - reported.bytesIn,
+    bytesOut: now.bytesOut - reported.bytesOut,
+    framesIn: now.framesIn - reported.framesIn,
+    framesOut: now.framesOut - reported.framesOut,
+    peakConnectionBufferedBytes: now.peakConnectionBufferedBytes,
+    errors,
+  };
+  changed ||= delta.bytesIn > 0 || delta.bytesOut > 0 || delta.framesIn > 0 || delta.framesOut > 0;
+  const buffered: [number, number][] = [];
+  for (const [id, connection] of connections) {
+    const bytes = connection.bufferedBytes;
+    if (bytes > 0) buffered.push([id, bytes]);
+  }
+  if (!changed && !force && buffered.length === 0) return;
+  reported = {
+    accepted: 0,
+    bytesIn: now.bytesIn,
+    bytesOut: now.bytesOut,
+    framesIn: now.framesIn,
+    framesOut: now.framesOut,
+    peakConnectionBufferedBytes: now.peakConnectionBufferedBytes,
+    errors: now.errors,
+  };
+  post({ type: 'stats', delta, buffered });
+}
+
+function adopt(handler: Handler, { connectionId, socket }: AdoptConnection): void {
+  const connection = new Connection(socket, {
+    id: connectionId,
+    codec,
+    options: init.options,
+    stats: recorder,
+    dispatch: handler,
+  });
+  connections.set(connectionId, connection);
+  statsTimer ??= setInterval(() => reportStats(), STATS_INTERVAL_MS);
+  void connection.closed.then(() => {
+    connections.delete(connectionId);
+    // The final counters arrive before the close notice: the port keeps message order.
+    reportStats(true);
+    post({ type: 'closed', connectionId });
+    if (connections.size === 0 && statsTimer) {
+      clearInterval(statsTimer);
+      statsTimer = undefined;
+    }
+  });
+}
+
+function closeConnection({ connectionId, graceful }: CloseConnection): void {
+  const connection = connections.get(connectionId);
+  if (!connection) return;
+  if (graceful) connection.closeGracefully();
+  else connection.destroy();
+}
+
+// ---- start -----------------------------------------------------------------------------------
+
+async function start(): Promise<void> {
+  const specifier = handlerSpecifier(init.handler);
+  let handler: Handler;
+  try {
+    handler = await loadHandler(specifier);
+  } catch (error) {
+    post({
+      type: 'load-failed',
+      message: error instanceof Error ? error.message : String(error),
+      specifier,
+      ...(isSwitchyardError(error) ? { code: error.code } : {}),
+    });
+    port.close();
+    return;
+  }
+  port.on('message', (message: ToWorker) => {
+    switch (message.type) {
+      case 'requests':
+        runBatch(handler, message);
+        break;
+      case 'adopt':
+        adopt(handler, message);
+        break;
+      case 'close':
+        closeConnection(message);
+        break;
+    }
+  });
+  post({ type: 'ready' });
+}
+
+void start();
