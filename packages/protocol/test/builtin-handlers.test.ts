@@ -1,0 +1,81 @@
+import fc from 'fast-check';
+import { beforeEach, describe, expect, test, vi } from 'vitest';
+import burn, { DEFAULT_BURN_ROUNDS } from '../src/handlers/burn.js';
+import echo from '../src/handlers/echo.js';
+import { type HandlerContext, isSwitchyardError } from '../src/index.js';
+import { thrownBy } from './support/streams.js';
+
+// Counts hash rounds by counting the hashes burn creates.
+const hashes = vi.hoisted(() => ({ created: 0 }));
+vi.mock('node:crypto', async (importOriginal) => {
+  const crypto = await importOriginal<typeof import('node:crypto')>();
+  return {
+    ...crypto,
+    createHash: (...args: Parameters<typeof crypto.createHash>) => {
+      hashes.created++;
+      return crypto.createHash(...args);
+    },
+  };
+});
+
+beforeEach(() => {
+  hashes.created = 0;
+});
+
+const contextWith = (options: Record<string, unknown> = {}): HandlerContext => ({
+  connectionId: 7,
+  remoteAddress: '127.0.0.1',
+  remotePort: 40000,
+  codec: 'length-prefixed',
+  options,
+});
+
+describe('echo handler', () => {
+  test('replies with the request, unchanged', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => {
+        const request = Buffer.from(bytes);
+        expect(echo(request, contextWith())).toBe(request);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe('burn handler', () => {
+  test('replies with the request unchanged, so it is verified like echo', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 256 }), fc.nat({ max: 4 }), (bytes, rounds) => {
+        const request = Buffer.from(bytes);
+        const copy = Buffer.from(request);
+        expect(burn(request, contextWith({ rounds }))).toBe(request);
+        expect(request).toEqual(copy);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  test('hashes DEFAULT_BURN_ROUNDS times when no rounds option is given', () => {
+    burn(Buffer.alloc(1024), contextWith());
+    expect(hashes.created).toBe(DEFAULT_BURN_ROUNDS);
+  });
+
+  test.each([0, 1, 5, 200])('honours rounds = %i', (rounds) => {
+    burn(Buffer.from('abc'), contextWith({ rounds }));
+    expect(hashes.created).toBe(rounds);
+  });
+
+  test('accepts rounds given as a numeric string, as a command line passes it', () => {
+    burn(Buffer.from('abc'), contextWith({ rounds: '3' }));
+    expect(hashes.created).toBe(3);
+  });
+
+  test.each([-1, 1.5, 'many', Number.NaN])(
+    'rejects rounds = %o with SWITCHYARD_ERR_INVALID_OPTION instead of burning nothing',
+    (rounds) => {
+      const error = thrownBy(() => burn(Buffer.from('abc'), contextWith({ rounds })));
+      expect(isSwitchyardError(error, 'SWITCHYARD_ERR_INVALID_OPTION')).toBe(true);
+      expect(hashes.created).toBe(0);
+    },
+  );
+});

@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import {
+  DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION,
+  DEFAULT_MAX_FRAME_BYTES,
+  InvalidOptionError,
+  isSwitchyardError,
+  resolveServerOptions,
+  type ServerOptions,
+} from '../src/index.js';
+import { thrownBy } from './support/streams.js';
+
+describe('resolveServerOptions', () => {
+  test('fills in every default', () => {
+    expect(resolveServerOptions()).toEqual({
+      host: '127.0.0.1',
+      port: 0,
+      codec: 'raw',
+      handler: 'echo',
+      handlerOptions: {},
+      maxConnections: Number.POSITIVE_INFINITY,
+      idleTimeoutMs: 0,
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+      noDelay: true,
+      maxBufferedBytesPerConnection: DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION,
+    });
+    expect(DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION).toBe(1024 * 1024);
+  });
+
+  test('keeps every valid value it is given', () => {
+    const options = {
+      host: '::1',
+      port: 65535,
+      codec: 'length-prefixed',
+      handler: './my-handler.js',
+      handlerOptions: { rounds: 3 },
+      maxConnections: 0,
+      idleTimeoutMs: 250,
+      maxFrameBytes: 0xffff_ffff,
+      noDelay: false,
+      maxBufferedBytesPerConnection: 1,
+    } as const;
+    expect(resolveServerOptions(options)).toEqual(options);
+  });
+
+  test('accepts any non-negative integer for counts and sizes', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 65535 }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        fc.integer({ min: 1, max: 2 ** 31 }),
+        (port, maxConnections, idleTimeoutMs, maxFrameBytes, maxBuffered) => {
+          const resolved = resolveServerOptions({
+            port,
+            maxConnections,
+            idleTimeoutMs,
+            maxFrameBytes,
+            maxBufferedBytesPerConnection: maxBuffered,
+          });
+          expect(resolved).toMatchObject({ port, maxConnections, idleTimeoutMs, maxFrameBytes });
+          expect(resolved.maxBufferedBytesPerConnection).toBe(maxBuffered);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  const invalid: [keyof ServerOptions, unknown][] = [
+    ['port', -1],
+    ['port', 1.5],
+    ['port', 65536],
+    ['port', Number.NaN],
+    ['port', '7000'],
+    ['maxFrameBytes', -1],
+    ['maxFrameBytes', 2 ** 32],
+    ['maxFrameBytes', Number.POSITIVE_INFINITY],
+    ['maxConnections', -1],
+    ['maxConnections', 2.5],
+    ['maxConnections', Number.NaN],
+    ['idleTimeoutMs', -5],
+    ['idleTimeoutMs', 0.5],
+    ['maxBufferedBytesPerConnection', 0],
+    ['maxBufferedBytesPerConnection', -1],
+    ['host', ''],
+    ['host', 127001],
+    ['handler', ''],
+    ['handler', 42],
+    ['noDelay', 'false'],
+
+    ['handlerOptions', [1, 2]],
+    ['handlerOptions', 'rounds=3'],
+  ];
+
+  test.each(invalid)('rejects %s = %o with SWITCHYARD_ERR_INVALID_OPTION', (name, value) => {
+    const error = thrownBy(() => resolveServerOptions({ [name]: value } as ServerOptions));
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toMatchObject({ code: 'SWITCHYARD_ERR_INVALID_OPTION', option: name });
+  });
+
+  test('rejects a codec that is not built in with SWITCHYARD_ERR_UNKNOWN_CODEC', () => {
+    for (const codec of ['json', 'toString', 7]) {
+      const error = thrownBy(() => resolveServerOptions({ codec } as unknown as ServerOptions));
+      expect(isSwitchyardError(error, 'SWITCHYARD_ERR_UNKNOWN_CODEC')).toBe(true);
+    }
+  });
+
+  test('accepts an infinite maxConnections (no limit)', () => {
+    const resolved = resolveServerOptions({ maxConnections: Number.POSITIVE_INFINITY });
+    expect(resolved.maxConnections).toBe(Number.POSITIVE_INFINITY);
+  });
+});
