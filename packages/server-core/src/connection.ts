@@ -117,6 +117,16 @@ export class Connection {
     socket.resume();
   }
 
+  /** Bytes received on this connection so far (the socket's own counter: free to keep). */
+  get bytesIn(): number {
+    return this.socket.bytesRead;
+  }
+
+  /** Bytes of replies written (or queued to be written) on this connection so far. */
+  get bytesOut(): number {
+    return this.socket.bytesWritten;
+  }
+
   /** Bytes this connection holds now: a partial frame, requests awaiting replies, unwritten replies. */
   get bufferedBytes(): number {
     return this.decoder.bufferedBytes + this.requestBytes + this.socket.writableLength;

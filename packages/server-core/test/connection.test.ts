@@ -151,3 +151,14 @@ describe('failures close only their connection', () => {
     expect(server.stats().errors).toEqual({ [ErrorCode.TRUNCATED_FRAME]: 1 });
   });
 });
+
+test('a connection counts its own bytes in and out', async () => {
+  const server = await startServer({ codec: 'lines', dispatch: () => Buffer.from('ok\n') });
+  const client = await connectTo(server);
+  const received = collect(client);
+  client.end('hello\nworld\n');
+  await received;
+  const connection = server.accepted[0]!;
+  expect(connection.bytesIn).toBe(12);
+  expect(connection.bytesOut).toBe(6);
+});
