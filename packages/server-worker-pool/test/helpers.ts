@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { RunningServer } from '@switchyard/protocol';
 import { onTestFinished } from 'vitest';
+import { canTransferSockets, type PoolMode } from '../src/index.js';
 
 /** A connected client that collects everything it receives; destroyed when the test ends. */
 export async function client(server: RunningServer): Promise<Client> {
@@ -49,4 +50,14 @@ export function testHandler(name: string): string {
 export function cleanup<T extends RunningServer>(server: T): T {
   onTestFinished(() => server.destroy());
   return server;
+}
+
+/** The modes this Node can run: offload always, handoff where sockets can move to threads. */
+export const runnableModes: readonly PoolMode[] = canTransferSockets()
+  ? ['offload', 'handoff']
+  : ['offload'];
+
+/** Resolves once `predicate` holds, checking after every turn of the event loop. */
+export async function until(predicate: () => boolean): Promise<void> {
+  while (!predicate()) await new Promise((resolve) => setImmediate(resolve));
 }
