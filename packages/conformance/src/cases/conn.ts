@@ -1,0 +1,142 @@
+import { bufferSource, frameStream, pseudoRandomBytes, wireFrame, wireFrames } from '../bytes.js';
+import type { Client } from '../client.js';
+import { check } from '../outcome.js';
+import { ALL_CODECS, defineCase, WAIT_MS } from './define.js';
+
+/** One request/reply on `client`: the frame echoed byte for byte. */
+export async function roundTrip(
+  client: Client,
+  codec: Parameters<typeof wireFrame>[0],
+  text: string,
+) {
+  const wire = wireFrame(codec, Buffer.from(text));
+  client.write(wire);
+  await client.expect(wire, `echo of "${text}"`, { timeoutMs: WAIT_MS });
+}
+
+export const connHalfClose = defineCase({
+  id: 'conn.half-close',
+  description:
+    'after the client ends its write side, the server still echoes everything, then ends its side',
+  tier: 'MUST',
+  codecs: ALL_CODECS,
+  needs: [],
+  async run(ctx) {
+    const server = await ctx.server();
+    const client = await ctx.connect(server);
+    const bulk = pseudoRandomBytes(64 * 1024, 31);
+    if (ctx.codec === 'lines') bulk.fill(0x2e, 0, bulk.length).write('bulk', 0);
+    const wire = wireFrames(ctx.codec, [Buffer.from('first'), Buffer.from('second'), bulk]);
+    const echoed = client.expectStream(bufferSource(wire), 'echo of what was sent before the FIN');
+    client.end(wire);
+    await echoed;
+    await client.expectEnd('server ends its side after the half-close', { timeoutMs: WAIT_MS });
+  },
+});
+
+export const connReset = defineCase({
+  id: 'conn.reset',
+  description:
+    'a client that resets mid-stream does not disturb the server; the active count returns to zero',
+  tier: 'MUST',
+  codecs: ALL_CODECS,
+  needs: [],
+  async run(ctx) {
+    const server = await ctx.server();
+    const resetter = await ctx.connect(server, { label: 'resetting client', paused: true });
+    resetter.resume();
+    await roundTrip(resetter, ctx.codec, 'before the reset');
+    const bystander = await ctx.connect(server, { label: 'bystander' });
+    // Mid-stream: a MiB in flight in both directions, unread, when the RST goes out.
+    resetter.write(frameStream(ctx.codec, 16, 64 * 1024, 32).slice(0, 16 * 64 * 1024));
+    resetter.reset();
+    await roundTrip(bystander, ctx.codec, 'after the other client reset');
+    await roundTrip(bystander, ctx.codec, 'and once more');
+    if (server.running) {
+      bystander.destroy();
+      await ctx.untilStats(server, (stats) => stats.active === 0, 'active returns to 0');
+    }
+  },
+});
+
+export const CONCURRENT_CONNECTIONS = 200;
+
+export const connConcurrent = defineCase({
+  id: 'conn.concurrent',
+  description: `${CONCURRENT_CONNECTIONS} simultaneous connections with interleaved traffic each get their own bytes back`,
+  tier: 'MUST',
+  codecs: ALL_CODECS,
+  needs: ['concurrent-connections'],
+  timeoutMs: 30_000,
+  async run(ctx) {
+    const server = await ctx.server();
+    const clients = await Promise.all(
+      Array.from({ length: CONCURRENT_CONNECTIONS }, (_, index) =>
+        ctx.connect(server, { label: `connection ${index}` }),
+      ),
+    );
+    const part = (index: number, round: number) => {
+      const payload = pseudoRandomBytes(200, index * 2 + round + 1);
+      payload.write(`connection ${index} part ${round} `, 0, 'latin1');
+      return wireFrame(ctx.codec, payload);
+    };
+    // Every connection stays open through both rounds: all of them are served at once.
+    for (const round of [1, 2]) {
+      for (const [index, client] of clients.entries()) client.write(part(index, round));
+      await Promise.all(
+        clients.map((client, index) =>
+          client.expect(part(index, round), `echo of part ${round}`, { timeoutMs: WAIT_MS }),
+        ),
+      );
+    }
+    for (const client of clients)
+      check(client.available === 0, `${client.label}: received bytes it never sent`);
+  },
+});
+
+export const WAITING_CLIENTS = 5;
+
+export const connOneAtATime = defineCase({
+  id: 'conn.one-at-a-time',
+  description: `while A is connected B is not echoed; B is served after A closes; ${WAITING_CLIENTS} waiting clients are served in arrival order`,
+  tier: 'MUST',
+  codecs: ALL_CODECS,
+  needs: ['one-at-a-time-connections'],
+  timeoutMs: 20_000,
+  async run(ctx) {
+    const server = await ctx.server();
+    const a = await ctx.connect(server, { label: 'A' });
+    await roundTrip(a, ctx.codec, 'A first');
+    const b = await ctx.connect(server, { label: 'B' });
+    const fromB = wireFrame(ctx.codec, Buffer.from('B waits its turn'));
+    await b.flush(fromB);
+    // B's bytes were on the wire before each of these requests from A: a server that serves both
+    // at once would have echoed B by the time A's third reply is back.
+    for (const round of [1, 2, 3]) {
+      await roundTrip(a, ctx.codec, `A round ${round}`);
+      check(b.bytesReceived === 0, `B was echoed while A was still connected (round ${round})`);
+    }
+    const waiting: Client[] = [];
+    for (let index = 1; index <= WAITING_CLIENTS; index++) {
+      const client = await ctx.connect(server, { label: `waiting client ${index}` });
+      await client.flush(wireFrame(ctx.codec, Buffer.from(`client ${index}`)));
+      waiting.push(client);
+    }
+    const servedOrder: number[] = [];
+    const served = waiting.map(async (client, index) => {
+      await client.expect(wireFrame(ctx.codec, Buffer.from(`client ${index + 1}`)), 'its echo');
+      servedOrder.push(index + 1);
+      client.end();
+    });
+    a.end();
+    await b.expect(fromB, 'echo once A has closed');
+    check(servedOrder.length === 0, `waiting client ${servedOrder[0]} was served before B ended`);
+    b.end();
+    await Promise.all(served);
+    check(
+      servedOrder.every((value, index) => value === index + 1),
+      () =>
+        `waiting clients were served in the order ${servedOrder.join(', ')}, not their arrival order`,
+    );
+  },
+});

@@ -1,0 +1,128 @@
+import { wireFrame } from '../bytes.js';
+import type { Client } from '../client.js';
+import type { CaseContext, ServerUnderTest } from '../context.js';
+import { ARRIVED, OPEN } from '../handlers/gated.js';
+import { testHandlers } from '../handlers.js';
+import { ConnectFailed, check } from '../outcome.js';
+import { defineCase, WAIT_MS } from './define.js';
+
+/** A server whose replies wait for a gate the case opens, so requests stay in flight. */
+async function gatedServer(ctx: CaseContext) {
+  const gate = new Int32Array(new SharedArrayBuffer(8));
+  const open = () => {
+    Atomics.store(gate, OPEN, 1);
+    Atomics.notify(gate, OPEN);
+  };
+  ctx.defer(open);
+  const server = await ctx.server({
+    handler: testHandlers.gated,
+    handlerOptions: { gate: gate.buffer },
+  });
+  const arrived = (count: number) =>
+    ctx.until(
+      () => Atomics.load(gate, ARRIVED) >= count,
+      () => `${count} requests to reach the handler (${Atomics.load(gate, ARRIVED)} so far)`,
+      { timeoutMs: WAIT_MS },
+    );
+  return { server, open, arrived };
+}
+
+/** Settles `promise` into a flag a case can check without awaiting it. */
+function track(promise: Promise<void>) {
+  const state = { settled: false, error: undefined as unknown };
+  promise.then(
+    () => (state.settled = true),
+    (error) => {
+      state.settled = true;
+      state.error = error;
+    },
+  );
+  return state;
+}
+
+/** A client, or undefined when the connection was refused or reset before it was up. */
+export async function connectUnlessRefused(
+  ctx: CaseContext,
+  server: ServerUnderTest,
+  label: string,
+): Promise<Client | undefined> {
+  try {
+    return await ctx.connect(server, { label });
+  } catch (error) {
+    if (error instanceof ConnectFailed) return undefined;
+    throw error;
+  }
+}
+
+/** A connection attempt after close/destroy: refused, or closed without a reply. */
+async function expectNotServed(ctx: CaseContext, server: ServerUnderTest, what: string) {
+  const late = await connectUnlessRefused(ctx, server, 'late client');
+  if (!late) return;
+  late.write(wireFrame(ctx.codec, Buffer.from('too late')));
+  await late.expectGone(what, { timeoutMs: WAIT_MS });
+  check(late.bytesReceived === 0, `${what}: the late client got a reply`);
+}
+
+export const lifecycleGracefulClose = defineCase({
+  id: 'lifecycle.graceful-close',
+  description:
+    'close() with requests in flight delivers every owed reply, refuses new connections, resolves, and is idempotent',
+  tier: 'MUST',
+  codecs: ['lines', 'length-prefixed', 'raw'],
+  needs: ['server-control'],
+  async run(ctx) {
+    const { server, open, arrived } = await gatedServer(ctx);
+    const running = server.running!;
+    const clients = await Promise.all(
+      [1, 2, 3].map((index) => ctx.connect(server, { label: `client ${index}` })),
+    );
+    const request = (client: Client) => wireFrame(ctx.codec, Buffer.from(`${client.label} asks`));
+    for (const client of clients) client.write(request(client));
+    await arrived(clients.length);
+    const closing = track(running.close());
+    await expectNotServed(ctx, server, 'a connection made after close() is not served');
+    check(!closing.settled, 'close() resolved while replies were still owed');
+    open();
+    await Promise.all(
+      clients.map(async (client) => {
+        await client.expect(request(client), 'the reply owed when close() began', {
+          timeoutMs: WAIT_MS,
+        });
+        await client.expectGone('the server closes the connection after its last reply', {
+          timeoutMs: WAIT_MS,
+        });
+      }),
+    );
+    await ctx.until(() => closing.settled, 'close() to resolve', { timeoutMs: WAIT_MS });
+    check(closing.error === undefined, () => `close() rejected: ${String(closing.error)}`);
+    await running.close();
+    await running.destroy();
+  },
+});
+
+export const lifecycleDestroy = defineCase({
+  id: 'lifecycle.destroy',
+  description:
+    'destroy() with a request in flight closes every connection without waiting, resolves, and is idempotent',
+  tier: 'MUST',
+  codecs: ['lines', 'length-prefixed', 'raw'],
+  needs: ['server-control'],
+  async run(ctx) {
+    const { server, arrived } = await gatedServer(ctx);
+    const running = server.running!;
+    const client = await ctx.connect(server);
+    client.write(wireFrame(ctx.codec, Buffer.from('never answered')));
+    await arrived(1);
+    const destroying = track(running.destroy());
+    // The gate is still shut: only an abort can close this connection now.
+    await client.expectGone('destroy() closes the connection while its handler still runs', {
+      timeoutMs: WAIT_MS,
+    });
+    check(client.bytesReceived === 0, 'destroy() delivered a reply: it waited for the handler');
+    await ctx.until(() => destroying.settled, 'destroy() to resolve', { timeoutMs: WAIT_MS });
+    check(destroying.error === undefined, () => `destroy() rejected: ${String(destroying.error)}`);
+    await running.destroy();
+    await running.close();
+    await expectNotServed(ctx, server, 'a connection made after destroy() is not served');
+  },
+});

@@ -1,0 +1,115 @@
+import { networkInterfaces } from 'node:os';
+import { ErrorCode, isSwitchyardError } from '@switchyard/protocol';
+import { pseudoRandomBytes, wireFrame, wireFrames } from '../bytes.js';
+import type { ServerUnderTest } from '../context.js';
+import { check } from '../outcome.js';
+import { roundTrip } from './conn.js';
+import { ALL_CODECS, defineCase, WAIT_MS } from './define.js';
+
+export const NO_DELAY_ROUND_TRIPS = 20;
+/** A Nagle plus delayed-ACK stall costs about 40 ms on loopback; the median must be half that. */
+export const NO_DELAY_MEDIAN_LIMIT_MS = 20;
+
+export const socketNoDelay = defineCase({
+  id: 'socket.no-delay',
+  description: `${NO_DELAY_ROUND_TRIPS} request/replies of 100 KiB on one connection do not stall on Nagle and delayed ACK (median under ${NO_DELAY_MEDIAN_LIMIT_MS} ms)`,
+  tier: 'SHOULD',
+  codecs: ALL_CODECS,
+  needs: [],
+  async run(ctx) {
+    const server = await ctx.server();
+    const client = await ctx.connect(server, { noDelay: true });
+    const payload = pseudoRandomBytes(100 * 1024, 51);
+    if (ctx.codec === 'lines')
+      for (let i = 0; i < payload.length; i++) if (payload[i] === 0x0a) payload[i] = 0x20;
+    const wire = wireFrame(ctx.codec, payload);
+    const timings: number[] = [];
+    for (let round = 0; round < NO_DELAY_ROUND_TRIPS + 2; round++) {
+      const started = performance.now();
+      client.write(wire);
+      await client.expect(wire, `100 KiB reply ${round + 1}`, { timeoutMs: WAIT_MS });
+      // The first two warm the connection up (slow start, JIT) and are not counted.
+      if (round >= 2) timings.push(performance.now() - started);
+    }
+    timings.sort((a, b) => a - b);
+    const median = timings[Math.floor(timings.length / 2)]!;
+    check(
+      median < NO_DELAY_MEDIAN_LIMIT_MS,
+      () =>
+        `median round trip ${median.toFixed(1)} ms (fastest ${timings[0]!.toFixed(1)} ms, ` +
+        `slowest ${timings.at(-1)!.toFixed(1)} ms): replies stall, as with Nagle and delayed ACK`,
+    );
+  },
+});
+
+function hasIpv6Loopback(): boolean {
+  return Object.values(networkInterfaces()).some((addresses) =>
+    addresses?.some((address) => address.family === 'IPv6' && address.internal),
+  );
+}
+
+export const netIpv6 = defineCase({
+  id: 'net.ipv6',
+  description: 'the same echo works over ::1 where the host has IPv6',
+  tier: 'SHOULD',
+  codecs: ALL_CODECS,
+  needs: ['server-control'],
+  async run(ctx) {
+    if (!hasIpv6Loopback()) ctx.skip('this host has no IPv6 loopback address');
+    let server: ServerUnderTest;
+    try {
+      server = await ctx.server({ host: '::1' });
+    } catch (error) {
+      if (isSwitchyardError(error, ErrorCode.LISTEN_FAILED))
+        ctx.skip(`cannot listen on ::1 here: ${error.message}`);
+      throw error;
+    }
+    check(
+      server.running!.address.family === 'IPv6',
+      `the server bound ${server.running!.address.host} (${server.running!.address.family})`,
+    );
+    const client = await ctx.connect(server);
+    await roundTrip(client, ctx.codec, 'Hello, world');
+  },
+});
+
+export const statsCounters = defineCase({
+  id: 'stats.counters',
+  description:
+    'stats count connections, bytes and frames in and out exactly, and active returns to zero',
+  tier: 'MUST',
+  codecs: ['lines', 'length-prefixed', 'raw'],
+  needs: ['server-control'],
+  async run(ctx) {
+    const server = await ctx.server();
+    const frames = Array.from({ length: 10 }, (_, index) => Buffer.from(`frame number ${index}`));
+    const wire = wireFrames(ctx.codec, frames);
+    const clients = await Promise.all(
+      [1, 2].map((index) => ctx.connect(server, { label: `client ${index}` })),
+    );
+    for (const client of clients) {
+      // One write per frame: for `raw`, a frame is whatever one read returns, so count reads.
+      if (ctx.codec === 'raw') await roundTrip(client, ctx.codec, 'frame number 0');
+      else {
+        client.write(wire);
+        await client.expect(wire, 'echo of 10 frames', { timeoutMs: WAIT_MS });
+      }
+    }
+    const bytes = ctx.codec === 'raw' ? 'frame number 0'.length * 2 : wire.length * 2;
+    const frameCount = ctx.codec === 'raw' ? 2 : 20;
+    for (const client of clients) client.end();
+    await ctx.untilStats(
+      server,
+      (stats) =>
+        stats.accepted === 2 &&
+        stats.active === 0 &&
+        stats.refused === 0 &&
+        stats.bytesIn === bytes &&
+        stats.bytesOut === bytes &&
+        stats.framesIn === frameCount &&
+        stats.framesOut === frameCount &&
+        stats.bufferedBytes === 0,
+      `accepted 2, active 0, refused 0, bytes in/out ${bytes}, frames in/out ${frameCount}, bufferedBytes 0`,
+    );
+  },
+});

@@ -1,0 +1,329 @@
+import { connect, type Socket } from 'node:net';
+import { type ByteSource, describeByte, firstDifference, formatBytes } from './bytes.js';
+import type { Conditions, WaitOptions } from './conditions.js';
+import { CaseFailure, ConnectFailed } from './outcome.js';
+
+/** Bytes written per `write` when streaming a source: one default socket read's worth. */
+export const PUMP_CHUNK_BYTES = 64 * 1024;
+
+export interface ConnectOptions {
+  /** Names this client in failure messages. */
+  label?: string;
+  /** Disable Nagle on the client side too, so only the server can cause a stall. Default true. */
+  noDelay?: boolean;
+  /** Do not read from the socket until {@link Client.resume} (a slow reader). */
+  paused?: boolean;
+  timeoutMs?: number;
+}
+
+/** Compares arriving bytes with the expected ones as they come, holding none of them. */
+class Verifier {
+  offset = 0;
+  failure: CaseFailure | undefined;
+
+  constructor(
+    private readonly expected: ByteSource,
+    private readonly what: string,
+  ) {}
+
+  get complete(): boolean {
+    return this.offset >= this.expected.length;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.failure) return;
+    const inRange = Math.min(chunk.length, this.expected.length - this.offset);
+    const want = this.expected.slice(this.offset, this.offset + inRange);
+    const at = firstDifference(chunk.subarray(0, inRange), want);
+    if (at !== -1) {
+      this.failure = new CaseFailure(
+        `${this.what}: byte ${this.offset + at} of ${this.expected.length} differs ` +
+          `(expected ${describeByte(want[at])}, got ${describeByte(chunk[at])})`,
+      );
+      return;
+    }
+    this.offset += inRange;
+    if (inRange < chunk.length) {
+      this.failure = new CaseFailure(
+        `${this.what}: received more than the ${this.expected.length} bytes expected ` +
+          `(next byte ${describeByte(chunk[inRange])})`,
+      );
+    }
+  }
+}
+
+/** Writes a {@link ByteSource} as fast as the socket drains, never buffering more than a chunk. */
+export class Pump {
+  written = 0;
+  waitingForDrain = false;
+  finished = false;
+  private stopped = false;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly client: Client,
+    private readonly source: ByteSource,
+    private readonly notify: () => void,
+  ) {
+    this.done = this.run();
+  }
+
+  /** Stops after the chunk being written; `written` is then final. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async run(): Promise<void> {
+    const socket = this.client.socket;
+    while (this.written < this.source.length && !this.stopped && !socket.destroyed) {
+      const end = Math.min(this.written + PUMP_CHUNK_BYTES, this.source.length);
+      const chunk = this.source.slice(this.written, end);
+      this.written = end;
+      if (!socket.write(chunk)) {
+        this.waitingForDrain = true;
+        this.notify();
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            socket.off('drain', done);
+            socket.off('close', done);
+            resolve();
+          };
+          socket.on('drain', done);
+          socket.on('close', done);
+        });
+        this.waitingForDrain = false;
+      }
+      this.notify();
+    }
+    this.finished = true;
+    this.notify();
+  }
+}
+
+/**
+ * A test client: one socket, every event announced to the case's {@link Conditions}, bytes either
+ * collected (for small replies) or verified as they arrive (for streams).
+ */
+export class Client {
+  bytesReceived = 0;
+  /** The server ended its side (EOF). */
+  ended = false;
+  closed = false;
+  error: NodeJS.ErrnoException | undefined;
+  private chunks: Buffer[] = [];
+  private collected = 0;
+  private verifier: Verifier | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    readonly label: string,
+    private readonly conditions: Conditions,
+  ) {
+    const notify = () => conditions.notify();
+    socket.on('data', (chunk: Buffer) => {
+      this.bytesReceived += chunk.length;
+      if (this.verifier && !this.verifier.complete) this.verifier.push(chunk);
+      else {
+        this.chunks.push(chunk);
+        this.collected += chunk.length;
+      }
+      notify();
+    });
+    socket.on('end', () => {
+      this.ended = true;
+      notify();
+    });
+    socket.on('error', (error) => {
+      this.error = error;
+      notify();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      notify();
+    });
+  }
+
+  /** Opens a connection; fails the case if it cannot. */
+  static async connect(
+    host: string,
+    port: number,
+    conditions: Conditions,
+    { label = 'client', noDelay = true, paused = false, timeoutMs = 5_000 }: ConnectOptions = {},
+  ): Promise<Client> {
+    const socket = connect({ host, port, allowHalfOpen: true, noDelay });
+    if (paused) socket.pause();
+    const client = new Client(socket, label, conditions);
+    let connected = false;
+    socket.once('connect', () => {
+      connected = true;
+      conditions.notify();
+    });
+    await conditions.until(
+      () => {
+        if (connected) return true;
+        if (client.closed || client.error)
+          throw new ConnectFailed(
+            `${label}: cannot connect to ${host}:${port}: ${client.reason()}`,
+          );
+        return false;
+      },
+      `${label}: connecting to ${host}:${port}`,
+      { timeoutMs },
+    );
+    return client;
+  }
+
+  /** Why the connection is gone, for messages: `EOF`, `ECONNRESET`, `closed`, or `open`. */
+  reason(): string {
+    if (this.error) return this.error.code ?? this.error.message;
+    if (this.ended) return 'EOF';
+    return this.closed ? 'closed' : 'open';
+  }
+
+  /** True once the server ended, reset or closed the connection. */
+  get gone(): boolean {
+    return this.ended || this.closed || this.error !== undefined;
+  }
+
+  /** Bytes collected and not yet read. */
+  get available(): number {
+    return this.collected;
+  }
+
+  write(bytes: Uint8Array | string): void {
+    if (!this.socket.destroyed) this.socket.write(bytes);
+  }
+
+  /** Writes and resolves once the bytes were handed to the kernel. */
+  flush(bytes: Uint8Array | string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.socket.destroyed) {
+        reject(new CaseFailure(`${this.label}: cannot write, connection ${this.reason()}`));
+        return;
+      }
+      this.socket.write(bytes, (error) =>
+        error
+          ? reject(new CaseFailure(`${this.label}: write failed: ${error.message}`))
+          : resolve(),
+      );
+    });
+  }
+
+  /** Streams `source` with flow control; see {@link Pump}. */
+  pump(source: ByteSource): Pump {
+    return new Pump(this, source, () => this.conditions.notify());
+  }
+
+  /** Half-closes: no more writes, the server may still reply. */
+  end(bytes?: Uint8Array | string): void {
+    if (bytes === undefined) this.socket.end();
+    else this.socket.end(bytes);
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Aborts with a TCP RST. */
+  reset(): void {
+    this.socket.resetAndDestroy();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  /** Waits for exactly `length` bytes (however TCP splits them) and returns them. */
+  async read(length: number, what: string, options?: WaitOptions): Promise<Buffer> {
+    await this.conditions.until(
+      () => {
+        if (this.collected >= length) return true;
+        if (this.gone)
+          throw new CaseFailure(
+            `${this.label}: ${what}: connection ${this.reason()} after ${this.collected} of ${length} bytes`,
+          );
+        return false;
+      },
+      () => `${this.label}: ${what} (${this.collected} of ${length} bytes so far)`,
+      options,
+    );
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const head = all.subarray(0, length);
+    const rest = all.subarray(length);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.collected = rest.length;
+    return head;
+  }
+
+  /** Reads `expected.length` bytes and fails with the first differing offset if they differ. */
+  async expect(expected: Buffer | string, what: string, options?: WaitOptions): Promise<void> {
+    const want = typeof expected === 'string' ? Buffer.from(expected) : expected;
+    const got = await this.read(want.length, what, options);
+    const at = firstDifference(got, want);
+    if (at !== -1) {
+      throw new CaseFailure(
+        `${this.label}: ${what}: byte ${at} of ${want.length} differs ` +
+          `(expected ${describeByte(want[at])}, got ${describeByte(got[at])})`,
+      );
+    }
+  }
+
+  /**
+   * Verifies the next `expected.length` bytes as they arrive, without keeping them: for streams
+   * of many MiB. Fails at the first differing offset, on extra bytes, or on an early close.
+   */
+  async expectStream(
+    expected: ByteSource,
+    what: string,
+    options: WaitOptions & { length?: () => number } = {},
+  ): Promise<void> {
+    if (this.collected > 0) throw new Error('expectStream needs no collected bytes pending');
+    const { length = () => expected.length, ...waitOptions } = options;
+    const verifier = new Verifier(expected, `${this.label}: ${what}`);
+    this.verifier = verifier;
+    try {
+      await this.conditions.until(
+        () => {
+          if (verifier.failure) throw verifier.failure;
+          if (verifier.offset >= length()) return true;
+          if (this.gone)
+            throw new CaseFailure(
+              `${this.label}: ${what}: connection ${this.reason()} after ` +
+                `${verifier.offset} of ${expected.length} bytes`,
+            );
+          return false;
+        },
+        () =>
+          `${this.label}: ${what} (${formatBytes(verifier.offset)} of ${formatBytes(length())} so far)`,
+        waitOptions,
+      );
+    } finally {
+      if (this.verifier === verifier) this.verifier = undefined;
+    }
+  }
+
+  /** Waits until the server ends its side (EOF); fails on a reset or close without one. */
+  async expectEnd(what: string, options?: WaitOptions): Promise<void> {
+    await this.conditions.until(
+      () => {
+        if (this.ended) return true;
+        if (this.closed || this.error)
+          throw new CaseFailure(
+            `${this.label}: ${what}: connection ${this.reason()} without an EOF`,
+          );
+        return false;
+      },
+      () => `${this.label}: ${what} (no EOF; ${this.bytesReceived} bytes received in all)`,
+      options,
+    );
+  }
+
+  /** Waits until the server ends, resets or closes the connection, whichever way. */
+  async expectGone(what: string, options?: WaitOptions): Promise<void> {
+    await this.conditions.until(
+      () => this.gone,
+      () => `${this.label}: ${what} (still open; ${this.bytesReceived} bytes received)`,
+      options,
+    );
+  }
+}

@@ -1,0 +1,191 @@
+import {
+  type CodecName,
+  DEFAULT_MAX_FRAME_BYTES,
+  type ResolvedServerOptions,
+  type RunningServer,
+  resolveServerOptions,
+  type ServerOptions,
+  type ServerStats,
+  type StrategyCapabilities,
+} from '@switchyard/protocol';
+import { Client, type ConnectOptions } from './client.js';
+import { Conditions, type Description, type WaitOptions } from './conditions.js';
+import { CaseSkipped } from './outcome.js';
+import type { Target } from './types.js';
+
+/** How long stats may lag behind what a client saw (errors are counted on socket events). */
+export const STATS_SETTLE_MS = 5_000;
+
+/** How long the runner waits for a server's `destroy()` during cleanup. */
+const DESTROY_LIMIT_MS = 5_000;
+
+/** The server a case talks to: started for this case, or the external one. */
+export interface ServerUnderTest {
+  readonly host: string;
+  readonly port: number;
+  /** Present for strategy targets only. */
+  readonly running: RunningServer | undefined;
+  /** The options it runs with (strategy targets), or what is assumed (external). */
+  readonly options: ResolvedServerOptions;
+}
+
+/** What a case body gets: its codecs, its target's capabilities, and tracked resources. */
+export interface CaseContext {
+  /** The codecs to exercise, in order; `codec` is the first. */
+  readonly codecs: readonly CodecName[];
+  readonly codec: CodecName;
+  readonly capabilities: StrategyCapabilities;
+  /** True for strategy targets: options can be chosen and stats read. */
+  readonly controlled: boolean;
+  readonly signal: AbortSignal;
+  /** A fresh server (strategy) with these options on top of the target's, or the external one. */
+  server(options?: ServerOptions & Record<string, unknown>): Promise<ServerUnderTest>;
+  /** A client connected to `server`, destroyed when the case ends. */
+  connect(server: ServerUnderTest, options?: ConnectOptions): Promise<Client>;
+  /** Waits for a condition no socket event announces (stats, shared memory), polling briefly. */
+  until(check: () => boolean, what: Description, options?: WaitOptions): Promise<void>;
+  /** Waits until the server's stats satisfy `check`; fails with the stats it last saw. */
+  untilStats(
+    server: ServerUnderTest,
+    check: (stats: ServerStats) => boolean,
+    what: string,
+  ): Promise<ServerStats>;
+  /** Runs `cleanup` when the case ends, pass or fail. */
+  defer(cleanup: () => unknown): void;
+  skip(reason: string): never;
+}
+
+/** One run of one case against one target: owns and finally releases everything it opened. */
+export class CaseRun implements CaseContext {
+  readonly codec: CodecName;
+  readonly capabilities: StrategyCapabilities;
+  readonly controlled: boolean;
+  readonly conditions: Conditions;
+  private readonly controller = new AbortController();
+  private readonly clients = new Set<Client>();
+  private readonly servers: RunningServer[] = [];
+  private readonly cleanups: (() => unknown)[] = [];
+
+  constructor(
+    private readonly target: Target,
+    readonly codecs: readonly CodecName[],
+  ) {
+    this.codec = codecs[0]!;
+    this.controlled = target.kind === 'strategy';
+    this.capabilities =
+      target.kind === 'strategy' ? target.strategy.capabilities : target.capabilities;
+    this.conditions = new Conditions(this.controller.signal);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  async server(options: ServerOptions & Record<string, unknown> = {}): Promise<ServerUnderTest> {
+    const target = this.target;
+    if (target.kind === 'external') {
+      return {
+        host: target.host,
+        port: target.port,
+        running: undefined,
+        options: resolveServerOptions({
+          codec: target.codec,
+          maxFrameBytes: target.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+        }),
+      };
+    }
+    const merged = {
+      codec: this.codec,
+      ...target.options,
+      ...options,
+      host: options.host ?? target.options?.host ?? '127.0.0.1',
+      port: 0,
+    };
+    const running = await target.strategy.listen(merged);
+    this.servers.push(running);
+    return {
+      host: running.address.host,
+      port: running.address.port,
+      running,
+      options: resolveServerOptions(merged),
+    };
+  }
+
+  async connect(server: ServerUnderTest, options?: ConnectOptions): Promise<Client> {
+    const client = await Client.connect(server.host, server.port, this.conditions, options);
+    this.clients.add(client);
+    return client;
+  }
+
+  until(check: () => boolean, what: Description, options?: WaitOptions): Promise<void> {
+    return this.conditions.until(check, what, { pollMs: 2, ...options });
+  }
+
+  async untilStats(
+    server: ServerUnderTest,
+    check: (stats: ServerStats) => boolean,
+    what: string,
+  ): Promise<ServerStats> {
+    const running = server.running;
+    if (!running) throw new Error('untilStats needs a strategy target');
+    let last = running.stats();
+    await this.until(
+      () => check((last = running.stats())),
+      () => `server stats: ${what}; last seen ${formatStats(last)}`,
+      { timeoutMs: STATS_SETTLE_MS },
+    );
+    return last;
+  }
+
+  defer(cleanup: () => unknown): void {
+    this.cleanups.push(cleanup);
+  }
+
+  skip(reason: string): never {
+    throw new CaseSkipped(reason);
+  }
+
+  /** Rejects every pending wait: the case ran out of time. */
+  abort(): void {
+    this.controller.abort();
+  }
+
+  /** Destroys every client and server this run opened, whatever state the case left them in. */
+  async cleanup(): Promise<void> {
+    this.controller.abort();
+    for (const client of this.clients) client.destroy();
+    for (const cleanup of this.cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // Cleanup must go on; the case already has its result.
+      }
+    }
+    await Promise.all(this.servers.map((server) => destroyWithin(server, DESTROY_LIMIT_MS)));
+  }
+}
+
+async function destroyWithin(server: RunningServer, limitMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, limitMs);
+  });
+  try {
+    await Promise.race([server.destroy().catch(() => {}), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The stats fields a failure message needs, on one line. */
+export function formatStats(stats: ServerStats): string {
+  const errors = Object.entries(stats.errors)
+    .map(([code, count]) => `${code.replace('SWITCHYARD_ERR_', '')}=${count}`)
+    .join(',');
+  return (
+    `accepted=${stats.accepted} active=${stats.active} refused=${stats.refused} ` +
+    `bytesIn=${stats.bytesIn} bytesOut=${stats.bytesOut} framesIn=${stats.framesIn} ` +
+    `framesOut=${stats.framesOut} bufferedBytes=${stats.bufferedBytes} ` +
+    `peakConnectionBufferedBytes=${stats.peakConnectionBufferedBytes} errors={${errors}}`
+  );
+}

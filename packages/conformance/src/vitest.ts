@@ -1,0 +1,52 @@
+import type { Strategy } from '@switchyard/protocol';
+import { describe, test as vitestTest } from 'vitest';
+import { allCases } from './cases/index.js';
+import { caseFilter, planCase, runCase } from './runner.js';
+import type { StrategyTarget } from './types.js';
+
+/** Time vitest allows a case beyond its own limit, for cleanup (destroying servers). */
+const CLEANUP_MARGIN_MS = 10_000;
+
+export interface DescribeConformanceOptions {
+  /** Name shown in the describe block. Default: the strategy's name. */
+  name?: string;
+  /** Passed to every `listen` (a case's own options win). */
+  options?: Record<string, unknown>;
+  /** Case ids to run, as in `runSuite`. */
+  filter?: string;
+}
+
+/**
+ * Declares one vitest test per conformance case for `strategy`. A case that does not apply
+ * (capabilities, codec) or skips itself is shown as skipped with the reason; a failure throws
+ * the case's message (what differed).
+ */
+export function describeConformance(
+  strategy: Strategy,
+  { name, options, filter }: DescribeConformanceOptions = {},
+): void {
+  const target: StrategyTarget = {
+    kind: 'strategy',
+    strategy,
+    ...(options ? { options } : {}),
+    ...(name ? { name } : {}),
+  };
+  const matches = caseFilter(filter);
+  const selected = allCases.filter((definition) => matches(definition.id));
+  describe(`conformance: ${name ?? strategy.name}`, () => {
+    for (const definition of selected) {
+      const title = `${definition.id} (${definition.tier}): ${definition.description}`;
+      const plan = planCase(target, definition);
+      vitestTest(
+        title,
+        async (context) => {
+          if ('skip' in plan) context.skip(plan.skip);
+          const result = await runCase(target, definition);
+          if (result.status === 'skip') context.skip(result.message);
+          if (result.status === 'fail') throw new Error(`${definition.id}: ${result.message}`);
+        },
+        definition.timeoutMs + CLEANUP_MARGIN_MS,
+      );
+    }
+  });
+}

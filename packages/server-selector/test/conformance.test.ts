@@ -1,0 +1,4 @@
+import { describeConformance } from '@switchyard/conformance/vitest';
+import { selectorStrategy } from '../src/index.js';
+
+describeConformance(selectorStrategy);
