@@ -1,0 +1,34 @@
+// Entry point of a load-generator child process: runs one cell at a time as the CLI directs,
+// over the IPC channel. Kept free of everything but the load engine so it starts fast.
+import { LoadRun } from './load.js';
+import type { FromLoadWorker, ToLoadWorker } from './load-protocol.js';
+
+function send(message: FromLoadWorker): void {
+  process.send?.(message);
+}
+
+let current: LoadRun | undefined;
+
+async function handle(message: ToLoadWorker): Promise<void> {
+  if (message.type === 'start') {
+    current = new LoadRun(message.spec);
+    await current.start();
+    send({ type: 'started' });
+  } else if (message.type === 'measure') {
+    current?.measure();
+  } else if (message.type === 'stop') {
+    if (!current) throw new Error('stop without start');
+    const result = await current.stop(message.drainMs);
+    current = undefined;
+    send({ type: 'result', result });
+  }
+}
+
+process.on('message', (message: ToLoadWorker) => {
+  handle(message).catch((error: unknown) => {
+    send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  });
+});
+// The CLI going away (even killed) closes the channel: never outlive it.
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });

@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+// Server resources come from Linux's /proc, so they work for any server process, including
+// external commands written in other languages. Each reader covers the process and its
+// descendants (a `sh -c` wrapper, a cluster of workers): threads are already summed per process.
+
+let clockTicks: number | undefined;
+
+/** Clock ticks per second, the unit of utime/stime in /proc/<pid>/stat (`getconf CLK_TCK`). */
+export function clockTicksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100; // Linux's USER_HZ on every mainstream architecture.
+    }
+  }
+  return clockTicks;
+}
+
+interface ProcStat {
+  readonly pid: number;
+  readonly ppid: number;
+  /** utime + stime, in clock ticks. */
+  readonly cpuTicks: number;
+}
+
+/** Parses /proc/<pid>/stat. The command name is in parentheses and may contain spaces. */
+export function parseProcStat(text: string): ProcStat {
+  const close = text.lastIndexOf(')');
+  const pid = Number.parseInt(text, 10);
+  // Fields after the name start at field 3 (state); ppid is field 4, utime 14, stime 15.
+  const fields = text.slice(close + 2).split(' ');
+  return {
+    pid,
+    ppid: Number(fields[1]),
+    cpuTicks: Number(fields[11]) + Number(fields[12]),
+  };
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined; // exited between listing and reading
+  }
+}
+
+/** The pid and every live descendant of it. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (!stat) continue;
+    const siblings = children.get(stat.ppid);
+    if (siblings) siblings.push(stat.pid);
+    else children.set(stat.ppid, [stat.pid]);
+  }
+  const tree = [root];
+  for (let index = 0; index < tree.length; index++) {
+    tree.push(...(children.get(tree[index]!) ?? []));
+  }
+  return tree;
+}
+
+/** CPU time (user + system) used so far by a process tree, in microseconds. */
+export function treeCpuMicros(root: number): number {
+  let ticks = 0;
+  for (const pid of processTree(root)) ticks += readStat(pid)?.cpuTicks ?? 0;
+  return (ticks * 1e6) / clockTicksPerSecond();
+}
+
+/** Peak resident set size (VmHWM) summed over a process tree, in bytes. */
+export function treePeakRssBytes(root: number): number {
+  let total = 0;
+  for (const pid of processTree(root)) {
+    try {
+      const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (match) total += Number(match[1]) * 1024;
+    } catch {
+      // exited
+    }
+  }
+  return total;
+}
+
+/**
+ * Resets the peak RSS of a process tree to its current RSS (`echo 5 > /proc/<pid>/clear_refs`),
+ * so the next VmHWM reading is the peak of one window rather than of the process's life.
+ * Returns false where the kernel or permissions do not allow it.
+ */
+export function resetTreePeakRss(root: number): boolean {
+  let ok = true;
+  for (const pid of processTree(root)) {
+    try {
+      writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    } catch {
+      ok = false;
+    }
+  }
+  return ok;
+}
