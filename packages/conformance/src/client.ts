@@ -255,17 +255,38 @@ export class Client {
     return head;
   }
 
-  /** Reads `expected.length` bytes and fails with the first differing offset if they differ. */
+  /**
+   * Reads `expected.length` bytes and fails at the first differing offset, as soon as that byte
+   * arrives (a server that drops a byte fails here, not at the time limit).
+   */
   async expect(expected: Buffer | string, what: string, options?: WaitOptions): Promise<void> {
     const want = typeof expected === 'string' ? Buffer.from(expected) : expected;
-    const got = await this.read(want.length, what, options);
-    const at = firstDifference(got, want);
-    if (at !== -1) {
-      throw new CaseFailure(
-        `${this.label}: ${what}: byte ${at} of ${want.length} differs ` +
-          `(expected ${describeByte(want[at])}, got ${describeByte(got[at])})`,
-      );
-    }
+    let checked = 0;
+    await this.conditions.until(
+      () => {
+        if (this.collected > checked) {
+          const got = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+          this.chunks = [got];
+          const at = firstDifference(got.subarray(checked, want.length), want.subarray(checked));
+          if (at !== -1) {
+            throw new CaseFailure(
+              `${this.label}: ${what}: byte ${checked + at} of ${want.length} differs ` +
+                `(expected ${describeByte(want[checked + at])}, got ${describeByte(got[checked + at])})`,
+            );
+          }
+          checked = Math.min(this.collected, want.length);
+        }
+        if (checked >= want.length) return true;
+        if (this.gone)
+          throw new CaseFailure(
+            `${this.label}: ${what}: connection ${this.reason()} after ${this.collected} of ${want.length} bytes`,
+          );
+        return false;
+      },
+      () => `${this.label}: ${what} (${this.collected} of ${want.length} bytes so far)`,
+      options,
+    );
+    await this.read(want.length, what);
   }
 
   /**

@@ -1,0 +1,55 @@
+import type { Socket } from 'node:net';
+import {
+  getCodec,
+  loadHandler,
+  type ResolvedServerOptions,
+  resolveServerOptions,
+  type Strategy,
+} from '@switchyard/protocol';
+import { BaseServer, Connection } from '@switchyard/server-core';
+
+/**
+ * Strategies built from server-core for the suite's own tests: a faithful one, and broken ones
+ * whose faults only server control can see (options ignored, stats wrong).
+ */
+function coreStrategy(
+  name: string,
+  adjust: (options: ResolvedServerOptions) => ResolvedServerOptions,
+): Strategy {
+  return {
+    name,
+    description: `server-core test strategy: ${name}`,
+    capabilities: { connections: 'concurrent', parallelHandlers: false },
+    async listen(options) {
+      const resolved = resolveServerOptions(options);
+      const handler = await loadHandler(resolved.handler);
+      const effective = adjust(resolved);
+      class Server extends BaseServer {
+        protected accept(socket: Socket, id: number) {
+          return new Connection(socket, {
+            id,
+            codec: getCodec(effective.codec),
+            options: effective,
+            stats: this.recorder,
+            dispatch: handler,
+          });
+        }
+      }
+      return new Server({ options: effective }).listen();
+    },
+  };
+}
+
+export const faithful = coreStrategy('faithful', (options) => options);
+
+/** Ignores `maxBufferedBytesPerConnection`: buffers without limit for a client that never reads. */
+export const unbounded = coreStrategy('unbounded', (options) => ({
+  ...options,
+  maxBufferedBytesPerConnection: 1024 * 1024 * 1024,
+}));
+
+/** Ignores `maxFrameBytes`. */
+export const noFrameLimit = coreStrategy('no-frame-limit', (options) => ({
+  ...options,
+  maxFrameBytes: 0xffff_ffff,
+}));
