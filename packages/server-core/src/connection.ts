@@ -140,7 +140,8 @@ export class Connection {
 
   resume(reason: string): void {
     if (!this.pauseReasons.delete(reason)) return;
-    if (this.pauseReasons.size === 0 && !this.closing) this.socket.resume();
+    if (this.pauseReasons.size === 0 && !this.closing && !this.socket.destroyed)
+      this.socket.resume();
   }
 
   /** Stops reading, delivers the replies to requests already received, then closes. */
@@ -247,13 +248,14 @@ export class Connection {
 
   /** Pauses reading while this connection holds more than its cap; resumes below it. */
   private updateBackpressure(): void {
-    if (this.socket.destroyed) return;
     const held = this.requestBytes + this.socket.writableLength;
     this.stats.observeBuffered(held + this.decoder.bufferedBytes);
+    // The common case, checked first: below the cap and reading.
     if (held < this.cap) {
       if (this.pauseReasons.size > 0) this.resume('backpressure');
       return;
     }
+    if (this.socket.destroyed) return;
     if (!this.pauseReasons.has('backpressure')) this.pause('backpressure');
     this.watchFlush();
   }

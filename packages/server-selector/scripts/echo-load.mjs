@@ -4,7 +4,7 @@
 // its own process, alternating, to see whether the selector pays an abstraction tax.
 //
 //   node packages/server-selector/scripts/echo-load.mjs [--connections 100] [--bytes 1024]
-//        [--seconds 3] [--rounds 3]
+//        [--seconds 2] [--rounds 5]
 //
 // Depth 1: each connection sends one message, waits for all of its bytes back (checked byte for
 // byte), then sends the next. Prints, per contender, the median over rounds of server CPU
@@ -19,8 +19,8 @@ const { values } = parseArgs({
   options: {
     connections: { type: 'string', default: '100' },
     bytes: { type: 'string', default: '1024' },
-    seconds: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '5' },
     contenders: { type: 'string', default: 'selector,net-pipe' },
   },
 });
@@ -72,29 +72,33 @@ async function load(port) {
 const results = Object.fromEntries(contenders.map((name) => [name, []]));
 console.log(
   `node ${process.version}, ${connections} connections, ${messageBytes} B messages, depth 1, ` +
-    `${seconds} s x ${rounds} rounds per contender, alternating`,
+    `${seconds} s x ${rounds} rounds per contender, alternating (after one warm-up round each)`,
 );
-for (let round = 1; round <= rounds; round++) {
-  // Alternate which contender goes first so drift in machine load does not favour one.
-  const order = round % 2 ? contenders : [...contenders].reverse();
-  for (const kind of order) {
-    const server = await spawnServer(kind);
-    try {
+// Both servers stay up for the whole run and take turns, so a change in the machine's load
+// (it is shared) hits both alike; the warm-up round lets each one's JIT settle.
+const servers = [];
+for (const kind of contenders) servers.push(await spawnServer(kind));
+try {
+  for (let round = 0; round <= rounds; round++) {
+    // Alternate which contender goes first so drift in machine load does not favour one.
+    const order = round % 2 ? servers : [...servers].reverse();
+    for (const server of order) {
       const cpuBefore = await server.cpuMicros();
       const started = performance.now();
       const requests = await load(server.port);
       const elapsed = (performance.now() - started) / 1000;
       const cpu = (await server.cpuMicros()) - cpuBefore;
       const row = { requestsPerSecond: requests / elapsed, cpuMicrosPerRequest: cpu / requests };
-      results[kind].push(row);
+      if (round > 0) results[server.kind].push(row);
       console.log(
-        `round ${round} ${kind.padEnd(9)} ${row.requestsPerSecond.toFixed(0).padStart(7)} req/s ` +
+        `${round === 0 ? 'warm-up' : `round ${round}`} ${server.kind.padEnd(9)} ` +
+          `${row.requestsPerSecond.toFixed(0).padStart(7)} req/s ` +
           `${row.cpuMicrosPerRequest.toFixed(2).padStart(6)} us server CPU/req`,
       );
-    } finally {
-      await server.stop();
     }
   }
+} finally {
+  await Promise.all(servers.map((server) => server.stop()));
 }
 console.log('\nmedians');
 console.log('contender | req/s | server CPU us/req');
