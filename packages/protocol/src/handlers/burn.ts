@@ -3,10 +3,13 @@ import { InvalidOptionError } from '../errors.js';
 import type { Handler } from '../handler.js';
 
 /**
- * Rounds used when `options.rounds` is not given: about 200 us of CPU for a 1 KiB request on a
- * typical 2020s server core (measured with `switchyard bench --workload burn`).
+ * Rounds used when `options.rounds` is not given: about 200 us of CPU for a 1 KiB request.
+ * Measured on 2026-11-29 with `scripts/measure-burn.ts` on the project's 2-core CI machine,
+ * Node 20.20: one round costs 2.1-2.3 us when the machine is quiet and 2.3-2.7 us while other
+ * processes load both cores (as in a benchmark), so 80 rounds took a median of 185-200 us of CPU
+ * per request (the previous default, 64, took about 145 us).
  */
-export const DEFAULT_BURN_ROUNDS = 64;
+export const DEFAULT_BURN_ROUNDS = 80;
 
 /**
  * CPU-bound: `rounds` SHA-256 rounds, each over the previous digest and the request, then the
