@@ -39,6 +39,7 @@ const HEAD = [
   'CPU us/req',
   'RSS',
   'vs best',
+  'client CPU',
   'notes',
 ];
 
@@ -75,6 +76,7 @@ export function renderWorkloadTable(workload: WorkloadReport): string {
         summary.serverCpuMicrosPerRequest.toFixed(1),
         formatBytes(Math.round(summary.serverPeakRssBytes / 1024 / 1024) * 1024 * 1024),
         figure === best ? 'best' : best > 0 ? `${(figure / best).toFixed(2)}x` : '',
+        `${summary.loadCpuPercent.toFixed(0)}%${summary.saturatedClient ? ' !' : ''}`,
         notes(summary),
       ]);
     }

@@ -1,0 +1,91 @@
+import type { MergedLoad } from '../src/bench/load-pool.js';
+import { quickDefaults } from '../src/bench/plan.js';
+import {
+  type BenchReport,
+  describeEnvironment,
+  type Measurement,
+  REPORT_SCHEMA,
+  summarize,
+  toMeasurement,
+} from '../src/bench/report.js';
+
+/** Load figures as a load generator would report them, scaled by `speed`. */
+export function fakeLoad(speed: number, overrides: Partial<MergedLoad> = {}): MergedLoad {
+  return {
+    requests: 1000 * speed,
+    bytes: 64_000 * speed,
+    elapsedMs: 1000,
+    latencyUs: {
+      p50: 100 / speed,
+      p90: 150 / speed,
+      p99: 300 / speed,
+      p999: 900,
+      max: 2000,
+      mean: 110,
+      count: 1000 * speed,
+    },
+    histogram: '',
+    errors: 0,
+    errorSamples: [],
+    unanswered: 0,
+    loadCpuPercent: [40],
+    ...overrides,
+  };
+}
+
+export function fakeMeasurement(speed: number, overrides: Partial<MergedLoad> = {}): Measurement {
+  return toMeasurement(1, fakeLoad(speed, overrides), {
+    cpuMicros: 20_000,
+    peakRssBytes: 50 * 1024 * 1024,
+  });
+}
+
+/** A small report: two cells of echo, baseline faster than selector, one errored external. */
+export function fakeReport(): BenchReport {
+  const cell = (id: string, label: string, connections: number) => {
+    const fast = [fakeMeasurement(2)];
+    const slow = [fakeMeasurement(1, { loadCpuPercent: [97] })];
+    return {
+      id,
+      label,
+      kind: 'stream' as const,
+      size: 64,
+      framing: 'raw' as const,
+      connections,
+      depth: 1,
+      results: [
+        { contender: 'baseline', status: 'ok' as const, runs: fast, summary: summarize(fast) },
+        { contender: 'selector', status: 'ok' as const, runs: slow, summary: summarize(slow) },
+        {
+          contender: 'broken',
+          status: 'errored' as const,
+          error: 'verification failed: wrong reply',
+          runs: [],
+        },
+      ],
+    };
+  };
+  return {
+    schema: REPORT_SCHEMA,
+    startedAt: '2026-11-29T10:00:00.000Z',
+    finishedAt: '2026-11-29T10:01:00.000Z',
+    environment: describeEnvironment('not pinned'),
+    options: quickDefaults,
+    contenders: [
+      { name: 'baseline', kind: 'baseline' },
+      { name: 'selector', kind: 'strategy' },
+      { name: 'broken', kind: 'external' },
+    ],
+    workloads: [
+      {
+        name: 'echo',
+        description: 'echo, raw codec, closed loop, depth 1',
+        unit: 'req/s',
+        cells: [
+          cell('echo/64B/c1/d1', '64 B x 1 conn', 1),
+          cell('echo/64B/c10/d1', '64 B x 10 conn', 10),
+        ],
+      },
+    ],
+  };
+}

@@ -1,0 +1,106 @@
+import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
+import { describe, expect, it } from 'vitest';
+import type { LoadResult } from '../src/bench/load.js';
+import { mergeLoadResults, splitEvenly } from '../src/bench/load-pool.js';
+import {
+  formatBytes,
+  parseSize,
+  planWorkloads,
+  quickDefaults,
+  thoroughDefaults,
+} from '../src/bench/plan.js';
+import { parseProcStat } from '../src/bench/proc.js';
+import { summarize } from '../src/bench/report.js';
+import { median, spreadPercent } from '../src/bench/stats.js';
+import { fakeMeasurement } from './bench-fixture.js';
+
+describe('bench statistics', () => {
+  it('takes the median of odd and even counts', () => {
+    expect(median([])).toBe(0);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('reports spread as half the range over the median, only for repeated runs', () => {
+    expect(spreadPercent([100])).toBeUndefined();
+    expect(spreadPercent([90, 100, 110])).toBeCloseTo(10);
+  });
+
+  it('summarizes runs with medians, worst RSS and client CPU, summed errors', () => {
+    const runs = [
+      fakeMeasurement(1, { errors: 1 }),
+      fakeMeasurement(2, { loadCpuPercent: [95] }),
+      fakeMeasurement(3),
+    ];
+    const summary = summarize(runs);
+    expect(summary.requestsPerSecond).toBe(2000);
+    expect(summary.spreadPercent).toBeCloseTo(50);
+    expect(summary.p50).toBeCloseTo(50);
+    expect(summary.errors).toBe(1);
+    expect(summary.loadCpuPercent).toBe(95);
+    expect(summary.saturatedClient).toBe(true);
+    expect(summary.serverCpuMicrosPerRequest).toBe(10);
+  });
+
+  it('merges load generators: counts add, histograms merge, percentiles come from both', () => {
+    const result = (values: number[], requests: number): LoadResult => {
+      const histogram = build();
+      for (const value of values) histogram.recordValue(value);
+      return {
+        requests,
+        bytes: requests * 64,
+        elapsedMs: 1000,
+        histogram: encodeIntoCompressedBase64(histogram),
+        errors: 0,
+        errorSamples: [],
+        unanswered: 0,
+        cpuPercent: 30,
+      };
+    };
+    const merged = mergeLoadResults([result([100, 100], 2), result([1000, 1000], 2)]);
+    expect(merged.requests).toBe(4);
+    expect(merged.latencyUs.count).toBe(4);
+    expect(merged.latencyUs.p50).toBeCloseTo(100, -1);
+    expect(merged.latencyUs.max).toBeCloseTo(1000, -1);
+    expect(merged.loadCpuPercent).toEqual([30, 30]);
+  });
+
+  it('splits connections evenly across load generators', () => {
+    expect(splitEvenly(10, 3)).toEqual([4, 3, 3]);
+    expect(splitEvenly(1, 1)).toEqual([1]);
+  });
+});
+
+describe('bench plan', () => {
+  it('parses and formats sizes', () => {
+    expect(parseSize('64')).toBe(64);
+    expect(parseSize('1k')).toBe(1024);
+    expect(parseSize('100KiB')).toBe(102_400);
+    expect(formatBytes(10_240)).toBe('10 KiB');
+    expect(() => parseSize('ten')).toThrow(/SWITCHYARD|size/);
+  });
+
+  it('sweeps sizes x connections for echo by default', () => {
+    const [echo] = planWorkloads(thoroughDefaults);
+    expect(echo?.cells).toHaveLength(12);
+    expect(echo?.cells[0]).toMatchObject({ size: 64, connections: 1, depth: 1, framing: 'raw' });
+  });
+
+  it('keeps the quick preset to a handful of cells', () => {
+    const plans = planWorkloads(quickDefaults);
+    expect(plans.map((plan) => plan.name)).toEqual(['echo', 'burn', 'bulk', 'churn']);
+    expect(plans.reduce((total, plan) => total + plan.cells.length, 0)).toBeLessThanOrEqual(8);
+    expect(plans.find((plan) => plan.name === 'burn')?.profile).toMatchObject({
+      handler: 'burn',
+      codec: 'length-prefixed',
+    });
+  });
+});
+
+describe('/proc parsing', () => {
+  it('reads utime + stime even when the command name has spaces and parentheses', () => {
+    const line =
+      '4242 (node (bench) x) S 17 4242 17 0 -1 4194560 500 0 0 0 123 45 0 0 20 0 11 0 100 0 0';
+    expect(parseProcStat(line)).toEqual({ pid: 4242, ppid: 17, cpuTicks: 168 });
+  });
+});
