@@ -139,6 +139,14 @@ export abstract class BaseServer implements RunningServer {
   /** Runs once, last, after every connection closed (terminate workers here). */
   protected async onShutdown(): Promise<void> {}
 
+  /**
+   * A strategy's own admission limit (a wait-queue cap), checked after `maxConnections`:
+   * returns why the next socket must be refused, or undefined to admit it.
+   */
+  protected refusalReason(): string | undefined {
+    return undefined;
+  }
+
   /** Closes a socket that a limit turned away, and counts it. */
   protected refuse(socket: Socket, reason: string): void {
     this.recorder.refused++;
@@ -162,6 +170,11 @@ export abstract class BaseServer implements RunningServer {
     }
     if (this.connections.size >= this.options.maxConnections) {
       this.refuse(socket, `maxConnections (${this.options.maxConnections}) reached`);
+      return;
+    }
+    const refusal = this.refusalReason();
+    if (refusal !== undefined) {
+      this.refuse(socket, refusal);
       return;
     }
     this.recorder.accepted++;
