@@ -1,0 +1,15 @@
+import { describeConformance } from '@switchyard/conformance/vitest';
+import { canTransferSockets, workerPoolStrategy } from '../src/index.js';
+
+describeConformance(workerPoolStrategy, {
+  name: 'worker-pool (offload)',
+  options: { mode: 'offload', workers: 2 },
+});
+
+// Handoff needs a Node that can transfer sockets to threads (CI's Node 26 pass runs it).
+if (canTransferSockets()) {
+  describeConformance(workerPoolStrategy, {
+    name: 'worker-pool (handoff)',
+    options: { mode: 'handoff', workers: 2 },
+  });
+}
