@@ -1,8 +1,20 @@
 import { type Strategy, UnknownStrategyError } from '@switchyard/protocol';
 import { selectorStrategy } from '@switchyard/server-selector';
+import { canTransferSockets, workerPoolStrategy } from '@switchyard/server-worker-pool';
 
 /** Every strategy the app knows, in the order tables show them. The one place to add a strategy. */
-export const strategies: readonly Strategy[] = [selectorStrategy];
+export const strategies: readonly Strategy[] = [selectorStrategy, workerPoolStrategy];
+
+/**
+ * Strategies that run in distinct modes, and the modes the running Node supports. Each mode is
+ * its own contender, because each is a different way to run (and costs something different).
+ */
+function modesOf(strategy: Strategy): readonly string[] {
+  if (strategy === workerPoolStrategy) {
+    return canTransferSockets() ? ['offload', 'handoff'] : ['offload'];
+  }
+  return [];
+}
 
 /** Looks a strategy up by name; throws `SWITCHYARD_ERR_UNKNOWN_STRATEGY` listing the known ones. */
 export function getStrategy(name: string): Strategy {
@@ -42,14 +54,21 @@ function contender(strategy: Strategy, mode?: string): Contender {
  * Strategy-specific options `serve` accepts, by strategy name. Others are refused, so a flag that
  * would be silently ignored is an error instead.
  */
-export const strategySpecificOptions: Readonly<Record<string, readonly string[]>> = {};
+export const strategySpecificOptions: Readonly<Record<string, readonly string[]>> = {
+  [workerPoolStrategy.name]: ['workers', 'mode'],
+};
 
 /**
  * Every contender this Node can run, in table order: one per strategy, except that a strategy
  * with modes gets one per mode the running Node supports.
  */
 export function contenders(): Contender[] {
-  return strategies.map((strategy) => contender(strategy));
+  return strategies.flatMap((strategy) => {
+    const modes = modesOf(strategy);
+    return modes.length === 0
+      ? [contender(strategy)]
+      : modes.map((mode) => contender(strategy, mode));
+  });
 }
 
 /** Every contender name this Node can run, for error messages and `--help`. */

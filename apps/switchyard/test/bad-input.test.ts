@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, onTestFinished, test } from 'vitest';
+import { canTransferSockets } from '@switchyard/server-worker-pool';
+import { describe, expect, test } from 'vitest';
 import { runCli } from './cli.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -19,67 +20,92 @@ function expectOneLineError(
 
 // Each case is a separate process; they are independent, so let them overlap.
 describe.concurrent('bad input gets one clear line and a non-zero exit', () => {
-  test('unknown strategy lists the known ones', async () => {
-    const run = await runCli(['serve', '--strategy', 'nope']);
+  test('unknown strategy lists the known ones', async ({ onTestFinished }) => {
+    const run = await runCli(['serve', '--strategy', 'nope'], onTestFinished);
     expectOneLineError(
       run,
       /unknown strategy "nope" \(known: selector[^)]*\) \[SWITCHYARD_ERR_UNKNOWN_STRATEGY\]/,
     );
   });
 
-  test('port in use', async () => {
+  test('port in use', async ({ onTestFinished }) => {
     const holder = createServer();
     holder.listen(0, '127.0.0.1');
     await once(holder, 'listening');
     onTestFinished(() => void holder.close());
     const { port } = holder.address() as { port: number };
-    const run = await runCli(['serve', '--strategy', 'selector', '--port', String(port)]);
+    const run = await runCli(
+      ['serve', '--strategy', 'selector', '--port', String(port)],
+      onTestFinished,
+    );
     expectOneLineError(run, /EADDRINUSE: the port is in use .*\[SWITCHYARD_ERR_LISTEN_FAILED\]/);
   });
 
-  test('malformed --target', async () => {
-    const run = await runCli(['conformance', '--target', 'localhost', '--codec', 'raw']);
+  test('malformed --target', async ({ onTestFinished }) => {
+    const run = await runCli(
+      ['conformance', '--target', 'localhost', '--codec', 'raw'],
+      onTestFinished,
+    );
     expectOneLineError(
       run,
       /invalid option --target: expected HOST:PORT .*\[SWITCHYARD_ERR_INVALID_OPTION\]/,
     );
   });
 
-  test('a handler module that does not exist', async () => {
-    const run = await runCli([
-      'serve',
-      '--strategy',
-      'selector',
-      '--handler',
-      './no/such/handler.mjs',
-    ]);
+  test('a handler module that does not exist', async ({ onTestFinished }) => {
+    const run = await runCli(
+      ['serve', '--strategy', 'selector', '--handler', './no/such/handler.mjs'],
+      onTestFinished,
+    );
     expectOneLineError(
       run,
       /handler module not found.*handler\.mjs.*\[SWITCHYARD_ERR_HANDLER_NOT_FOUND\]/,
     );
   });
 
-  test('a handler module without a default export', async () => {
-    const run = await runCli([
-      'serve',
-      '--strategy',
-      'selector',
-      '--handler',
-      fixture('no-default.mjs'),
-    ]);
+  test('a handler module without a default export', async ({ onTestFinished }) => {
+    const run = await runCli(
+      ['serve', '--strategy', 'selector', '--handler', fixture('no-default.mjs')],
+      onTestFinished,
+    );
     expectOneLineError(
       run,
       /no default export that is a function \[SWITCHYARD_ERR_HANDLER_INVALID\]/,
     );
   });
 
-  test('an option the strategy does not take', async () => {
-    const run = await runCli(['serve', '--strategy', 'selector', '--workers', '2']);
+  test('an option the strategy does not take', async ({ onTestFinished }) => {
+    const run = await runCli(['serve', '--strategy', 'selector', '--workers', '2'], onTestFinished);
     expectOneLineError(run, /--workers: the selector strategy does not take it/);
   });
 
-  test('a port out of range', async () => {
-    const run = await runCli(['serve', '--strategy', 'selector', '--port', '70000']);
+  test('a port out of range', async ({ onTestFinished }) => {
+    const run = await runCli(
+      ['serve', '--strategy', 'selector', '--port', '70000'],
+      onTestFinished,
+    );
     expectOneLineError(run, /--port: expected a whole number 0-65535, got "70000"/);
+  });
+
+  test.skipIf(canTransferSockets())(
+    'handoff on a Node without socket transfer',
+    async ({ onTestFinished }) => {
+      const run = await runCli(
+        ['serve', '--strategy', 'worker-pool', '--mode', 'handoff'],
+        onTestFinished,
+      );
+      expectOneLineError(
+        run,
+        /handoff mode needs a Node that can transfer .*\[SWITCHYARD_ERR_HANDOFF_UNSUPPORTED\]/,
+      );
+    },
+  );
+
+  test('switchyard --help lists every command', async ({ onTestFinished }) => {
+    const run = await runCli(['--help'], onTestFinished);
+    expect(run.code).toBe(0);
+    for (const command of ['serve', 'client', 'conformance', 'bench', 'start']) {
+      expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
   });
 });

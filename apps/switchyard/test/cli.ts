@@ -10,21 +10,30 @@ export interface CliRun {
   readonly stderr: string;
 }
 
+/** Registers cleanup for the current test; concurrent tests must pass their context's own. */
+export type OnFinished = (cleanup: () => void) => void;
+
 /** Starts `switchyard ...args` as a user would: a child process. Killed when the test ends. */
-export function spawnCli(args: readonly string[]): ChildProcess {
+export function spawnCli(
+  args: readonly string[],
+  onFinished: OnFinished = onTestFinished,
+): ChildProcess {
   const { command, args: prefix } = selfCommand();
   const child = spawn(command, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.setEncoding('utf8');
   child.stderr!.setEncoding('utf8');
-  onTestFinished(() => {
+  onFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return child;
 }
 
 /** Runs `switchyard ...args` to completion. */
-export async function runCli(args: readonly string[]): Promise<CliRun> {
-  const child = spawnCli(args);
+export async function runCli(
+  args: readonly string[],
+  onFinished: OnFinished = onTestFinished,
+): Promise<CliRun> {
+  const child = spawnCli(args, onFinished);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (text: string) => (stdout += text));

@@ -1,11 +1,115 @@
-import { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import {
+  type ExternalTarget,
+  formatTable,
+  listCases,
+  type Target,
+  toJson,
+  toJUnitXml,
+} from '@switchyard/conformance';
+import { type CodecName, InvalidOptionError } from '@switchyard/protocol';
+import { Command, Option } from 'commander';
+import { contenderTarget, runMatrix, summarizeMatrix, summaryLine } from '../matrix.js';
+import { formatHostPort, integerOption, parseHostPort } from '../options.js';
+import { contenderNames, selectContenders } from '../registry.js';
 
-/** `switchyard conformance` (wired to @switchyard/conformance once it lands). */
+interface ConformanceFlags {
+  strategy?: string;
+  target?: string;
+  codec?: CodecName;
+  concurrent?: boolean;
+  oneAtATime?: boolean;
+  parallelHandlers?: boolean;
+  maxFrameBytes?: number;
+  case?: string;
+  list?: boolean;
+  json?: string;
+  junit?: string;
+}
+
+/** `switchyard conformance`: the suite as a matrix of case x strategy (or one external server). */
 export function conformanceCommand(): Command {
   return new Command('conformance')
-    .description('run the conformance suite (not wired yet)')
-    .action(() => {
-      console.error('switchyard conformance: not implemented yet');
-      process.exitCode = 1;
-    });
+    .description('run the conformance suite: a matrix of case x strategy, or one running server')
+    .option(
+      '-s, --strategy <names>',
+      `"all" or a comma-separated list of ${contenderNames().join(', ')} (default: all)`,
+    )
+    .option('--target <host:port>', 'test a server that is already running instead')
+    .addOption(
+      new Option('-c, --codec <codec>', 'with --target: the codec the server speaks')
+        .choices(['raw', 'lines', 'length-prefixed'])
+        .default('raw'),
+    )
+    .addOption(
+      new Option(
+        '--concurrent',
+        'with --target: it serves connections concurrently (default)',
+      ).conflicts('oneAtATime'),
+    )
+    .option('--one-at-a-time', 'with --target: it serves one connection at a time')
+    .option('--parallel-handlers', 'with --target: it runs handler calls in parallel')
+    .option(
+      '--max-frame-bytes <n>',
+      'with --target: its frame limit (default 16 MiB)',
+      integerOption('--max-frame-bytes', { min: 1 }),
+    )
+    .option('--case <pattern>', 'case ids to run: comma-separated, * wildcards, or a group (echo)')
+    .option('--list', 'list the cases and exit')
+    .option('--json <file>', 'also write the reports as JSON')
+    .option('--junit <file>', 'also write the reports as JUnit XML (for CI)')
+    .addHelpText(
+      'after',
+      '\nExits 1 when any MUST case fails.\n' +
+        'Examples:\n' +
+        '  switchyard conformance\n' +
+        '  switchyard conformance --strategy selector --case echo\n' +
+        '  switchyard conformance --target 127.0.0.1:7000 --codec lines --concurrent\n',
+    )
+    .action((flags: ConformanceFlags) => conformance(flags));
+}
+
+async function conformance(flags: ConformanceFlags): Promise<void> {
+  if (flags.list) {
+    for (const info of listCases(flags.case)) {
+      console.log(`${info.id.padEnd(40)} ${info.tier.padEnd(6)} ${info.description}`);
+    }
+    return;
+  }
+  const targets = chooseTargets(flags);
+  const reports = await runMatrix(targets, {
+    ...(flags.case && { filter: flags.case }),
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  const summary = summarizeMatrix(reports);
+  console.log(formatTable(reports));
+  console.log(summaryLine(summary));
+  if (flags.json) await writeFile(flags.json, toJson(reports));
+  if (flags.junit) await writeFile(flags.junit, toJUnitXml(reports));
+  if (summary.mustFailed > 0) process.exitCode = 1;
+}
+
+function chooseTargets(flags: ConformanceFlags): Target[] {
+  if (flags.target === undefined)
+    return selectContenders(flags.strategy ?? 'all').map(contenderTarget);
+  if (flags.strategy !== undefined) {
+    throw new InvalidOptionError(
+      '--target',
+      'test either strategies (--strategy) or a running server, not both',
+    );
+  }
+  const { host, port } = parseHostPort(flags.target);
+  const target: ExternalTarget = {
+    kind: 'external',
+    host,
+    port,
+    codec: flags.codec ?? 'raw',
+    capabilities: {
+      connections: flags.oneAtATime ? 'one-at-a-time' : 'concurrent',
+      parallelHandlers: flags.parallelHandlers ?? false,
+    },
+    name: formatHostPort({ host, port }),
+    ...(flags.maxFrameBytes !== undefined && { maxFrameBytes: flags.maxFrameBytes }),
+  };
+  return [target];
 }

@@ -1,0 +1,74 @@
+import { type CaseResult, runSuite, type SuiteReport, type Target } from '@switchyard/conformance';
+import type { Contender } from './registry.js';
+
+/** The conformance target that runs a contender in-process. */
+export function contenderTarget(contender: Contender): Target {
+  return {
+    kind: 'strategy',
+    strategy: contender.strategy,
+    options: { ...contender.options },
+    name: contender.name,
+  };
+}
+
+export interface MatrixOptions {
+  /** Case id patterns, as `runSuite` takes them. */
+  readonly filter?: string;
+  /** Receives a line as each target finishes and for each failing case (progress). */
+  readonly progress?: (line: string) => void;
+}
+
+/** Totals over a matrix, and whether a MUST case failed anywhere. */
+export interface MatrixSummary {
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly mustFailed: number;
+}
+
+/**
+ * Runs the suite against each target in turn: one at a time, because several cases measure
+ * ordering and concurrency that another suite running beside them would disturb.
+ */
+export async function runMatrix(
+  targets: readonly Target[],
+  { filter, progress = () => {} }: MatrixOptions = {},
+): Promise<SuiteReport[]> {
+  const reports: SuiteReport[] = [];
+  for (const [index, target] of targets.entries()) {
+    const name = target.name ?? (target.kind === 'strategy' ? target.strategy.name : 'target');
+    const onResult = (result: CaseResult) => {
+      if (result.status === 'fail') {
+        progress(`  FAIL ${result.id} (${result.tier}): ${result.message ?? 'failed'}`);
+      }
+    };
+    const report = await runSuite(target, { ...(filter && { filter }), onResult });
+    const { passed, failed, skipped } = report.summary;
+    progress(
+      `[${index + 1}/${targets.length}] ${name}: ${passed} passed, ${failed} failed, ${skipped} skipped (${(report.durationMs / 1000).toFixed(1)} s)`,
+    );
+    reports.push(report);
+  }
+  return reports;
+}
+
+export function summarizeMatrix(reports: readonly SuiteReport[]): MatrixSummary {
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  let mustFailed = 0;
+  for (const report of reports) {
+    passed += report.summary.passed;
+    failed += report.summary.failed;
+    skipped += report.summary.skipped;
+    for (const result of report.results) {
+      if (result.status === 'fail' && result.tier === 'MUST') mustFailed++;
+    }
+  }
+  return { passed, failed, skipped, mustFailed };
+}
+
+/** The line every matrix ends with: `N passed, N failed, N skipped`. */
+export function summaryLine({ passed, failed, skipped }: MatrixSummary): string {
+  return `${passed} passed, ${failed} failed, ${skipped} skipped`;
+}
