@@ -41,6 +41,30 @@ describe('client against serve', () => {
     });
   }
 
+  test('burn answers like echo, after its rounds of work', async () => {
+    const served = await startServe([
+      '--strategy',
+      'selector',
+      '--handler',
+      'burn',
+      '--burn-rounds',
+      '5',
+      '--codec',
+      'length-prefixed',
+    ]);
+    const run = await runCli([
+      'client',
+      served.host,
+      String(served.port),
+      '2',
+      '--codec',
+      'length-prefixed',
+    ]);
+    expect(run.stdout).toContain('2 of 2 connections got back exactly what they sent');
+    expect(run.code).toBe(0);
+    expect(await served.stop()).toBe(0);
+  });
+
   test('client exits 1 when a reply differs from what it sent', async () => {
     const served = await startServe(['--strategy', 'selector', '--handler', upperHandler]);
     const run = await runCli(['client', served.host, String(served.port), '2', '-m', 'abc']);

@@ -1,0 +1,94 @@
+import { isSwitchyardError } from '@switchyard/protocol';
+import { expect, test } from 'vitest';
+import { type ServeFlags, serveOptions } from '../src/commands/serve.js';
+import { formatHostPort, parseHostPort, parseInteger } from '../src/options.js';
+import { contenderNames, contenders, getContender, selectContenders } from '../src/registry.js';
+
+const flags = (extra: Partial<ServeFlags>): ServeFlags => ({
+  strategy: 'selector',
+  codec: 'raw',
+  handler: 'echo',
+  host: '127.0.0.1',
+  port: 0,
+  closeTimeoutMs: 10_000,
+  ...extra,
+});
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    if (isSwitchyardError(error)) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+test('HOST:PORT round-trips, IPv6 in brackets', () => {
+  expect(parseHostPort('127.0.0.1:7000')).toEqual({ host: '127.0.0.1', port: 7000 });
+  expect(parseHostPort('[::1]:7000')).toEqual({ host: '::1', port: 7000 });
+  expect(formatHostPort({ host: '::1', port: 7000 })).toBe('[::1]:7000');
+  for (const bad of ['localhost', ':7000', 'host:', 'host:0', 'host:70000', '::1:7000', 'a:b']) {
+    expect(
+      codeOf(() => parseHostPort(bad)),
+      bad,
+    ).toBe('SWITCHYARD_ERR_INVALID_OPTION');
+  }
+});
+
+test('whole numbers only, within bounds', () => {
+  expect(parseInteger('42', '--n')).toBe(42);
+  for (const bad of ['-1', '1.5', '', 'x', '1e3']) {
+    expect(
+      codeOf(() => parseInteger(bad, '--n')),
+      bad,
+    ).toBe('SWITCHYARD_ERR_INVALID_OPTION');
+  }
+  expect(codeOf(() => parseInteger('0', '--n', { min: 1 }))).toBe('SWITCHYARD_ERR_INVALID_OPTION');
+});
+
+test('each worker-pool mode this Node runs is its own contender', () => {
+  const names = contenderNames();
+  expect(names).toContain('selector');
+  expect(names).toContain('worker-pool:offload');
+  expect(names).not.toContain('worker-pool');
+  expect(new Set(names).size).toBe(names.length);
+  for (const contender of contenders()) {
+    expect(contender.serveArgs.slice(0, 2)).toEqual(['--strategy', contender.strategy.name]);
+  }
+});
+
+test('--strategy picks contenders by strategy or contender name', () => {
+  expect(selectContenders('all').map((c) => c.name)).toEqual(contenderNames());
+  const pool = selectContenders('worker-pool').map((c) => c.name);
+  expect(pool.every((name) => name.startsWith('worker-pool:'))).toBe(true);
+  expect(selectContenders('worker-pool:offload, selector').map((c) => c.name)).toEqual([
+    'worker-pool:offload',
+    'selector',
+  ]);
+  expect(codeOf(() => selectContenders('selector,nope'))).toBe('SWITCHYARD_ERR_UNKNOWN_STRATEGY');
+  expect(getContender('worker-pool:offload').options).toEqual({ mode: 'offload' });
+});
+
+test('serve flags become listen options; misplaced options are refused', () => {
+  const { contender, options } = serveOptions(
+    flags({ strategy: 'worker-pool:offload', workers: 2, handler: 'burn', burnRounds: 3 }),
+  );
+  expect(contender.name).toBe('worker-pool:offload');
+  expect(options).toMatchObject({
+    mode: 'offload',
+    workers: 2,
+    handler: '@switchyard/protocol/handlers/burn',
+    handlerOptions: { rounds: 3 },
+    noDelay: true,
+  });
+  expect(serveOptions(flags({ strategy: 'worker-pool', mode: 'offload' })).contender.name).toBe(
+    'worker-pool:offload',
+  );
+  expect(codeOf(() => serveOptions(flags({ mode: 'offload' })))).toBe(
+    'SWITCHYARD_ERR_INVALID_OPTION',
+  );
+  expect(codeOf(() => serveOptions(flags({ burnRounds: 5 })))).toBe(
+    'SWITCHYARD_ERR_INVALID_OPTION',
+  );
+});
