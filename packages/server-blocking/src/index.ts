@@ -1,0 +1,47 @@
+import {
+  InvalidOptionError,
+  loadHandler,
+  resolveServerOptions,
+  type ServerOptions,
+  type Strategy,
+} from '@switchyard/protocol';
+import { BlockingServer, type ResolvedBlockingOptions } from './server.js';
+
+export { BlockingServer, type ResolvedBlockingOptions } from './server.js';
+
+/** Options of the blocking strategy: the common {@link ServerOptions} plus a wait-queue cap. */
+export interface BlockingOptions extends ServerOptions {
+  /**
+   * Clients allowed to wait (accepted, unserved) while one is served. Beyond it, new connections
+   * are refused (reset) and counted as `SWITCHYARD_ERR_CONNECTION_REFUSED`. Default unlimited;
+   * `maxConnections` still caps served plus waiting.
+   */
+  maxWaiting?: number;
+}
+
+/** Fills in defaults and validates; throws `SWITCHYARD_ERR_INVALID_OPTION`. */
+export function resolveBlockingOptions(options: BlockingOptions = {}): ResolvedBlockingOptions {
+  const { maxWaiting = Number.POSITIVE_INFINITY } = options;
+  if (
+    maxWaiting !== Number.POSITIVE_INFINITY &&
+    !(Number.isInteger(maxWaiting) && maxWaiting >= 0)
+  ) {
+    throw new InvalidOptionError(
+      'maxWaiting',
+      `expected a non-negative integer, got ${String(maxWaiting)}`,
+    );
+  }
+  return { ...resolveServerOptions(options), maxWaiting };
+}
+
+/** The blocking strategy: one connection served at a time, the others wait in arrival order. */
+export const blockingStrategy: Strategy<BlockingOptions> = {
+  name: 'blocking',
+  description: 'one connection at a time, the others wait their turn',
+  capabilities: { connections: 'one-at-a-time', parallelHandlers: false },
+  async listen(options) {
+    const resolved = resolveBlockingOptions(options);
+    const handler = await loadHandler(resolved.handler);
+    return new BlockingServer(resolved, handler).listen();
+  },
+};
