@@ -28,6 +28,7 @@ export interface ServeFlags {
   port: number;
   workers?: number;
   mode?: string;
+  maxWaiting?: number;
   maxConnections?: number;
   idleTimeoutMs?: number;
   maxFrameBytes?: number;
@@ -119,10 +120,12 @@ export function serveOptions(flags: ServeFlags): { contender: Contender; options
   const specific: Record<string, unknown> = { ...contender.options };
   if (flags.mode !== undefined) specific.mode = flags.mode;
   if (flags.workers !== undefined) specific.workers = flags.workers;
+  if (flags.maxWaiting !== undefined) specific.maxWaiting = flags.maxWaiting;
   const accepted = strategySpecificOptions[strategyName] ?? [];
   for (const key of Object.keys(specific)) {
     if (!accepted.includes(key)) {
-      throw new InvalidOptionError(`--${key}`, `the ${strategyName} strategy does not take it`);
+      const flag = `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+      throw new InvalidOptionError(flag, `the ${strategyName} strategy does not take it`);
     }
   }
   if (flags.burnRounds !== undefined && flags.handler !== 'burn') {
