@@ -1,9 +1,14 @@
 import { type Strategy, UnknownStrategyError } from '@switchyard/protocol';
+import { blockingStrategy } from '@switchyard/server-blocking';
 import { selectorStrategy } from '@switchyard/server-selector';
 import { canTransferSockets, workerPoolStrategy } from '@switchyard/server-worker-pool';
 
 /** Every strategy the app knows, in the order tables show them. The one place to add a strategy. */
-export const strategies: readonly Strategy[] = [selectorStrategy, workerPoolStrategy];
+export const strategies: readonly Strategy[] = [
+  blockingStrategy,
+  selectorStrategy,
+  workerPoolStrategy,
+];
 
 /**
  * Strategies that run in distinct modes, and the modes the running Node supports. Each mode is
@@ -56,6 +61,7 @@ function contender(strategy: Strategy, mode?: string): Contender {
  */
 export const strategySpecificOptions: Readonly<Record<string, readonly string[]>> = {
   [workerPoolStrategy.name]: ['workers', 'mode'],
+  [blockingStrategy.name]: ['maxWaiting'],
 };
 
 /**

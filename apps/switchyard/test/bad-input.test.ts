@@ -79,6 +79,14 @@ describe.concurrent('bad input gets one clear line and a non-zero exit', () => {
     expectOneLineError(run, /--workers: the selector strategy does not take it/);
   });
 
+  test('a blocking-only option on another strategy', async ({ onTestFinished }) => {
+    const run = await runCli(
+      ['serve', '--strategy', 'worker-pool', '--max-waiting', '2'],
+      onTestFinished,
+    );
+    expectOneLineError(run, /--max-waiting: the worker-pool strategy does not take it/);
+  });
+
   test('a port out of range', async ({ onTestFinished }) => {
     const run = await runCli(
       ['serve', '--strategy', 'selector', '--port', '70000'],

@@ -79,6 +79,11 @@ export function serveCommand(): Command {
       ]),
     )
     .option(
+      '--max-waiting <n>',
+      'clients allowed to wait while one is served; more are refused (blocking)',
+      integerOption('--max-waiting'),
+    )
+    .option(
       '--max-connections <n>',
       'connections served or waiting at once; more are refused',
       integerOption('--max-connections'),
