@@ -52,7 +52,7 @@ test('start --no-bench runs the matrix and writes a report', async () => {
   onTestFinished(() => rm(dir, { recursive: true, force: true }));
   const run = await runCli(['start', '--no-bench', '--case', 'echo', '--report-dir', dir]);
   expect(run.stdout).toMatch(SUMMARY);
-  expect(run.stderr).toMatch(/\[1\/\d+\] selector: \d+ passed/);
+  expect(run.stderr).toMatch(/^\[1\/\d+\] \S+: \d+ passed, 0 failed/m);
   const reportPath = /^report: (.+)$/m.exec(run.stdout)?.[1];
   expect(reportPath).toBeDefined();
   const report = await readFile(reportPath!, 'utf8');
