@@ -33,6 +33,17 @@ describe('waiting clients', () => {
     expect(server.stats().errors[ErrorCode.SOCKET_ERROR]).toBe(1);
   });
 
+  test('a waiting client that sent a request and half-closed is still served in its turn', async () => {
+    const server = await startServer({ codec: 'lines' });
+    const first = await connectClient(server);
+    const halfClosed = await connectClient(server);
+    halfClosed.socket.end('asked then closed\n');
+    await vi.waitFor(() => expect(server.waiting).toBe(1));
+    first.socket.end();
+    await halfClosed.closed;
+    expect(halfClosed.received()).toBe('asked then closed\n');
+  });
+
   test('graceful close answers the served client and closes waiting ones unserved', async () => {
     const gate = deferred<void>();
     const server = await startServer({ codec: 'lines' }, async (request) => {
