@@ -1,4 +1,11 @@
-import { type CaseResult, runSuite, type SuiteReport, type Target } from '@switchyard/conformance';
+import {
+  type CaseResult,
+  listCases,
+  runSuite,
+  type SuiteReport,
+  type Target,
+} from '@switchyard/conformance';
+import { type Progress, silentProgress } from './progress.js';
 import type { Contender } from './registry.js';
 
 /** The conformance target that runs a contender in-process. */
@@ -14,8 +21,8 @@ export function contenderTarget(contender: Contender): Target {
 export interface MatrixOptions {
   /** Case id patterns, as `runSuite` takes them. */
   readonly filter?: string;
-  /** Receives a line as each target finishes and for each failing case (progress). */
-  readonly progress?: (line: string) => void;
+  /** A line as each target finishes and for each failing case; a status as each case finishes. */
+  readonly progress?: Progress;
 }
 
 /** Totals over a matrix, and whether a MUST case failed anywhere. */
@@ -32,20 +39,26 @@ export interface MatrixSummary {
  */
 export async function runMatrix(
   targets: readonly Target[],
-  { filter, progress = () => {} }: MatrixOptions = {},
+  { filter, progress = silentProgress }: MatrixOptions = {},
 ): Promise<SuiteReport[]> {
   const reports: SuiteReport[] = [];
+  const cases = listCases(filter).length;
   for (const [index, target] of targets.entries()) {
     const name = target.name ?? (target.kind === 'strategy' ? target.strategy.name : 'target');
+    const position = `[${index + 1}/${targets.length}] ${name}`;
+    let done = 0;
+    progress.status(`${position}: starting`);
     const onResult = (result: CaseResult) => {
+      done++;
       if (result.status === 'fail') {
-        progress(`  FAIL ${result.id} (${result.tier}): ${result.message ?? 'failed'}`);
+        progress.line(`  FAIL ${result.id} (${result.tier}): ${result.message ?? 'failed'}`);
       }
+      progress.status(`${position}: ${done}/${cases} cases, last ${result.id}`);
     };
     const report = await runSuite(target, { ...(filter && { filter }), onResult });
     const { passed, failed, skipped } = report.summary;
-    progress(
-      `[${index + 1}/${targets.length}] ${name}: ${passed} passed, ${failed} failed, ${skipped} skipped (${(report.durationMs / 1000).toFixed(1)} s)`,
+    progress.line(
+      `${position}: ${passed} passed, ${failed} failed, ${skipped} skipped (${(report.durationMs / 1000).toFixed(1)} s)`,
     );
     reports.push(report);
   }

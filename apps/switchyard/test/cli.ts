@@ -50,6 +50,8 @@ export interface Served {
   /** Everything printed to stdout so far. */
   stdout(): string;
   stderr(): string;
+  /** Resolves once stderr matches `pattern` (the test's timeout is the failure). */
+  waitForStderr(pattern: RegExp): Promise<void>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -74,6 +76,16 @@ export async function startServe(args: readonly string[]): Promise<Served> {
     ...address,
     stdout: () => stdout,
     stderr: () => stderr,
+    waitForStderr: (pattern) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!pattern.test(stderr)) return;
+          child.stderr!.off('data', check);
+          resolve();
+        };
+        child.stderr!.on('data', check);
+        check();
+      }),
     stop() {
       child.kill('SIGTERM');
       return exited;

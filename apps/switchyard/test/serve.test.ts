@@ -27,6 +27,25 @@ test('serve answers a plain net client and exits 0 on SIGTERM', async () => {
   expect(served.stderr()).toMatch(/closed: 1 connections, 2 requests, 2 replies/);
 });
 
+test('serve logs connection errors to stderr by code', async () => {
+  const served = await startServe([
+    '--strategy',
+    'selector',
+    '--codec',
+    'lines',
+    '--max-frame-bytes',
+    '4',
+  ]);
+  const socket = connect(served.port, served.host);
+  onTestFinished(() => {
+    socket.destroy();
+  });
+  socket.on('error', () => {});
+  socket.write('far too long for the limit\n');
+  await served.waitForStderr(/^error: SWITCHYARD_ERR_FRAME_TOO_LARGE x1$/m);
+  expect(await served.stop()).toBe(0);
+});
+
 describe('client against serve', () => {
   for (const contender of contenders()) {
     test(`${contender.name}: every connection gets back what it sent`, async () => {

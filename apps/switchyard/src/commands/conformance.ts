@@ -11,6 +11,7 @@ import { type CodecName, InvalidOptionError } from '@switchyard/protocol';
 import { Command, Option } from 'commander';
 import { contenderTarget, runMatrix, summarizeMatrix, summaryLine } from '../matrix.js';
 import { formatHostPort, integerOption, parseHostPort } from '../options.js';
+import { stderrProgress } from '../progress.js';
 import { contenderNames, selectContenders } from '../registry.js';
 
 interface ConformanceFlags {
@@ -79,7 +80,7 @@ async function conformance(flags: ConformanceFlags): Promise<void> {
   const targets = chooseTargets(flags);
   const reports = await runMatrix(targets, {
     ...(flags.case && { filter: flags.case }),
-    progress: (line) => process.stderr.write(`${line}\n`),
+    progress: stderrProgress(),
   });
   const summary = summarizeMatrix(reports);
   console.log(formatTable(reports));

@@ -4,6 +4,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { formatTable } from '@switchyard/conformance';
 import { Command } from 'commander';
 import { contenderTarget, runMatrix, summarizeMatrix, summaryLine } from '../matrix.js';
+import { stderrProgress } from '../progress.js';
 import { contenders } from '../registry.js';
 import { writeStartReport } from '../report.js';
 import { startBench } from './bench.js';
@@ -36,12 +37,9 @@ function displayPath(path: string): string {
   return shown.startsWith('..') ? path : shown;
 }
 
-/** Prints what is happening, so a long run never looks stuck. */
-function progress(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
-
 async function start(flags: StartFlags): Promise<void> {
+  // Progress on stderr, so a long run never looks stuck and stdout stays the tables.
+  const progress = stderrProgress();
   const startedAt = new Date();
   const dir = resolve(flags.reportDir, startedAt.toISOString().replace(/[:.]/g, '-'));
   await mkdir(dir, { recursive: true });
@@ -49,7 +47,7 @@ async function start(flags: StartFlags): Promise<void> {
   const names = all.map((contender) => contender.name);
 
   console.log(`switchyard start on Node ${process.version}: ${names.join(', ')}`);
-  progress(`conformance: ${all.length} strategies, one after another`);
+  progress.line(`conformance: ${all.length} strategies, one after another`);
   const reports = await runMatrix(all.map(contenderTarget), {
     progress,
     ...(flags.case && { filter: flags.case }),
@@ -61,7 +59,7 @@ async function start(flags: StartFlags): Promise<void> {
   let bench = 'skipped (--no-bench)';
   let benchFiles: readonly string[] = [];
   if (flags.bench) {
-    progress('bench: starting');
+    progress.line('bench: starting');
     const result = await startBench(dir);
     bench = result?.text ?? 'the bench is not available in this build';
     benchFiles = result?.files ?? [];
