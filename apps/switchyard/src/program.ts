@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
 import { benchCommand } from './commands/bench.js';
 import { clientCommand } from './commands/client.js';
 import { conformanceCommand } from './commands/conformance.js';
@@ -8,6 +9,7 @@ import { startCommand } from './commands/start.js';
 /** The `switchyard` command with every subcommand. */
 export function createProgram(): Command {
   return new Command('switchyard')
+    .version(packageJson.version)
     .description(
       'Interchangeable TCP server strategies: serve, test and benchmark them side by side',
     )
