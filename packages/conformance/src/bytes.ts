@@ -110,15 +110,16 @@ export function frameStream(
   seed: number,
 ): BlockSource {
   const base = pseudoRandomBytes(payloadLength, seed);
-  const overhead = wireFrame(codec, Buffer.alloc(payloadLength, 1)).length - payloadLength;
-  return new BlockSource(count, payloadLength + overhead, (index) => {
+  const block = (index: number): Buffer => {
     const payload = Buffer.from(base);
     payload.writeUInt32BE(index, 0);
     payload.writeUInt32BE(seed >>> 0, 4);
     // `lines`: the block must end its own frame, whatever the random bytes are.
     if (codec === 'lines') payload[payload.length - 1] = 0x0a;
     return wireFrame(codec, payload);
-  });
+  };
+  // Measured on a real block: for `lines` the payload already ends its frame, so no byte is added.
+  return new BlockSource(count, block(0).length, block);
 }
 
 /** Index of the first byte where `a` and `b` differ over their common length, or -1. */
