@@ -37,6 +37,14 @@ interface ReplySlot {
 const EMPTY = Buffer.alloc(0);
 
 /**
+ * Longest a gracefully closing connection keeps reading, and dropping, what a client still
+ * sends after our replies and FIN have gone out (see `releaseAfterFlush`).
+ */
+const LINGER_MS = 250;
+/** A closing client that sent nothing for this long is done sending. */
+const QUIET_MS = 10;
+
+/**
  * One client connection and its state: address, decoder, replies in request order, and the
  * bytes it holds. Bytes flow one way: socket `data` -> decoder -> dispatch -> reply slot ->
  * encoder -> socket `write`. The socket's writable buffer is the outbound queue; when it and
@@ -77,6 +85,8 @@ export class Connection {
   private closing = false;
   private ended = false;
   private resolveClosed!: () => void;
+  private readonly onData = (chunk: Buffer) => this.onReadable(chunk);
+  private readonly onEnd = () => this.onReadEnd();
 
   constructor(
     socket: Socket,
@@ -106,8 +116,8 @@ export class Connection {
 
     socket.setNoDelay(options.noDelay);
     if (options.idleTimeoutMs > 0) socket.setTimeout(options.idleTimeoutMs);
-    socket.on('data', (chunk: Buffer) => this.onReadable(chunk));
-    socket.on('end', () => this.onReadEnd());
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
     socket.on('drain', () => this.updateBackpressure());
     socket.on('timeout', () => this.fail(new IdleTimeoutError(options.idleTimeoutMs)));
     // Node has already destroyed the socket when it emits 'error' (reset, broken pipe).
@@ -297,8 +307,45 @@ export class Connection {
     this.ended = true;
     // Half-close: the client may still read; end() sends FIN after the queued replies.
     // Graceful close: nothing more will be read, so release the socket once it is flushed.
-    if (this.closing) this.socket.destroySoon();
+    if (this.closing) this.releaseAfterFlush();
     else this.socket.end();
+  }
+
+  /**
+   * Ends our side and closes the socket once the replies and the FIN are written. A client may
+   * still be sending, its bytes unread in our socket; closing a socket with unread input makes
+   * the kernel send a reset, which can make the client drop replies it has not read yet (seen on
+   * Linux loopback: all of them). So first read and drop what the client sends until it ends,
+   * or goes quiet for {@link QUIET_MS}, or {@link LINGER_MS} pass (a lingering close, as HTTP
+   * servers do). A client that sends nothing more costs the close one quiet period.
+   */
+  private releaseAfterFlush(): void {
+    const socket = this.socket;
+    socket.end();
+    socket.once('finish', () => {
+      if (socket.destroyed) return;
+      if (socket.readableEnded) {
+        socket.destroy();
+        return;
+      }
+      let heard = false;
+      socket.off('data', this.onData).off('end', this.onEnd);
+      socket.setTimeout(0);
+      socket.on('data', () => {
+        heard = true;
+      });
+      socket.once('end', () => socket.destroy());
+      const quiet = setInterval(() => {
+        if (!heard) socket.destroy();
+        heard = false;
+      }, QUIET_MS);
+      const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+      socket.once('close', () => {
+        clearInterval(quiet);
+        clearTimeout(linger);
+      });
+      socket.resume();
+    });
   }
 
   private failHandler(error: unknown): void {

@@ -118,3 +118,27 @@ describe('limits', () => {
     expect(server.stats().errors[ErrorCode.IDLE_TIMEOUT]).toBe(1);
   });
 });
+
+test('close with a client still sending delivers every reply owed, then ends without a reset', async () => {
+  const server = await startServer({ codec: 'lines' });
+  const client = await connectTo(server);
+  let clientError: NodeJS.ErrnoException | undefined;
+  client.on('error', (error) => {
+    clientError = error;
+  });
+  let received = 0;
+  client.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+  });
+  const ended = new Promise((resolve) => client.once('end', resolve));
+  // Far more than the server reads before it stops: most of it stays unread in its socket.
+  const line = Buffer.from(`${'x'.repeat(99)}\n`);
+  client.write(Buffer.concat(Array.from({ length: 50_000 }, () => line)));
+  await until(() => server.stats().framesOut > 0);
+
+  await server.close();
+  await ended;
+  expect(clientError).toBeUndefined();
+  expect(received).toBe(server.stats().bytesOut);
+  expect(received % line.length).toBe(0);
+});
