@@ -66,3 +66,22 @@ describe('backpressure', () => {
     expect(server.stats().peakConnectionBufferedBytes).toBeLessThanOrEqual(limit);
   });
 });
+
+test('a client that ends while the server is paused gets every reply, then the end', async () => {
+  const server = await startServer({ maxBufferedBytesPerConnection: 64 * 1024 });
+  const client = await connectTo(server);
+  const payload = randomBytes(FLOOD_BYTES);
+  client.pause();
+  client.end(payload);
+  await until(() => server.accepted.length === 1 && server.accepted[0]!.socket.isPaused());
+  expect(server.stats().bytesIn).toBeLessThan(payload.length);
+
+  const chunks: Buffer[] = [];
+  client.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise((resolve) => client.once('end', resolve));
+  client.resume();
+  await ended;
+  expect(Buffer.concat(chunks).equals(payload)).toBe(true);
+  await until(() => server.stats().active === 0);
+  expect(server.stats().errors).toEqual({});
+});
