@@ -120,6 +120,18 @@ describe('broken echo servers fail the right cases and pass the others', () => {
     expectStatuses(await run('framing.garbage'), { 'framing.garbage': 'fail' });
   });
 
+  test('declared one-at-a-time, a server that dies on a bad frame still fails them: the waiting bystander is never served', async () => {
+    const run = (filter: string) =>
+      runExternal(diesOnBadFrame, 'length-prefixed', ONE_AT_A_TIME, filter, {
+        maxFrameBytes: DIES_LIMIT,
+      });
+    expectStatuses(await run('framing.truncated'), { 'framing.truncated': 'pass' });
+    const tooLarge = await run('framing.too-large');
+    expectStatuses(tooLarge, { 'framing.too-large': 'fail' });
+    expect(messageOf(tooLarge, 'framing.too-large')).toMatch(/bystander/);
+    expectStatuses(await run('framing.garbage'), { 'framing.garbage': 'fail' });
+  });
+
   test('a server that serves one client at a time while claiming concurrency fails the concurrency cases', async () => {
     const report = await runExternal(
       oneAtATime,

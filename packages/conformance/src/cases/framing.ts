@@ -5,9 +5,15 @@ import {
   type ServerStats,
 } from '@switchyard/protocol';
 import { BlockSource, bufferSource, pseudoRandomBytes } from '../bytes.js';
-import type { Client } from '../client.js';
 import type { CaseContext, ServerUnderTest } from '../context.js';
 import { check } from '../outcome.js';
+import {
+  type Bystanding,
+  expectBystanderServed,
+  offenderAndBystander,
+  releaseTurn,
+  servesOneAtATime,
+} from './bystander.js';
 import { roundTrip } from './conn.js';
 import { defineCase, FRAMED_CODECS, WAIT_MS } from './define.js';
 
@@ -18,31 +24,38 @@ function errorCount(stats: ServerStats, code: ErrorCode): number {
   return stats.errors[code] ?? 0;
 }
 
-/** Starts a server with a small frame limit, a bystander that must stay unaffected, and an offender. */
+/** The framing cases' server: a small frame limit on strategy targets. */
+function framingServer(ctx: CaseContext, codec: CodecName) {
+  return ctx.server({ codec, maxFrameBytes: FRAMING_LIMIT });
+}
+
+/**
+ * Starts a server with a small frame limit, an offender, and a bystander that must stay
+ * unaffected, connected in the order the target serves them (see {@link offenderAndBystander}).
+ */
 async function setUp(ctx: CaseContext, codec: CodecName) {
-  const server = await ctx.server({ codec, maxFrameBytes: FRAMING_LIMIT });
-  const bystander = await ctx.connect(server, { label: `${codec} bystander` });
-  await roundTrip(bystander, codec, 'bystander before');
-  const offender = await ctx.connect(server, { label: `${codec} offender` });
-  return { server, bystander, offender, limit: server.options.maxFrameBytes };
+  const server = await framingServer(ctx, codec);
+  const pair = await offenderAndBystander(ctx, server, codec, `${codec} `);
+  return { server, ...pair, limit: server.options.maxFrameBytes };
 }
 
 /** The offender is closed and got nothing back; the bystander is still served; stats counted it. */
 async function expectContained(
   ctx: CaseContext,
-  { server, bystander, offender }: { server: ServerUnderTest; bystander: Client; offender: Client },
+  scene: Bystanding & { server: ServerUnderTest },
   codec: CodecName,
   code: ErrorCode,
   count: number,
   echoedBefore: number,
 ) {
+  const { server, offender } = scene;
   await offender.expectGone('the server closes the offending connection', { timeoutMs: WAIT_MS });
   check(
     offender.bytesReceived === echoedBefore,
     () =>
       `${offender.label}: received ${offender.bytesReceived - echoedBefore} bytes after the bad input`,
   );
-  await roundTrip(bystander, codec, 'bystander after');
+  await expectBystanderServed(scene, codec);
   if (server.running) {
     await ctx.untilStats(
       server,
@@ -93,7 +106,6 @@ export const framingTruncated = defineCase({
   needs: [],
   async run(ctx) {
     for (const codec of ctx.codecs) {
-      const setup = await setUp(ctx, codec);
       const partials =
         codec === 'lines'
           ? [Buffer.from('a line that never ends')]
@@ -102,17 +114,30 @@ export const framingTruncated = defineCase({
               Buffer.from([0, 0]),
             ];
       // The first offender sends half a payload; for length-prefixed a second sends half a header.
-      let offender = setup.offender;
+      // Concurrently, one bystander stays connected through both; one at a time, each offender
+      // has its own bystander waiting behind it, which ends its turn before the next offender.
+      const server = await framingServer(ctx, codec);
+      let scene = await offenderAndBystander(ctx, server, codec, `${codec} `);
       for (const [index, partial] of partials.entries()) {
-        if (index > 0) offender = await ctx.connect(setup.server, { label: `${codec} offender 2` });
-        offender.end(partial);
+        if (index > 0) {
+          const suffix = ` ${index + 1}`;
+          if (servesOneAtATime(ctx)) {
+            await releaseTurn(scene);
+            scene = await offenderAndBystander(ctx, server, codec, `${codec} `, suffix);
+          } else {
+            const offender = await ctx.connect(server, { label: `${codec} offender${suffix}` });
+            scene = { ...scene, offender };
+          }
+        }
+        const before = scene.offender.bytesReceived;
+        scene.offender.end(partial);
         await expectContained(
           ctx,
-          { ...setup, offender },
+          { ...scene, server },
           codec,
           ErrorCode.TRUNCATED_FRAME,
           index + 1,
-          0,
+          before,
         );
       }
     }

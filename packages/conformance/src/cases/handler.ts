@@ -3,6 +3,7 @@ import { wireFrame } from '../bytes.js';
 import { PARALLEL_REPLY } from '../handlers/parallel-probe.js';
 import { testHandlers } from '../handlers.js';
 import { check } from '../outcome.js';
+import { expectBystanderServed, offenderAndBystander } from './bystander.js';
 import { roundTrip } from './conn.js';
 import { ALL_CODECS, defineCase, WAIT_MS } from './define.js';
 
@@ -18,9 +19,10 @@ export const handlerError = defineCase({
       handler: testHandlers['throw-on-marker'],
       handlerOptions: { marker: 'BOOM' },
     });
-    const bystander = await ctx.connect(server, { label: 'bystander' });
-    await roundTrip(bystander, ctx.codec, 'bystander before');
-    const offender = await ctx.connect(server, { label: 'offender' });
+    // Concurrently the bystander is served before and after while staying connected; one at a
+    // time it waits behind the offender and is served once the offender is closed.
+    const scene = await offenderAndBystander(ctx, server, ctx.codec, '');
+    const { offender } = scene;
     await roundTrip(offender, ctx.codec, 'a fine request');
     const before = offender.bytesReceived;
     offender.write(wireFrame(ctx.codec, Buffer.from('this one says BOOM')));
@@ -28,7 +30,7 @@ export const handlerError = defineCase({
       timeoutMs: WAIT_MS,
     });
     check(offender.bytesReceived === before, 'the failed request got a reply');
-    await roundTrip(bystander, ctx.codec, 'bystander after');
+    await expectBystanderServed(scene, ctx.codec);
     await ctx.untilStats(
       server,
       (stats) => stats.errors[ErrorCode.HANDLER_FAILED] === 1,

@@ -73,26 +73,65 @@ export const lifecycleGracefulClose = defineCase({
   async run(ctx) {
     const { server, open, arrived } = await gatedServer(ctx);
     const running = server.running!;
-    const clients = await Promise.all(
-      [1, 2, 3].map((index) => ctx.connect(server, { label: `client ${index}` })),
-    );
     const request = (client: Client) => wireFrame(ctx.codec, Buffer.from(`${client.label} asks`));
-    for (const client of clients) client.write(request(client));
-    await arrived(clients.length);
+    /** Clients owed replies when close() begins, with the bytes each is owed. */
+    let owed: { client: Client; reply: Buffer }[];
+    /** One-at-a-time: clients waiting their turn when close() begins, and what they wrote. */
+    const waiting: { client: Client; request: Buffer }[] = [];
+    if (ctx.capabilities.connections === 'one-at-a-time') {
+      // One client is served: its first request is held in the handler, two more are pipelined
+      // behind it and read by the server (its byte count shows it), so all three are owed. Two
+      // more clients wait their turn with a request written.
+      const served = await ctx.connect(server, { label: 'client 1' });
+      const pipelined = [1, 2, 3].map((index) =>
+        wireFrame(ctx.codec, Buffer.from(`client 1 asks, request ${index}`)),
+      );
+      served.write(pipelined[0]!);
+      await arrived(1);
+      const rest = Buffer.concat(pipelined.slice(1));
+      await served.flush(rest);
+      const total = pipelined[0]!.length + rest.length;
+      await ctx.untilStats(
+        server,
+        (stats) => stats.bytesIn === total,
+        `bytesIn === ${total} (every request of client 1 was read)`,
+      );
+      owed = [{ client: served, reply: Buffer.concat(pipelined) }];
+      for (const index of [2, 3]) {
+        const client = await ctx.connect(server, { label: `waiting client ${index}` });
+        await client.flush(request(client));
+        waiting.push({ client, request: request(client) });
+      }
+      await ctx.untilStats(server, (stats) => stats.accepted === 3, 'accepted === 3');
+    } else {
+      const clients = await Promise.all(
+        [1, 2, 3].map((index) => ctx.connect(server, { label: `client ${index}` })),
+      );
+      for (const client of clients) client.write(request(client));
+      await arrived(clients.length);
+      owed = clients.map((client) => ({ client, reply: request(client) }));
+    }
     const closing = track(running.close());
     await expectNotServed(ctx, server, 'a connection made after close() is not served');
     check(!closing.settled, 'close() resolved while replies were still owed');
     open();
-    await Promise.all(
-      clients.map(async (client) => {
-        await client.expect(request(client), 'the reply owed when close() began', {
-          timeoutMs: WAIT_MS,
-        });
+    await Promise.all([
+      ...owed.map(async ({ client, reply }) => {
+        await client.expect(reply, 'the reply owed when close() began', { timeoutMs: WAIT_MS });
         await client.expectGone('the server closes the connection after its last reply', {
           timeoutMs: WAIT_MS,
         });
       }),
-    );
+      // None of their requests was read, so nothing is owed: closed unserved, or served in full.
+      ...waiting.map(async ({ client, request }) => {
+        await client.expectGone('close() closes a client still waiting its turn', {
+          timeoutMs: WAIT_MS,
+        });
+        if (client.available === 0) return;
+        await client.expect(request, 'a reply while closing');
+        check(client.available === 0, `${client.label}: received bytes it never sent`);
+      }),
+    ]);
     await ctx.until(() => closing.settled, 'close() to resolve', { timeoutMs: WAIT_MS });
     check(closing.error === undefined, () => `close() rejected: ${String(closing.error)}`);
     await running.close();
