@@ -59,7 +59,10 @@ export abstract class BaseServer implements RunningServer {
       this.admit(socket),
     );
     // Listener errors after bind (EMFILE on accept) are counted, never thrown at the process.
-    this.server.on('error', () => this.recorder.recordError(ErrorCode.SOCKET_ERROR));
+    // A failure to bind is listen()'s to report, not a socket error of a server that never ran.
+    this.server.on('error', () => {
+      if (this.server.listening) this.recorder.recordError(ErrorCode.SOCKET_ERROR);
+    });
   }
 
   get address(): ServerAddress {

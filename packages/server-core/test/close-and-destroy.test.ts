@@ -86,6 +86,8 @@ describe('close and destroy', () => {
     const second = new TestServer({ port: first.address.port });
     const error = await second.listen().catch((reason: unknown) => reason);
     expect(isSwitchyardError(error, ErrorCode.LISTEN_FAILED)).toBe(true);
+    expect(second.stats().errors).toEqual({});
+    await second.close();
     await second.destroy();
   });
 });
