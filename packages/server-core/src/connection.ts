@@ -31,10 +31,18 @@ export interface ConnectionOptions {
 /** A reply's place in the per-connection order; filled when its handler finishes. */
 interface ReplySlot {
   reply: Reply | undefined;
-  readonly requestBytes: number;
+  /** Bytes this slot holds: the request while its handler runs, then the reply. */
+  heldBytes: number;
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * What one frame held costs beyond its bytes (its Buffer object, its reply slot and promise, or
+ * its entry in the socket's write queue). Backpressure charges it, so that a flood of tiny frames
+ * is bounded by the memory it takes and not only by payload bytes; stats count bytes only.
+ */
+const FRAME_OVERHEAD_BYTES = 128;
 
 /**
  * Longest a gracefully closing connection keeps reading, and dropping, what a client still
@@ -76,8 +84,10 @@ export class Connection {
   /** Requests not yet dispatched because `maxInFlight` handler calls are outstanding. */
   private readonly waiting: Buffer[] = [];
   private inFlight = 0;
-  /** Bytes of requests received whose replies are not yet queued for writing. */
+  /** Bytes in `slots` and `waiting`: requests awaiting replies, replies awaiting their turn. */
   private requestBytes = 0;
+  /** Writes queued in the socket since its queue was last seen empty (an upper bound). */
+  private writesQueued = 0;
   private readonly pauseReasons = new Set<string>();
   /** A zero-length write is queued to tell us when the bytes before it have been written. */
   private flushWatch = false;
@@ -210,7 +220,11 @@ export class Connection {
       // Synchronous handler: nothing to wait for, and the order is kept if nothing is queued.
       this.inFlight--;
       if (this.slots.length === 0) this.send(result);
-      else this.slots.push({ reply: result, requestBytes: 0 });
+      else {
+        // Behind a reply still owed: it waits its turn, and its bytes count against the cap.
+        this.slots.push({ reply: result, heldBytes: result.length });
+        this.requestBytes += result.length;
+      }
       return;
     }
     if (!(result && typeof (result as Promise<Reply>).then === 'function')) {
@@ -218,7 +232,7 @@ export class Connection {
       this.failHandler(new TypeError(`handler returned ${typeof result}, expected bytes`));
       return;
     }
-    const slot: ReplySlot = { reply: undefined, requestBytes: request.length };
+    const slot: ReplySlot = { reply: undefined, heldBytes: request.length };
     this.slots.push(slot);
     this.requestBytes += request.length;
     (result as Promise<Reply>).then(
@@ -229,15 +243,18 @@ export class Connection {
 
   private complete(slot: ReplySlot, reply: Reply): void {
     this.inFlight--;
-    this.requestBytes -= slot.requestBytes;
     if (this.socket.destroyed) return;
     if (!(reply instanceof Uint8Array)) {
       this.failHandler(new TypeError(`handler resolved to ${typeof reply}, expected bytes`));
       return;
     }
     slot.reply = reply;
+    this.requestBytes += reply.length - slot.heldBytes;
+    slot.heldBytes = reply.length;
     while (this.slots.length > 0 && this.slots[0]!.reply !== undefined) {
-      this.send(this.slots.shift()!.reply!);
+      const ready = this.slots.shift()!;
+      this.requestBytes -= ready.heldBytes;
+      this.send(ready.reply!);
     }
     while (this.waiting.length > 0 && this.inFlight < this.maxInFlight && !this.socket.destroyed) {
       const request = this.waiting.shift()!;
@@ -254,12 +271,18 @@ export class Connection {
     this.stats.framesOut++;
     this.stats.bytesOut += bytes.length;
     this.socket.write(bytes);
+    // Written through at once (the common case) unless something is left queued.
+    if (this.socket.writableLength > 0) this.writesQueued++;
   }
 
   /** Pauses reading while this connection holds more than its cap; resumes below it. */
   private updateBackpressure(): void {
-    const held = this.requestBytes + this.socket.writableLength;
-    this.stats.observeBuffered(held + this.decoder.bufferedBytes);
+    const writable = this.socket.writableLength;
+    if (writable === 0) this.writesQueued = 0;
+    const bytes = this.requestBytes + writable;
+    this.stats.observeBuffered(bytes + this.decoder.bufferedBytes);
+    const frames = this.slots.length + this.waiting.length + this.writesQueued;
+    const held = bytes + frames * FRAME_OVERHEAD_BYTES;
     // The common case, checked first: below the cap and reading.
     if (held < this.cap) {
       if (this.pauseReasons.size > 0) this.resume('backpressure');

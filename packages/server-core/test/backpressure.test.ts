@@ -85,3 +85,43 @@ test('a client that ends while the server is paused gets every reply, then the e
   await until(() => server.stats().active === 0);
   expect(server.stats().errors).toEqual({});
 });
+
+test('replies waiting behind a slow one count against the cap', async () => {
+  let releaseFirst!: () => void;
+  const firstReleased = new Promise<void>((resolve) => {
+    releaseFirst = resolve;
+  });
+  let calls = 0;
+  const cap = 256 * 1024;
+  const server = await startServer({
+    codec: 'lines',
+    maxBufferedBytesPerConnection: cap,
+    // The first request waits; the rest are answered at once and must queue behind it.
+    dispatch: (request) => (++calls === 1 ? firstReleased.then(() => request) : request),
+  });
+  const client = await connectTo(server);
+  const line = Buffer.from(`${'y'.repeat(1023)}\n`);
+  const payload = Buffer.concat(Array.from({ length: FLOOD_BYTES / line.length }, () => line));
+  client.write(payload);
+  await until(() => server.accepted.length === 1 && server.accepted[0]!.socket.isPaused());
+  expect(server.stats().bytesIn).toBeLessThanOrEqual(cap + ONE_READ + line.length);
+
+  const echoed = readBytes(client, payload.length);
+  releaseFirst();
+  expect((await echoed).equals(payload)).toBe(true);
+});
+
+test('a flood of tiny frames is bounded by what they cost, not only by their bytes', async () => {
+  const cap = 1024 * 1024;
+  const server = await startServer({
+    codec: 'lines',
+    maxBufferedBytesPerConnection: cap,
+    dispatch: () => new Promise(() => {}),
+  });
+  const client = await connectTo(server);
+  // Four million one-byte frames: counted as bytes alone, the cap would admit a million of them.
+  client.write(Buffer.alloc(4 * 1024 * 1024, 0x0a));
+  await until(() => server.accepted.length === 1 && server.accepted[0]!.socket.isPaused());
+  // Each frame held is charged its overhead as well, so the server stops after a read or two.
+  expect(server.stats().framesIn).toBeLessThanOrEqual(cap / 64 + ONE_READ);
+});
