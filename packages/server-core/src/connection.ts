@@ -44,6 +44,9 @@ const EMPTY = Buffer.alloc(0);
  */
 const FRAME_OVERHEAD_BYTES = 128;
 
+/** The stateless decoder of the `raw` codec, shared by every raw connection. */
+let rawDecoder: Decoder | undefined;
+
 /**
  * Longest a gracefully closing connection keeps reading, and dropping, what a client still
  * sends after our replies and FIN have gone out (see `releaseAfterFlush`).
@@ -88,7 +91,8 @@ export class Connection {
   private requestBytes = 0;
   /** Writes queued in the socket since its queue was last seen empty (an upper bound). */
   private writesQueued = 0;
-  private readonly pauseReasons = new Set<string>();
+  /** Why reading is paused; created on the first pause, since most connections never pause. */
+  private pauseReasons: Set<string> | undefined;
   /** A zero-length write is queued to tell us when the bytes before it have been written. */
   private flushWatch = false;
   private readEnded = false;
@@ -111,8 +115,11 @@ export class Connection {
     this.dispatch = dispatch;
     this.maxInFlight = maxInFlight ?? Number.POSITIVE_INFINITY;
     this.cap = options.maxBufferedBytesPerConnection;
-    this.decoder = codec.createDecoder({ maxFrameBytes: options.maxFrameBytes });
     this.chunkIsFrame = codec.name === 'raw';
+    // `raw` keeps no state between chunks, so every raw connection shares one decoder.
+    this.decoder = this.chunkIsFrame
+      ? (rawDecoder ??= codec.createDecoder({ maxFrameBytes: options.maxFrameBytes }))
+      : codec.createDecoder({ maxFrameBytes: options.maxFrameBytes });
     this.context = {
       connectionId: id,
       remoteAddress: this.remoteAddress,
@@ -125,11 +132,13 @@ export class Connection {
     });
 
     socket.setNoDelay(options.noDelay);
-    if (options.idleTimeoutMs > 0) socket.setTimeout(options.idleTimeoutMs);
+    if (options.idleTimeoutMs > 0) {
+      socket.setTimeout(options.idleTimeoutMs);
+      socket.on('timeout', () => this.fail(new IdleTimeoutError(options.idleTimeoutMs)));
+    }
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('drain', () => this.updateBackpressure());
-    socket.on('timeout', () => this.fail(new IdleTimeoutError(options.idleTimeoutMs)));
     // Node has already destroyed the socket when it emits 'error' (reset, broken pipe).
     socket.on('error', () => this.stats.recordError(ErrorCode.SOCKET_ERROR));
     socket.on('close', () => this.resolveClosed());
@@ -154,12 +163,12 @@ export class Connection {
 
   /** Stops reading until {@link resume} is called with the same reason. */
   pause(reason: string): void {
-    this.pauseReasons.add(reason);
+    (this.pauseReasons ??= new Set()).add(reason);
     this.socket.pause();
   }
 
   resume(reason: string): void {
-    if (!this.pauseReasons.delete(reason)) return;
+    if (!this.pauseReasons?.delete(reason)) return;
     if (this.pauseReasons.size === 0 && !this.closing && !this.socket.destroyed)
       this.socket.resume();
   }
@@ -285,11 +294,11 @@ export class Connection {
     const held = bytes + frames * FRAME_OVERHEAD_BYTES;
     // The common case, checked first: below the cap and reading.
     if (held < this.cap) {
-      if (this.pauseReasons.size > 0) this.resume('backpressure');
+      if (this.pauseReasons?.size) this.resume('backpressure');
       return;
     }
     if (this.socket.destroyed) return;
-    if (!this.pauseReasons.has('backpressure')) this.pause('backpressure');
+    if (!this.pauseReasons?.has('backpressure')) this.pause('backpressure');
     this.watchFlush();
   }
 

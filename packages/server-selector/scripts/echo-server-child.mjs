@@ -27,7 +27,8 @@ process.on('message', (question) => {
   if (question === 'cpu') process.send({ cpu: process.cpuUsage() });
   if (question === 'memory') {
     globalThis.gc?.();
-    process.send({ rss: process.memoryUsage().rss, stats: stats() });
+    const { rss, heapUsed } = process.memoryUsage();
+    process.send({ rss, heapUsed, stats: stats() });
   }
 });
 process.on('disconnect', () => process.exit(0));

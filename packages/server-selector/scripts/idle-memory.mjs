@@ -47,20 +47,22 @@ async function closeAll(sockets) {
 }
 
 console.log(`node ${process.version}, ${count} idle connections`);
-console.log('contender | RSS before MiB | RSS after MiB | bytes per connection');
+console.log('contender | RSS before MiB | RSS after MiB | RSS per connection | JS heap per connection');
 for (const kind of values.contenders.split(',')) {
   const server = await spawnServer(kind, { gc: true });
   try {
     await closeAll(await openIdle(server.port, 500));
-    const before = (await server.memory()).rss;
+    const before = await server.memory();
     const sockets = await openIdle(server.port, count);
     const after = await server.memory();
     if (kind === 'selector' && after.stats.active !== count) {
       throw new Error(`server reports ${after.stats.active} active connections, expected ${count}`);
     }
     const mib = (bytes) => (bytes / 1024 / 1024).toFixed(1);
+    const perConnection = (key) => ((after[key] - before[key]) / count).toFixed(0);
     console.log(
-      `${kind} | ${mib(before)} | ${mib(after.rss)} | ${((after.rss - before) / count).toFixed(0)}`,
+      `${kind} | ${mib(before.rss)} | ${mib(after.rss)} | ${perConnection('rss')} | ` +
+        perConnection('heapUsed'),
     );
     await closeAll(sockets);
   } finally {
