@@ -47,7 +47,9 @@ async function closeAll(sockets) {
 }
 
 console.log(`node ${process.version}, ${count} idle connections`);
-console.log('contender | RSS before MiB | RSS after MiB | RSS per connection | JS heap per connection');
+console.log(
+  'contender | RSS before MiB | RSS after MiB | RSS per connection | JS heap per connection',
+);
 for (const kind of values.contenders.split(',')) {
   const server = await spawnServer(kind, { gc: true });
   try {
