@@ -4,6 +4,7 @@
 // req/s; without one, loopback does thousands. Fails (exit code 1) under 500 req/s.
 //
 //   node packages/server-selector/scripts/nagle-check.mjs [--seconds 2] [--sizes 10240,102400]
+//        [--contender selector|net-pipe]
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect } from 'node:net';
@@ -14,6 +15,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '2' },
     sizes: { type: 'string', default: '10240,102400' },
+    contender: { type: 'string', default: 'selector' },
   },
 });
 const seconds = Math.min(Number(values.seconds), 5);
@@ -50,10 +52,12 @@ async function oneConnection(port, size) {
   return rate;
 }
 
-const server = await spawnServer('selector');
+const server = await spawnServer(values.contender);
 let stalled = false;
 try {
-  console.log(`node ${process.version}, selector, one connection, depth 1, ${seconds} s per size`);
+  console.log(
+    `node ${process.version}, ${values.contender}, one connection, depth 1, ${seconds} s per size`,
+  );
   for (const size of values.sizes.split(',').map(Number)) {
     const rate = await oneConnection(server.port, size);
     const verdict = rate < STALL_SUSPECTED_BELOW ? 'STALL?' : 'ok';
