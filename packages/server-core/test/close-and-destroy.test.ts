@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { ErrorCode, isSwitchyardError } from '@switchyard/protocol';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { collect, connectTo, deferred, startServer, TestServer, until } from './helpers.js';
 
 describe('close and destroy', () => {
@@ -143,4 +143,22 @@ test('close with a client still sending delivers every reply owed, then ends wit
   expect(clientError).toBeUndefined();
   expect(received).toBe(server.stats().bytesOut);
   expect(received % line.length).toBe(0);
+});
+
+test("a strategy's own admission limit refuses through refusalReason() and is counted", async () => {
+  class OneAtATime extends TestServer {
+    protected override refusalReason(): string | undefined {
+      return this.stats().active >= 1 ? 'one at a time' : undefined;
+    }
+  }
+  const server = new OneAtATime({});
+  onTestFinished(() => server.destroy());
+  await server.listen();
+  await connectTo(server);
+  await until(() => server.stats().accepted === 1);
+  const second = connect(server.address.port, '127.0.0.1');
+  second.on('error', () => {});
+  await new Promise((resolve) => second.once('close', resolve));
+  expect(server.stats()).toMatchObject({ accepted: 1, refused: 1 });
+  expect(server.stats().errors[ErrorCode.CONNECTION_REFUSED]).toBe(1);
 });
