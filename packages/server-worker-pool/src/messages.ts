@@ -53,6 +53,11 @@ export interface ReplyBatch {
   readonly ends: readonly number[];
   readonly bytes: ArrayBuffer;
   readonly failures: readonly RequestFailure[];
+  /**
+   * The worker has run every request of the last batch it received (the async ones may still
+   * be pending and come later): the main thread may send the next batch.
+   */
+  readonly done: boolean;
 }
 
 /** Handoff: a whole connection, its socket transferred (accepted paused, never read). */

@@ -35,6 +35,12 @@ const QUEUE_FULL = 'pool-queue-full';
  */
 class Outbox {
   readonly pending = new Map<number, PendingRequest>();
+  /**
+   * A batch is with the worker and it has not yet answered the synchronous part of it. Requests
+   * for it wait here meanwhile and go as one message when it answers: at most one batch in
+   * flight per worker, so a busy worker costs no extra message (nor wakeup) per request.
+   */
+  busy = false;
   /** Connections whose address this worker already has. */
   private readonly known = new Set<number>();
   private requestIds: number[] = [];
@@ -65,7 +71,8 @@ class Outbox {
 
   /** Posts what was gathered as one message, the request bytes packed and transferred. */
   flush(): void {
-    if (this.requestIds.length === 0) return;
+    if (this.busy || this.requestIds.length === 0) return;
+    this.busy = true;
     const { bytes, ends } = packBytes(this.requests);
     this.worker.post(
       {
@@ -87,7 +94,13 @@ class Outbox {
   }
 
   /** Settles the requests a reply batch answers; returns how many. */
-  settle({ requestIds, ends, bytes, failures }: ReplyBatch): number {
+  settle({ requestIds, ends, bytes, failures, done }: ReplyBatch): number {
+    // The worker is ready for the next batch: send what gathered meanwhile, before settling,
+    // so it works while this thread writes the replies.
+    if (done) {
+      this.busy = false;
+      this.flush();
+    }
     for (let i = 0; i < requestIds.length; i++) {
       const pending = this.take(requestIds[i]!);
       pending?.resolve(unpackAt(bytes, ends, i));
@@ -104,6 +117,7 @@ class Outbox {
     this.requestIds = [];
     this.connectionIds = [];
     this.requests = [];
+    this.busy = false;
     this.worker.load = 0;
     return count;
   }

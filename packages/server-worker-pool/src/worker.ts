@@ -55,11 +55,12 @@ let replies: Reply[] = [];
 let failures: RequestFailure[] = [];
 let flushScheduled = false;
 
-function flushReplies(): void {
+/** Sends the replies gathered; `done` (after a batch) is sent even when there are none. */
+function flushReplies(done = false): void {
   flushScheduled = false;
-  if (replyIds.length === 0 && failures.length === 0) return;
+  if (!done && replyIds.length === 0 && failures.length === 0) return;
   const { bytes, ends } = packBytes(replies);
-  post({ type: 'replies', requestIds: replyIds, ends, bytes, failures }, [bytes]);
+  post({ type: 'replies', requestIds: replyIds, ends, bytes, failures, done }, [bytes]);
   replyIds = [];
   replies = [];
   failures = [];
@@ -68,7 +69,7 @@ function flushReplies(): void {
 function scheduleFlush(): void {
   if (flushScheduled) return;
   flushScheduled = true;
-  setImmediate(flushReplies);
+  setImmediate(() => flushReplies());
 }
 
 function failRequest(requestId: number, error: unknown): void {
@@ -142,8 +143,9 @@ function runBatch(handler: Handler, batch: RequestBatch): void {
     }
   }
   for (const connectionId of batch.forget) peers.delete(connectionId);
-  // Synchronous replies go back now, in one message; async ones join the next flush.
-  flushReplies();
+  // Synchronous replies go back now, in one message that also asks for the next batch; async
+  // ones join a later flush.
+  flushReplies(true);
 }
 
 // ---- handoff ---------------------------------------------------------------------------------
