@@ -58,6 +58,8 @@ export interface ReplyBatch {
    * be pending and come later): the main thread may send the next batch.
    */
   readonly done: boolean;
+  /** With `done`: microseconds the worker spent running that batch's handler calls. */
+  readonly runMicros: number;
 }
 
 /** Handoff: a whole connection, its socket transferred (accepted paused, never read). */

@@ -30,17 +30,32 @@ interface PendingRequest {
 const QUEUE_FULL = 'pool-queue-full';
 
 /**
+ * What one more message to a worker costs, in microseconds of handler time it is worth: a post
+ * and a thread wakeup each way (see the README's cost model). A request goes to a worker that
+ * needs no new message unless another worker would finish it this much sooner.
+ */
+const MESSAGE_COST_MICROS = 40;
+/**
+ * Batches a worker holds at once. One: requests for a busy worker wait here and go together
+ * when it answers, so a busy worker costs no message per request. (Two, so that the next batch
+ * is already there when a worker finishes, measured no better on the burn benchmark.)
+ */
+const MAX_BATCHES_IN_FLIGHT = 1;
+/** Handler cost assumed before the first batch is timed: high, so the first requests spread. */
+const INITIAL_COST_MICROS = 1000;
+
+/**
  * One worker's side of offload: requests gathered this turn (sent as one message) and requests
  * sent but not yet answered.
  */
 class Outbox {
   readonly pending = new Map<number, PendingRequest>();
   /**
-   * A batch is with the worker and it has not yet answered the synchronous part of it. Requests
-   * for it wait here meanwhile and go as one message when it answers: at most one batch in
-   * flight per worker, so a busy worker costs no extra message (nor wakeup) per request.
+   * Batches with the worker whose synchronous part it has not answered yet. At
+   * {@link MAX_BATCHES_IN_FLIGHT}, requests for it wait here and go as one message when it
+   * answers.
    */
-  busy = false;
+  inFlight = 0;
   /** Connections whose address this worker already has. */
   private readonly known = new Set<number>();
   private requestIds: number[] = [];
@@ -50,6 +65,11 @@ class Outbox {
   private forget: number[] = [];
 
   constructor(readonly worker: PoolWorker) {}
+
+  /** Requests gathered and not yet sent: adding one more costs no extra message. */
+  get gathered(): number {
+    return this.requestIds.length;
+  }
 
   add(requestId: number, request: Buffer, context: HandlerContext, pending: PendingRequest): void {
     const { connectionId } = context;
@@ -71,8 +91,8 @@ class Outbox {
 
   /** Posts what was gathered as one message, the request bytes packed and transferred. */
   flush(): void {
-    if (this.busy || this.requestIds.length === 0) return;
-    this.busy = true;
+    if (this.inFlight >= MAX_BATCHES_IN_FLIGHT || this.requestIds.length === 0) return;
+    this.inFlight++;
     const { bytes, ends } = packBytes(this.requests);
     this.worker.post(
       {
@@ -98,7 +118,7 @@ class Outbox {
     // The worker is ready for the next batch: send what gathered meanwhile, before settling,
     // so it works while this thread writes the replies.
     if (done) {
-      this.busy = false;
+      this.inFlight--;
       this.flush();
     }
     for (let i = 0; i < requestIds.length; i++) {
@@ -117,7 +137,7 @@ class Outbox {
     this.requestIds = [];
     this.connectionIds = [];
     this.requests = [];
-    this.busy = false;
+    this.inFlight = 0;
     this.worker.load = 0;
     return count;
   }
@@ -161,6 +181,8 @@ export class OffloadServer extends PoolServer {
   private queueFull = false;
   private flushScheduled = false;
   private nextRequestId = 1;
+  /** Moving average of handler time per request, as the workers measure it. */
+  private costMicros = INITIAL_COST_MICROS;
 
   constructor({ options, workers, maxQueuedRequests }: OffloadInit) {
     super({ options, mode: 'offload', workers });
@@ -185,14 +207,34 @@ export class OffloadServer extends PoolServer {
     return connection;
   }
 
-  private dispatch(request: Buffer, context: HandlerContext): Promise<Buffer> {
-    const worker = this.pool.leastLoaded();
-    if (!worker) return Promise.reject(new WorkerExitedError('no worker thread is running'));
-    let outbox = this.outboxes.get(worker);
-    if (!outbox) {
-      outbox = new Outbox(worker);
-      this.outboxes.set(worker, outbox);
+  /**
+   * The worker expected to finish this request first: its outstanding requests times the
+   * measured handler cost, plus the cost of a message when nothing is gathered for it yet. A
+   * CPU-bound handler spreads over every worker; a tiny one (echo) fills one message first.
+   */
+  private pick(): Outbox | undefined {
+    let best: Outbox | undefined;
+    let bestScore = Number.POSITIVE_INFINITY;
+    for (const worker of this.pool.workers) {
+      if (!worker) continue;
+      let outbox = this.outboxes.get(worker);
+      if (!outbox) {
+        outbox = new Outbox(worker);
+        this.outboxes.set(worker, outbox);
+      }
+      const score =
+        worker.load * this.costMicros + (outbox.gathered === 0 ? MESSAGE_COST_MICROS : 0);
+      if (score < bestScore) {
+        best = outbox;
+        bestScore = score;
+      }
     }
+    return best;
+  }
+
+  private dispatch(request: Buffer, context: HandlerContext): Promise<Buffer> {
+    const outbox = this.pick();
+    if (!outbox) return Promise.reject(new WorkerExitedError('no worker thread is running'));
     const requestId = this.nextRequestId++;
     const promise = new Promise<Buffer>((resolve, reject) => {
       outbox.add(requestId, request, context, { resolve, reject });
@@ -214,6 +256,10 @@ export class OffloadServer extends PoolServer {
 
   protected onWorkerMessage(worker: PoolWorker, message: FromWorker): void {
     if (message.type !== 'replies') return;
+    if (message.done && message.requestIds.length > 0) {
+      const perRequest = message.runMicros / message.requestIds.length;
+      this.costMicros += (perRequest - this.costMicros) * 0.25;
+    }
     const outbox = this.outboxes.get(worker);
     if (outbox) this.dequeued(outbox.settle(message));
   }

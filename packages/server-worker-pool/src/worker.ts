@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   getCodec,
@@ -56,11 +57,11 @@ let failures: RequestFailure[] = [];
 let flushScheduled = false;
 
 /** Sends the replies gathered; `done` (after a batch) is sent even when there are none. */
-function flushReplies(done = false): void {
+function flushReplies(done = false, runMicros = 0): void {
   flushScheduled = false;
   if (!done && replyIds.length === 0 && failures.length === 0) return;
   const { bytes, ends } = packBytes(replies);
-  post({ type: 'replies', requestIds: replyIds, ends, bytes, failures, done }, [bytes]);
+  post({ type: 'replies', requestIds: replyIds, ends, bytes, failures, done, runMicros }, [bytes]);
   replyIds = [];
   replies = [];
   failures = [];
@@ -115,6 +116,7 @@ function runBatch(handler: Handler, batch: RequestBatch): void {
       options: init.handlerOptions,
     });
   }
+  const started = performance.now();
   for (let i = 0; i < batch.requestIds.length; i++) {
     const requestId = batch.requestIds[i]!;
     const request = unpackAt(batch.bytes, batch.ends, i);
@@ -145,7 +147,7 @@ function runBatch(handler: Handler, batch: RequestBatch): void {
   for (const connectionId of batch.forget) peers.delete(connectionId);
   // Synchronous replies go back now, in one message that also asks for the next batch; async
   // ones join a later flush.
-  flushReplies(true);
+  flushReplies(true, (performance.now() - started) * 1000);
 }
 
 // ---- handoff ---------------------------------------------------------------------------------
