@@ -36,9 +36,11 @@ const QUEUE_FULL = 'pool-queue-full';
  */
 const MESSAGE_COST_MICROS = 40;
 /**
- * Batches a worker holds at once. One: requests for a busy worker wait here and go together
- * when it answers, so a busy worker costs no message per request. (Two, so that the next batch
- * is already there when a worker finishes, measured no better on the burn benchmark.)
+ * Batches a worker holds at once while requests are cheap (measured cost below
+ * {@link MESSAGE_COST_MICROS}): requests for a busy worker wait here and go together when it
+ * answers, so a busy worker costs no message per request. (Two measured no better.) Costly
+ * requests are sent every turn: the message is small next to the handler, and the worker finds
+ * its next batch queued when it finishes (holding them back measured slower on `burn`).
  */
 const MAX_BATCHES_IN_FLIGHT = 1;
 /** Handler cost assumed before the first batch is timed: high, so the first requests spread. */
@@ -90,8 +92,9 @@ class Outbox {
   }
 
   /** Posts what was gathered as one message, the request bytes packed and transferred. */
-  flush(): void {
-    if (this.inFlight >= MAX_BATCHES_IN_FLIGHT || this.requestIds.length === 0) return;
+  flush(coalesce: boolean): void {
+    if (this.requestIds.length === 0) return;
+    if (coalesce && this.inFlight >= MAX_BATCHES_IN_FLIGHT) return;
     this.inFlight++;
     const { bytes, ends } = packBytes(this.requests);
     this.worker.post(
@@ -114,12 +117,12 @@ class Outbox {
   }
 
   /** Settles the requests a reply batch answers; returns how many. */
-  settle({ requestIds, ends, bytes, failures, done }: ReplyBatch): number {
+  settle({ requestIds, ends, bytes, failures, done }: ReplyBatch, coalesce: boolean): number {
     // The worker is ready for the next batch: send what gathered meanwhile, before settling,
     // so it works while this thread writes the replies.
     if (done) {
       this.inFlight--;
-      this.flush();
+      this.flush(coalesce);
     }
     for (let i = 0; i < requestIds.length; i++) {
       const pending = this.take(requestIds[i]!);
@@ -167,7 +170,7 @@ export interface OffloadInit {
 
 /**
  * Offload mode: this thread owns sockets and codecs (server-core's {@link Connection}); each
- * decoded request goes to the least-loaded worker. Requests that arrive during one turn of the
+ * decoded request goes to the worker expected to finish it first (see {@link pick}). Requests that arrive during one turn of the
  * event loop travel to a worker in one message, and a worker's replies come back the same way,
  * so the per-message cost is shared. Replies are written in request order by the Connection.
  */
@@ -232,6 +235,11 @@ export class OffloadServer extends PoolServer {
     return best;
   }
 
+  /** Cheap requests: hold a busy worker's next batch until it answers. */
+  private get coalesce(): boolean {
+    return this.costMicros < MESSAGE_COST_MICROS;
+  }
+
   private dispatch(request: Buffer, context: HandlerContext): Promise<Buffer> {
     const outbox = this.pick();
     if (!outbox) return Promise.reject(new WorkerExitedError('no worker thread is running'));
@@ -251,7 +259,8 @@ export class OffloadServer extends PoolServer {
 
   private flush(): void {
     this.flushScheduled = false;
-    for (const outbox of this.outboxes.values()) outbox.flush();
+    const coalesce = this.coalesce;
+    for (const outbox of this.outboxes.values()) outbox.flush(coalesce);
   }
 
   protected onWorkerMessage(worker: PoolWorker, message: FromWorker): void {
@@ -261,7 +270,7 @@ export class OffloadServer extends PoolServer {
       this.costMicros += (perRequest - this.costMicros) * 0.25;
     }
     const outbox = this.outboxes.get(worker);
-    if (outbox) this.dequeued(outbox.settle(message));
+    if (outbox) this.dequeued(outbox.settle(message, this.coalesce));
   }
 
   protected onWorkerExit(worker: PoolWorker, error: WorkerExitedError): void {
