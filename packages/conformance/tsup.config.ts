@@ -1,6 +1,6 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.config.base.js';
 
-export default defineConfig({
+export default packageBuild({
   entry: [
     'src/index.ts',
     'src/vitest.ts',
@@ -8,10 +8,5 @@ export default defineConfig({
     'src/handlers/gated.ts',
     'src/handlers/parallel-probe.ts',
   ],
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
   external: ['vitest'],
 });

@@ -1,10 +1,5 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.config.base.js';
 
-export default defineConfig({
+export default packageBuild({
   entry: ['src/index.ts', 'src/handlers/echo.ts', 'src/handlers/burn.ts'],
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
 });
