@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '@switchyard/protocol';
 import type { ServerProfile } from './contenders.js';
-import type { Framing } from './load.js';
+import type { Framing, LoadSpec } from './load.js';
 
 /** The workloads, in the order they run and are reported. */
 export const workloadNames = ['echo', 'burn', 'bulk', 'churn'] as const;
@@ -77,17 +77,12 @@ export const quickDefaults: BenchOptions = {
 };
 
 /** One measured configuration: every contender runs it, under the same load. */
-export interface CellPlan {
+/** One cell of a workload: the load to apply, minus where (the contender's server) to apply it. */
+export interface CellPlan extends Omit<LoadSpec, 'host' | 'port'> {
   /** Stable id, e.g. `echo/1024B/c10/d1`. */
   readonly id: string;
   /** For tables and charts, e.g. `1 KiB x 10 conn`. */
   readonly label: string;
-  readonly kind: 'stream' | 'churn';
-  readonly size: number;
-  readonly framing: Framing;
-  readonly connections: number;
-  readonly depth: number;
-  readonly rate?: number;
 }
 
 export interface WorkloadPlan {
