@@ -5,21 +5,24 @@ import echo from '../src/handlers/echo.js';
 import { type HandlerContext, isSwitchyardError } from '../src/index.js';
 import { thrownBy } from './support/streams.js';
 
-// Counts hash rounds by counting the hashes burn creates.
-const hashes = vi.hoisted(() => ({ created: 0 }));
+// Counts hash rounds by counting the one-shot hashes burn computes, and keeps the last digest.
+const hashes = vi.hoisted(() => ({ created: 0, last: undefined as Buffer | undefined }));
 vi.mock('node:crypto', async (importOriginal) => {
   const crypto = await importOriginal<typeof import('node:crypto')>();
   return {
     ...crypto,
-    createHash: (...args: Parameters<typeof crypto.createHash>) => {
+    hash: (...args: Parameters<typeof crypto.hash>) => {
       hashes.created++;
-      return crypto.createHash(...args);
+      const digest = crypto.hash(...args);
+      hashes.last = Buffer.from(digest as string, 'binary');
+      return digest;
     },
   };
 });
 
 beforeEach(() => {
   hashes.created = 0;
+  hashes.last = undefined;
 });
 
 const contextWith = (options: Record<string, unknown> = {}): HandlerContext => ({
@@ -63,6 +66,17 @@ describe('burn handler', () => {
   test.each([0, 1, 5, 200])('honours rounds = %i', (rounds) => {
     burn(Buffer.from('abc'), contextWith({ rounds }));
     expect(hashes.created).toBe(rounds);
+  });
+
+  test('chains the rounds: each hashes the previous digest followed by the request', async () => {
+    const { createHash } = await vi.importActual<typeof import('node:crypto')>('node:crypto');
+    const request = Buffer.from('the same work on every strategy');
+    let expected = Buffer.alloc(32);
+    for (let round = 0; round < 3; round++) {
+      expected = createHash('sha256').update(expected).update(request).digest();
+    }
+    burn(request, contextWith({ rounds: 3 }));
+    expect(hashes.last).toEqual(expected);
   });
 
   test('accepts rounds given as a numeric string, as a command line passes it', () => {

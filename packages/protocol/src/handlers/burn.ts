@@ -1,19 +1,26 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { InvalidOptionError } from '../errors.js';
 import type { Handler } from '../handler.js';
 
 /**
  * Rounds used when `options.rounds` is not given: about 200 us of CPU for a 1 KiB request.
  * Measured on 2026-11-29 with `scripts/measure-burn.ts` on the project's 2-core CI machine,
- * Node 20.20: one round costs 2.1-2.3 us when the machine is quiet and 2.3-2.7 us while other
- * processes load both cores (as in a benchmark), so 80 rounds took a median of 185-200 us of CPU
- * per request (the previous default, 64, took about 145 us).
+ * Node 20.20: one round costs about 1.1 us of CPU when the machine is quiet (up to 1.4 us while
+ * other processes load it), so 175 rounds took 195-199 us of CPU per request, as much as 80
+ * rounds took before the hashing stopped making garbage.
  */
-export const DEFAULT_BURN_ROUNDS = 80;
+export const DEFAULT_BURN_ROUNDS = 175;
 
 /**
  * CPU-bound: `rounds` SHA-256 rounds, each over the previous digest and the request, then the
  * request unchanged as the reply, so a burn reply is verified exactly like an echo.
+ *
+ * Each round is one `crypto.hash` call over a scratch buffer holding `digest || request`, its
+ * digest returned as a 32-character binary (latin1) string and written back into the scratch buffer. That
+ * makes almost no garbage. A `createHash()` per round made a `Hash` stream object each time, and
+ * even a Buffer digest allocates an ArrayBuffer: collecting those took a quarter to a half of the
+ * handler's CPU, partly on V8's GC helper threads and more in worker threads than on the main
+ * thread, so the benchmark measured the garbage collector as much as the CPU work it models.
  */
 const burn: Handler = (request, context) => {
   const rounds = Number(context.options.rounds ?? DEFAULT_BURN_ROUNDS);
@@ -24,12 +31,15 @@ const burn: Handler = (request, context) => {
       `expected a non-negative integer, got ${String(context.options.rounds)}`,
     );
   }
-  let digest = Buffer.alloc(32);
+  const scratch = Buffer.alloc(32 + request.byteLength);
+  scratch.set(request, 32);
+  let digest = '';
   for (let round = 0; round < rounds; round++) {
-    digest = createHash('sha256').update(digest).update(request).digest();
+    digest = hash('sha256', scratch, 'binary');
+    scratch.write(digest, 0, 32, 'binary');
   }
   // Keep the result observable so the work cannot be optimised away.
-  if (digest.length !== 32) throw new Error('unreachable');
+  if (rounds > 0 && digest.length !== 32) throw new Error('unreachable');
   return request;
 };
 
