@@ -26,11 +26,11 @@ load() {
   python3 "$root/apps/switchyard/scripts/py-echo-load.py" "$port" --size 1024 \
     --connections "$connections" --framing length-prefixed "$@"
 }
-# Per thread: id:name, CPU ticks (utime + stime), context switches (voluntary + not).
+# Per thread: id:name, CPU ticks (utime + stime), voluntary and involuntary context switches.
 snapshot() {
   for task in /proc/"$server"/task/*; do
     printf '%s:%s %s %s\n' "${task##*/}" "$(tr ' ' _ <"$task/comm")" \
-      "$(awk '{print $14 + $15}' "$task/stat")" "$(awk '/ctxt_switches/ {s += $2} END {print s}' "$task/status")"
+      "$(awk '{print $14 + $15}' "$task/stat")" "$(awk '/^voluntary_ctxt/ {v = $2} /nonvoluntary_ctxt/ {n = $2} END {print v, n}' "$task/status")"
   done | sort
 }
 
@@ -41,8 +41,8 @@ snapshot >"$work/after"
 requests=$(awk '{print $1 * '"$seconds"'}' "$work/load.out")
 tick_us=$((1000000 / $(getconf CLK_TCK)))
 
-echo "thread                 CPU        us per request  context switches per request"
+echo "thread                 CPU        us per request  per request: sleeps  preemptions"
 join "$work/before" "$work/after" | awk -v n="$requests" -v s="$seconds" -v tick="$tick_us" '
-  { us = ($4 - $2) * tick; cs = $5 - $3; total += us
-    if (us > 0) printf "%-22s %5.1f%%     %8.1f        %5.2f\n", $1, us / (s * 1e4), us / n, cs / n }
+  { us = ($5 - $2) * tick; sleeps = $6 - $3; preempted = $7 - $4; total += us
+    if (us > 0) printf "%-22s %5.1f%%     %8.1f        %5.2f        %5.2f\n", $1, us / (s * 1e4), us / n, sleeps / n, preempted / n }
   END { printf "%-22s %5.1f%%     %8.1f\n", "all threads", total / (s * 1e4), total / n }'
