@@ -15,12 +15,13 @@ export const DEFAULT_BURN_ROUNDS = 175;
  * CPU-bound: `rounds` SHA-256 rounds, each over the previous digest and the request, then the
  * request unchanged as the reply, so a burn reply is verified exactly like an echo.
  *
- * Each round is one `crypto.hash` call over a scratch buffer holding `digest || request`, its
- * digest returned as a 32-character binary (latin1) string and written back into the scratch buffer. That
- * makes almost no garbage. A `createHash()` per round made a `Hash` stream object each time, and
- * even a Buffer digest allocates an ArrayBuffer: collecting those took a quarter to a half of the
- * handler's CPU, partly on V8's GC helper threads and more in worker threads than on the main
- * thread, so the benchmark measured the garbage collector as much as the CPU work it models.
+ * Each round is one `crypto.hash` call over a scratch buffer holding `digest || request`; the
+ * digest comes back as a 32-character binary (latin1) string and is written back into the
+ * scratch buffer, so the handler makes almost no garbage. A `createHash()` per round made a
+ * `Hash` stream object each time, and even a Buffer digest allocates an ArrayBuffer: collecting
+ * those took a quarter to a half of the handler's CPU, partly on V8's GC helper threads and more
+ * in worker threads than on the main thread, so the benchmark measured the garbage collector as
+ * much as the CPU work it models.
  */
 const burn: Handler = (request, context) => {
   const rounds = Number(context.options.rounds ?? DEFAULT_BURN_ROUNDS);
