@@ -17,6 +17,11 @@ export interface WorkerInit {
   readonly handler: string;
   readonly handlerOptions: HandlerOptions;
   readonly options: ResolvedServerOptions;
+  /**
+   * Offload: how long an answer may keep running batches already queued behind it before it
+   * goes back (see `OffloadInit.mergeBudgetMicros`).
+   */
+  readonly mergeBudgetMicros: number;
 }
 
 /** A client address, sent the first time a worker sees a request of that connection. */
@@ -54,11 +59,12 @@ export interface ReplyBatch {
   readonly bytes: ArrayBuffer;
   readonly failures: readonly RequestFailure[];
   /**
-   * The worker has run every request of the last batch it received (the async ones may still
-   * be pending and come later): the main thread may send the next batch.
+   * Batches the worker has run every request of since its last answer (their async requests may
+   * still be pending and come later): the main thread may send that many more. 0 on a message
+   * that only carries late async replies.
    */
-  readonly done: boolean;
-  /** With `done`: microseconds the worker spent running that batch's handler calls. */
+  readonly batchesDone: number;
+  /** Microseconds the worker spent running those batches' handler calls (synchronous part). */
   readonly runMicros: number;
 }
 

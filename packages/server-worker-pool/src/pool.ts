@@ -166,13 +166,15 @@ export interface PoolServerInit {
   readonly mode: PoolMode;
   readonly workers: number;
   readonly pauseOnConnect?: boolean;
+  /** Offload only; see `OffloadInit.mergeBudgetMicros`. */
+  readonly mergeBudgetMicros?: number;
 }
 
 /** The lifecycle both modes share: threads start before the listener, end after the last connection. */
 export abstract class PoolServer extends BaseServer {
   protected readonly pool: WorkerPool;
 
-  constructor({ options, mode, workers, pauseOnConnect }: PoolServerInit) {
+  constructor({ options, mode, workers, pauseOnConnect, mergeBudgetMicros = 0 }: PoolServerInit) {
     super({ options, pauseOnConnect });
     this.pool = new WorkerPool({
       size: workers,
@@ -181,6 +183,7 @@ export abstract class PoolServer extends BaseServer {
         handler: options.handler,
         handlerOptions: options.handlerOptions,
         options,
+        mergeBudgetMicros,
       },
       onMessage: (worker, message) => this.onWorkerMessage(worker, message),
       onExit: (worker, error) => this.onWorkerExit(worker, error),
