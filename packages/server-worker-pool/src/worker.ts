@@ -118,23 +118,25 @@ function contextOf(connectionId: number): HandlerContext {
  */
 function runBatches(handler: Handler, first: RequestBatch): void {
   const started = performance.now();
+  const micros = () => (performance.now() - started) * 1000;
   let batchesDone = 0;
-  let runMicros = 0;
   let batch: RequestBatch | undefined = first;
   while (batch) {
-    runMicros += runBatch(handler, batch);
+    runBatch(handler, batch);
     batchesDone++;
     batch = undefined;
-    if ((performance.now() - started) * 1000 >= init.mergeBudgetMicros) break;
+    if (micros() >= init.mergeBudgetMicros) break;
     const queued = receiveMessageOnPort(port)?.message as ToWorker | undefined;
     if (queued?.type === 'requests') batch = queued;
     else if (queued) handleMessage(handler, queued);
   }
-  flushReplies(batchesDone, runMicros);
+  // Synchronous replies go back with the answer that also asks for more batches; async ones join
+  // a later flush.
+  flushReplies(batchesDone, micros());
 }
 
-/** Runs one batch's handler calls; returns the microseconds they took (synchronous part). */
-function runBatch(handler: Handler, batch: RequestBatch): number {
+/** Runs one batch's handler calls (the synchronous part). */
+function runBatch(handler: Handler, batch: RequestBatch): void {
   for (const [connectionId, remoteAddress, remotePort] of batch.peers) {
     peers.set(connectionId, {
       connectionId,
@@ -144,7 +146,6 @@ function runBatch(handler: Handler, batch: RequestBatch): number {
       options: init.handlerOptions,
     });
   }
-  const started = performance.now();
   for (let i = 0; i < batch.requestIds.length; i++) {
     const requestId = batch.requestIds[i]!;
     const request = unpackAt(batch.bytes, batch.ends, i);
@@ -173,9 +174,6 @@ function runBatch(handler: Handler, batch: RequestBatch): number {
     }
   }
   for (const connectionId of batch.forget) peers.delete(connectionId);
-  // Synchronous replies go back with the answer that also asks for the next batch; async ones
-  // join a later flush.
-  return (performance.now() - started) * 1000;
 }
 
 // ---- handoff ---------------------------------------------------------------------------------
