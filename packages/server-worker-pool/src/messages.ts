@@ -18,8 +18,8 @@ export interface WorkerInit {
   readonly handlerOptions: HandlerOptions;
   readonly options: ResolvedServerOptions;
   /**
-   * Offload: how long an answer may keep running batches already queued behind it before it
-   * goes back (see `OffloadInit.mergeBudgetMicros`).
+   * Offload: how long a finished reply may wait for the replies after it to share its message
+   * (see `OffloadInit.mergeBudgetMicros`).
    */
   readonly mergeBudgetMicros: number;
 }
@@ -51,7 +51,7 @@ export interface RequestFailure {
   readonly code?: string;
 }
 
-/** Offload: replies finished during one turn of the worker's event loop, packed like requests. */
+/** Offload: replies the worker finished since its last answer, packed like requests. */
 export interface ReplyBatch {
   readonly type: 'replies';
   readonly requestIds: readonly number[];
@@ -60,12 +60,14 @@ export interface ReplyBatch {
   readonly failures: readonly RequestFailure[];
   /**
    * Batches the worker has run every request of since its last answer (their async requests may
-   * still be pending and come later): the main thread may send that many more. 0 on a message
-   * that only carries late async replies.
+   * still be pending and come later): the main thread may send that many more. 0 on an answer
+   * sent in the middle of a batch, and on one that only carries late async replies.
    */
   readonly batchesDone: number;
-  /** Microseconds the worker spent running those batches' handler calls (synchronous part). */
+  /** Microseconds the worker spent on handler calls (synchronous part) since its last answer. */
   readonly runMicros: number;
+  /** Handler calls whose synchronous part `runMicros` covers. */
+  readonly handlerCalls: number;
 }
 
 /** Handoff: a whole connection, its socket transferred (accepted paused, never read). */

@@ -60,13 +60,23 @@ let flushScheduled = false;
  * Sends the replies gathered, with how many batches were run to the end since the last answer
  * (sent even when there are no replies, so the main thread knows the worker is free).
  */
-function flushReplies(batchesDone = 0, runMicros = 0): void {
+function flushReplies(batchesDone = 0, runMicros = 0, handlerCalls = 0): void {
   flushScheduled = false;
   if (batchesDone === 0 && replyIds.length === 0 && failures.length === 0) return;
   const { bytes, ends } = packBytes(replies);
-  post({ type: 'replies', requestIds: replyIds, ends, bytes, failures, batchesDone, runMicros }, [
-    bytes,
-  ]);
+  post(
+    {
+      type: 'replies',
+      requestIds: replyIds,
+      ends,
+      bytes,
+      failures,
+      batchesDone,
+      runMicros,
+      handlerCalls,
+    },
+    [bytes],
+  );
   replyIds = [];
   replies = [];
   failures = [];
@@ -111,28 +121,52 @@ function contextOf(connectionId: number): HandlerContext {
   return context;
 }
 
+/** When the answer being gathered started, and what it covers so far. */
+let answerStarted = 0;
+let answerBatches = 0;
+let answerCalls = 0;
+
+/** Sends the replies gathered since {@link answerStarted} and starts the next answer at `now`. */
+function answer(now: number): void {
+  flushReplies(answerBatches, (now - answerStarted) * 1000, answerCalls);
+  answerStarted = now;
+  answerBatches = 0;
+  answerCalls = 0;
+}
+
+/** Answers if the answer being gathered is older than the merge budget. */
+function answerIfDue(now = performance.now()): void {
+  if ((now - answerStarted) * 1000 >= init.mergeBudgetMicros) answer(now);
+}
+
 /**
- * Runs a batch, then any batches already queued behind it while the answer is younger than the
- * merge budget, then answers all of them in one message (one wakeup of the main thread instead
- * of several). Never waits for work.
+ * Runs a batch, then the batches already queued behind it, answering whenever the answer being
+ * gathered is older than the merge budget. A reply waits at most about that long for others to
+ * share its message (each message wakes the main thread), and the worker still has requests in
+ * hand while its first replies go round to the client and back: answering only when out of work
+ * would leave it idle for that round trip. After twice the budget it takes no more queued
+ * batches and lets its event loop run (async replies, other messages). Never waits for work.
  */
 function runBatches(handler: Handler, first: RequestBatch): void {
   const started = performance.now();
-  const micros = () => (performance.now() - started) * 1000;
-  let batchesDone = 0;
+  answerStarted = started;
+  answerBatches = 0;
+  answerCalls = 0;
   let batch: RequestBatch | undefined = first;
   while (batch) {
     runBatch(handler, batch);
-    batchesDone++;
+    answerBatches++;
     batch = undefined;
-    if (micros() >= init.mergeBudgetMicros) break;
+    const now = performance.now();
+    answerIfDue(now);
+    if ((now - started) * 1000 >= 2 * init.mergeBudgetMicros) break;
     const queued = receiveMessageOnPort(port)?.message as ToWorker | undefined;
     if (queued?.type === 'requests') batch = queued;
     else if (queued) handleMessage(handler, queued);
   }
   // Synchronous replies go back with the answer that also asks for more batches; async ones join
   // a later flush.
-  flushReplies(batchesDone, micros());
+  answer(performance.now());
 }
 
 /** Runs one batch's handler calls (the synchronous part). */
@@ -146,34 +180,45 @@ function runBatch(handler: Handler, batch: RequestBatch): void {
       options: init.handlerOptions,
     });
   }
-  for (let i = 0; i < batch.requestIds.length; i++) {
-    const requestId = batch.requestIds[i]!;
+  const last = batch.requestIds.length - 1;
+  for (let i = 0; i <= last; i++) {
     const request = unpackAt(batch.bytes, batch.ends, i);
-    let result: Reply | Promise<Reply>;
-    try {
-      result = handler(request, contextOf(batch.connectionIds[i]!));
-    } catch (error) {
-      failRequest(requestId, error);
-      continue;
-    }
-    if (result instanceof Uint8Array) {
-      finishRequest(requestId, result);
-    } else if (result && typeof (result as Promise<Reply>).then === 'function') {
-      (result as Promise<Reply>).then(
-        (reply) => {
-          finishRequest(requestId, reply);
-          scheduleFlush();
-        },
-        (error) => {
-          failRequest(requestId, error);
-          scheduleFlush();
-        },
-      );
-    } else {
-      finishRequest(requestId, result);
-    }
+    callHandler(handler, batch.requestIds[i]!, request, contextOf(batch.connectionIds[i]!));
+    answerCalls++;
+    // The batch's last reply waits for runBatches, which counts the batch as done in its answer.
+    if (i < last) answerIfDue();
   }
   for (const connectionId of batch.forget) peers.delete(connectionId);
+}
+
+/** One handler call: a synchronous reply joins the answer being gathered, an async one a later flush. */
+function callHandler(
+  handler: Handler,
+  requestId: number,
+  request: Buffer,
+  context: HandlerContext,
+): void {
+  let result: Reply | Promise<Reply>;
+  try {
+    result = handler(request, context);
+  } catch (error) {
+    failRequest(requestId, error);
+    return;
+  }
+  if (result && !(result instanceof Uint8Array) && typeof result.then === 'function') {
+    result.then(
+      (reply) => {
+        finishRequest(requestId, reply);
+        scheduleFlush();
+      },
+      (error) => {
+        failRequest(requestId, error);
+        scheduleFlush();
+      },
+    );
+  } else {
+    finishRequest(requestId, result);
+  }
 }
 
 // ---- handoff ---------------------------------------------------------------------------------

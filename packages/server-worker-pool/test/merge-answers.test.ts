@@ -6,11 +6,11 @@ import { PoolWorker } from '../src/pool.js';
 import { cleanup, client, testHandler, until } from './helpers.js';
 
 /**
- * One worker, two requests: the first blocks the thread until the test has seen the second
- * request posted to it as its own batch, so that batch is queued behind the running one.
- * Returns the answers the worker sent, in order.
+ * An offload server with one worker running the `sync-gated` handler, which blocks the worker's
+ * thread from its first call until the test opens the gate. Records the batches posted to the
+ * worker and the answers it sent.
  */
-async function twoQueuedBatches(mergeBudgetMicros: number): Promise<ReplyBatch[]> {
+async function gatedServer(mergeBudgetMicros: number) {
   const shared = new Int32Array(new SharedArrayBuffer(12));
   const posted = vi.spyOn(PoolWorker.prototype, 'post');
   onTestFinished(() => posted.mockRestore());
@@ -33,35 +33,79 @@ async function twoQueuedBatches(mergeBudgetMicros: number): Promise<ReplyBatch[]
     mergeBudgetMicros,
   });
   cleanup(await server.start());
-  const batchesPosted = () =>
-    posted.mock.calls.filter(([message]) => (message as ToWorker).type === 'requests').length;
+  return {
+    server,
+    /** Resolves once the handler's first call is running (and blocking its worker). */
+    firstCallRunning: () => until(() => Atomics.load(shared, 0) === 1),
+    openGate() {
+      Atomics.store(shared, 2, 1);
+      Atomics.notify(shared, 2);
+    },
+    /** Handler calls that gave up waiting for the gate (should be none). */
+    timedOut: () => Atomics.load(shared, 1),
+    batchesPosted: () =>
+      posted.mock.calls.filter(([message]) => (message as ToWorker).type === 'requests').length,
+    /** [replies, batchesDone] of every answer, in order. */
+    answers: () =>
+      received.mock.calls
+        .map(([, message]) => message)
+        .filter((message): message is ReplyBatch => message.type === 'replies')
+        .map((answer) => [answer.requestIds.length, answer.batchesDone]),
+  };
+}
 
-  const c = await client(server);
+/** Two requests posted as two batches, the second queued behind the first (which blocks). */
+async function twoQueuedBatches(mergeBudgetMicros: number): Promise<number[][]> {
+  const gated = await gatedServer(mergeBudgetMicros);
+  const c = await client(gated.server);
   c.socket.write('first\n');
-  await until(() => Atomics.load(shared, 0) === 1);
+  await gated.firstCallRunning();
   c.socket.write('second\n');
-  await until(() => batchesPosted() === 2);
-  Atomics.store(shared, 2, 1);
-  Atomics.notify(shared, 2);
+  await until(() => gated.batchesPosted() === 2);
+  gated.openGate();
   await c.read('first\nsecond\n'.length);
-
   expect(c.text).toBe('first\nsecond\n');
-  expect(Atomics.load(shared, 1)).toBe(0);
-  await server.close();
-  return received.mock.calls
-    .map(([, message]) => message)
-    .filter((message): message is ReplyBatch => message.type === 'replies');
+  expect(gated.timedOut()).toBe(0);
+  await gated.server.close();
+  return gated.answers();
+}
+
+/**
+ * Two requests in one batch; the first blocks until the worker has held it far longer than a
+ * budget of 1 us (the test waits for it to start before opening the gate).
+ */
+async function oneBatchOfTwo(mergeBudgetMicros: number): Promise<number[][]> {
+  const gated = await gatedServer(mergeBudgetMicros);
+  const c = await client(gated.server);
+  c.socket.write('first\nsecond\n');
+  await gated.firstCallRunning();
+  gated.openGate();
+  await c.read('first\nsecond\n'.length);
+  expect(c.text).toBe('first\nsecond\n');
+  expect(gated.batchesPosted()).toBe(1);
+  expect(gated.timedOut()).toBe(0);
+  await gated.server.close();
+  return gated.answers();
 }
 
 test('offload: a batch queued behind a running one is answered with it, in one message', async () => {
-  const answers = await twoQueuedBatches(60_000_000);
-  expect(answers.map((answer) => [answer.requestIds.length, answer.batchesDone])).toEqual([[2, 2]]);
+  expect(await twoQueuedBatches(60_000_000)).toEqual([[2, 2]]);
 });
 
 test('offload: with no merge budget, every batch is answered on its own', async () => {
-  const answers = await twoQueuedBatches(0);
-  expect(answers.map((answer) => [answer.requestIds.length, answer.batchesDone])).toEqual([
+  expect(await twoQueuedBatches(0)).toEqual([
     [1, 1],
     [1, 1],
   ]);
+});
+
+test('offload: a reply older than the merge budget goes back before the rest of its batch runs', async () => {
+  expect(await oneBatchOfTwo(1)).toEqual([
+    [1, 0],
+    [1, 1],
+  ]);
+});
+
+test('offload: replies within the merge budget share one answer', async () => {
+  expect(await oneBatchOfTwo(60_000_000)).toEqual([[2, 1]]);
 });
