@@ -22,6 +22,8 @@ export interface WorkerInit {
    * (see `OffloadInit.mergeBudgetMicros`).
    */
   readonly mergeBudgetMicros: number;
+  /** Offload: this worker's reply ring (see `reply-ring.ts`), when the pool uses one. */
+  readonly replyRing?: SharedArrayBuffer;
 }
 
 /** A client address, sent the first time a worker sees a request of that connection. */
@@ -61,12 +63,16 @@ export interface ReplyBatch {
   /**
    * Batches the worker has run every request of since its last answer (their async requests may
    * still be pending and come later): the main thread may send that many more. 0 on an answer
-   * sent in the middle of a batch, and on one that only carries late async replies.
+   * sent in the middle of a batch, on one that only carries late async replies, and with a reply
+   * ring (which counts them itself).
    */
   readonly batchesDone: number;
-  /** Microseconds the worker spent on handler calls (synchronous part) since its last answer. */
+  /**
+   * Microseconds the worker spent in the handler calls whose synchronous replies this message
+   * carries (replies in the reply ring carry their own).
+   */
   readonly runMicros: number;
-  /** Handler calls whose synchronous part `runMicros` covers. */
+  /** Handler calls that `runMicros` covers. */
   readonly handlerCalls: number;
 }
 

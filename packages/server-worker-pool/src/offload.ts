@@ -133,18 +133,38 @@ class Outbox {
     { requestIds, ends, bytes, failures, batchesDone }: ReplyBatch,
     coalesce: boolean,
   ): number {
-    // The worker is ready for the next batch: send what gathered meanwhile, before settling,
-    // so it works while this thread writes the replies.
-    if (batchesDone > 0) {
-      this.inFlight -= batchesDone;
-      this.flush(coalesce);
-    }
+    this.batchesFinished(batchesDone, coalesce);
     for (let i = 0; i < requestIds.length; i++) {
-      const pending = this.take(requestIds[i]!);
-      pending?.resolve(unpackAt(bytes, ends, i));
+      this.take(requestIds[i]!)?.resolve(unpackAt(bytes, ends, i));
     }
     for (const failure of failures) this.take(failure.requestId)?.reject(failureError(failure));
     return requestIds.length + failures.length;
+  }
+
+  /**
+   * Settles the requests answered in the worker's reply ring so far; returns how many, and the
+   * handler time they took.
+   */
+  settleFromRing(coalesce: boolean): { settled: number; runMicros: number } {
+    let settled = 0;
+    let runMicros = 0;
+    const batchesDone = this.worker.replyRing!.drain(({ requestId, reply, runMicros: micros }) => {
+      this.take(requestId)?.resolve(reply);
+      settled++;
+      runMicros += micros;
+    });
+    this.batchesFinished(batchesDone, coalesce);
+    return { settled, runMicros };
+  }
+
+  /**
+   * The worker is ready for more batches: send what gathered meanwhile (before the replies are
+   * settled, so it works while this thread writes them).
+   */
+  private batchesFinished(batchesDone: number, coalesce: boolean): void {
+    if (batchesDone === 0) return;
+    this.inFlight -= batchesDone;
+    this.flush(coalesce);
   }
 
   /** Fails every request sent or gathered; returns how many. */
@@ -187,6 +207,12 @@ export interface OffloadInit {
    * its own. Default {@link DEFAULT_MERGE_BUDGET_MICROS}.
    */
   readonly mergeBudgetMicros?: number;
+  /**
+   * Workers leave synchronous replies in shared memory, read by this thread whenever it is awake,
+   * and message it only when a reply has waited past the merge budget or they run out of work.
+   * Default true; false sends every reply by message.
+   */
+  readonly replyRing?: boolean;
 }
 
 /**
@@ -213,8 +239,9 @@ export class OffloadServer extends PoolServer {
     workers,
     maxQueuedRequests,
     mergeBudgetMicros = DEFAULT_MERGE_BUDGET_MICROS,
+    replyRing = true,
   }: OffloadInit) {
-    super({ options, mode: 'offload', workers, mergeBudgetMicros });
+    super({ options, mode: 'offload', workers, mergeBudgetMicros, replyRings: replyRing });
     this.codec = getCodec(options.codec);
     this.maxQueuedRequests = maxQueuedRequests;
   }
@@ -283,26 +310,47 @@ export class OffloadServer extends PoolServer {
     return promise;
   }
 
+  /** End of a turn that decoded requests: pick up finished replies, then send the batches. */
   private flush(): void {
     this.flushScheduled = false;
+    this.readReplyRings();
     const coalesce = this.coalesce;
     for (const outbox of this.outboxes.values()) outbox.flush(coalesce);
   }
 
+  /**
+   * Settles every reply the workers left in their rings. Called whenever this thread is awake
+   * anyway, so that a worker seldom has to wake it.
+   */
+  private readReplyRings(): void {
+    for (const outbox of this.outboxes.values()) {
+      if (!outbox.worker.replyRing) continue;
+      const { settled, runMicros } = outbox.settleFromRing(this.coalesce);
+      if (settled === 0) continue;
+      this.measuredCost(runMicros, settled);
+      this.dequeued(settled);
+    }
+  }
+
   protected onWorkerMessage(worker: PoolWorker, message: FromWorker): void {
     if (message.type !== 'replies') return;
-    if (message.handlerCalls > 0) {
-      const perRequest = message.runMicros / message.handlerCalls;
-      this.costMicros += (perRequest - this.costMicros) * 0.25;
-    }
+    this.readReplyRings();
+    if (message.handlerCalls > 0) this.measuredCost(message.runMicros, message.handlerCalls);
     const outbox = this.outboxes.get(worker);
     if (outbox) this.dequeued(outbox.settle(message, this.coalesce));
+  }
+
+  private measuredCost(runMicros: number, calls: number): void {
+    this.costMicros += (runMicros / calls - this.costMicros) * 0.25;
   }
 
   protected onWorkerExit(worker: PoolWorker, error: WorkerExitedError): void {
     const outbox = this.outboxes.get(worker);
     this.outboxes.delete(worker);
-    if (outbox) this.dequeued(outbox.failAll(error));
+    if (!outbox) return;
+    // Replies it finished before it died are good.
+    if (worker.replyRing) this.dequeued(outbox.settleFromRing(false).settled);
+    this.dequeued(outbox.failAll(error));
   }
 
   private dequeued(count: number): void {

@@ -11,6 +11,7 @@ import {
 } from '@switchyard/protocol';
 import { BaseServer } from '@switchyard/server-core';
 import type { FromWorker, PoolMode, ToWorker, WorkerInit, WorkerLoadFailed } from './messages.js';
+import { ReplyRing } from './reply-ring.js';
 
 /** One thread of the pool, with the work it owns; strategies keep their bookkeeping here. */
 export class PoolWorker {
@@ -22,6 +23,8 @@ export class PoolWorker {
   constructor(
     readonly index: number,
     readonly thread: Worker,
+    /** Offload: where this worker leaves finished replies for the main thread to pick up. */
+    readonly replyRing?: ReplyRing,
   ) {}
 
   post(message: ToWorker, transfer?: readonly unknown[]): void {
@@ -31,7 +34,9 @@ export class PoolWorker {
 
 export interface WorkerPoolInit {
   readonly size: number;
-  readonly workerData: WorkerInit;
+  /** Every worker's start data; a worker's own reply ring is added when `replyRings` is set. */
+  readonly workerData: Omit<WorkerInit, 'replyRing'>;
+  readonly replyRings?: boolean;
   /** Every message a worker sends once ready. */
   readonly onMessage: (worker: PoolWorker, message: FromWorker) => void;
   /**
@@ -119,12 +124,10 @@ export class WorkerPool {
 
   private spawn(index: number): Promise<void> {
     const { entry, eval: isEval, execArgv } = this.spawnOptions;
-    const thread = new Worker(entry, {
-      eval: isEval,
-      execArgv,
-      workerData: this.init.workerData,
-    });
-    const worker = new PoolWorker(index, thread);
+    const replyRing = this.init.replyRings ? new ReplyRing(ReplyRing.allocate()) : undefined;
+    const workerData: WorkerInit = { ...this.init.workerData, replyRing: replyRing?.shared };
+    const thread = new Worker(entry, { eval: isEval, execArgv, workerData });
+    const worker = new PoolWorker(index, thread, replyRing);
     this.workers[index] = worker;
     return new Promise((resolve, reject) => {
       let crash: unknown;
@@ -168,16 +171,26 @@ export interface PoolServerInit {
   readonly pauseOnConnect?: boolean;
   /** Offload only; see `OffloadInit.mergeBudgetMicros`. */
   readonly mergeBudgetMicros?: number;
+  /** Offload only; see `OffloadInit.replyRing`. */
+  readonly replyRings?: boolean;
 }
 
 /** The lifecycle both modes share: threads start before the listener, end after the last connection. */
 export abstract class PoolServer extends BaseServer {
   protected readonly pool: WorkerPool;
 
-  constructor({ options, mode, workers, pauseOnConnect, mergeBudgetMicros = 0 }: PoolServerInit) {
+  constructor({
+    options,
+    mode,
+    workers,
+    pauseOnConnect,
+    mergeBudgetMicros = 0,
+    replyRings = false,
+  }: PoolServerInit) {
     super({ options, pauseOnConnect });
     this.pool = new WorkerPool({
       size: workers,
+      replyRings,
       workerData: {
         mode,
         handler: options.handler,

@@ -21,6 +21,7 @@ import {
   unpackAt,
   type WorkerInit,
 } from './messages.js';
+import { REPLY_RING_SLOTS, ReplyRing } from './reply-ring.js';
 
 // The entry point of every pool thread. Offload: answer request batches. Handoff: run whole
 // connections with server-core's Connection and report stats to the main thread.
@@ -51,18 +52,23 @@ function handlerSpecifier(spec: string): string {
 // ---- offload ---------------------------------------------------------------------------------
 
 const peers = new Map<number, HandlerContext>();
+/** Where synchronous replies go first when the pool uses reply rings. */
+const ring = init.replyRing ? new ReplyRing(init.replyRing) : undefined;
+/** When the reply in each ring slot was written, to tell the age of the oldest unread one. */
+const ringWrittenAt = new Float64Array(REPLY_RING_SLOTS);
 let replyIds: number[] = [];
 let replies: Reply[] = [];
 let failures: RequestFailure[] = [];
 let flushScheduled = false;
 
 /**
- * Sends the replies gathered, with how many batches were run to the end since the last answer
- * (sent even when there are no replies, so the main thread knows the worker is free).
+ * Sends the replies gathered for a message, with how many batches were run to the end since the
+ * last answer (sent even when there are no replies, so the main thread knows the worker is free),
+ * or with nothing at all when `wake` asks the main thread to read the reply ring.
  */
-function flushReplies(batchesDone = 0, runMicros = 0, handlerCalls = 0): void {
+function flushReplies(batchesDone = 0, runMicros = 0, handlerCalls = 0, wake = false): void {
   flushScheduled = false;
-  if (batchesDone === 0 && replyIds.length === 0 && failures.length === 0) return;
+  if (!wake && batchesDone === 0 && replyIds.length === 0 && failures.length === 0) return;
   const { bytes, ends } = packBytes(replies);
   post(
     {
@@ -96,6 +102,7 @@ function failRequest(requestId: number, error: unknown): void {
   });
 }
 
+/** A reply for the next message (async replies, and any that the ring cannot take). */
 function finishRequest(requestId: number, reply: unknown): void {
   if (reply instanceof Uint8Array) {
     replyIds.push(requestId);
@@ -121,27 +128,46 @@ function contextOf(connectionId: number): HandlerContext {
   return context;
 }
 
-/** When the answer being gathered started, and what it covers so far. */
+/** When the message being gathered started, and the handler calls whose replies it carries. */
 let answerStarted = 0;
 let answerBatches = 0;
 let answerCalls = 0;
+let answerMicros = 0;
 
-/** Sends the replies gathered since {@link answerStarted} and starts the next answer at `now`. */
+/**
+ * Answers: sends the message gathered since {@link answerStarted} and starts the next one at
+ * `now`. With a reply ring, batches done are counted in the ring, and the message goes only if
+ * it carries replies or the main thread has not read everything yet (then it wakes it to).
+ */
 function answer(now: number): void {
-  flushReplies(answerBatches, (now - answerStarted) * 1000, answerCalls);
+  if (ring) {
+    if (answerBatches > 0) ring.batchesDone(answerBatches);
+    flushReplies(0, answerMicros, answerCalls, ring.owed);
+  } else {
+    flushReplies(answerBatches, answerMicros, answerCalls);
+  }
   answerStarted = now;
   answerBatches = 0;
   answerCalls = 0;
+  answerMicros = 0;
 }
 
-/** Answers if the answer being gathered is older than the merge budget. */
-function answerIfDue(now = performance.now()): void {
-  if ((now - answerStarted) * 1000 >= init.mergeBudgetMicros) answer(now);
+/** Answers if a reply not yet seen by the main thread is older than the merge budget. */
+function answerIfDue(now: number): void {
+  let oldest = answerStarted;
+  if (ring) {
+    // Replies in the ring age from when they were written; the main thread may read them first.
+    const unreadSince =
+      ring.unread > 0 ? ringWrittenAt[(ring.read >>> 0) % REPLY_RING_SLOTS]! : Infinity;
+    oldest =
+      replyIds.length + failures.length > 0 ? Math.min(answerStarted, unreadSince) : unreadSince;
+  }
+  if ((now - oldest) * 1000 >= init.mergeBudgetMicros) answer(now);
 }
 
 /**
- * Runs a batch, then the batches already queued behind it, answering whenever the answer being
- * gathered is older than the merge budget. A reply waits at most about that long for others to
+ * Runs a batch, then the batches already queued behind it, answering whenever a reply has
+ * waited longer than the merge budget. A reply waits at most about that long for others to
  * share its message (each message wakes the main thread), and the worker still has requests in
  * hand while its first replies go round to the client and back: answering only when out of work
  * would leave it idle for that round trip. After twice the budget it takes no more queued
@@ -152,25 +178,29 @@ function runBatches(handler: Handler, first: RequestBatch): void {
   answerStarted = started;
   answerBatches = 0;
   answerCalls = 0;
+  answerMicros = 0;
   let batch: RequestBatch | undefined = first;
+  let now = started;
   while (batch) {
-    runBatch(handler, batch);
+    now = runBatch(handler, batch, now);
     answerBatches++;
     batch = undefined;
-    const now = performance.now();
     answerIfDue(now);
     if ((now - started) * 1000 >= 2 * init.mergeBudgetMicros) break;
     const queued = receiveMessageOnPort(port)?.message as ToWorker | undefined;
     if (queued?.type === 'requests') batch = queued;
     else if (queued) handleMessage(handler, queued);
   }
-  // Synchronous replies go back with the answer that also asks for more batches; async ones join
-  // a later flush.
+  // Out of work (or time): what the main thread has not seen goes now. Async replies join a
+  // later flush.
   answer(performance.now());
 }
 
-/** Runs one batch's handler calls (the synchronous part). */
-function runBatch(handler: Handler, batch: RequestBatch): void {
+/**
+ * Runs one batch's handler calls (the synchronous part), from `now`; returns the time after the
+ * last call.
+ */
+function runBatch(handler: Handler, batch: RequestBatch, now: number): number {
   for (const [connectionId, remoteAddress, remotePort] of batch.peers) {
     peers.set(connectionId, {
       connectionId,
@@ -183,29 +213,47 @@ function runBatch(handler: Handler, batch: RequestBatch): void {
   const last = batch.requestIds.length - 1;
   for (let i = 0; i <= last; i++) {
     const request = unpackAt(batch.bytes, batch.ends, i);
-    callHandler(handler, batch.requestIds[i]!, request, contextOf(batch.connectionIds[i]!));
-    answerCalls++;
+    const requestId = batch.requestIds[i]!;
+    const result = callHandler(handler, requestId, request, contextOf(batch.connectionIds[i]!));
+    const finished = performance.now();
+    const runMicros = (finished - now) * 1000;
+    if (result !== undefined) {
+      const written = ring?.written ?? 0;
+      if (ring?.tryWrite(requestId, result, runMicros)) {
+        ringWrittenAt[(written >>> 0) % REPLY_RING_SLOTS] = finished;
+      } else {
+        finishRequest(requestId, result);
+        answerCalls++;
+        answerMicros += runMicros;
+      }
+    }
+    now = finished;
     // The batch's last reply waits for runBatches, which counts the batch as done in its answer.
-    if (i < last) answerIfDue();
+    if (i < last) answerIfDue(now);
   }
   for (const connectionId of batch.forget) peers.delete(connectionId);
+  return now;
 }
 
-/** One handler call: a synchronous reply joins the answer being gathered, an async one a later flush. */
+/**
+ * One handler call. Returns a synchronous reply; failures, and async replies when they settle,
+ * join the next message.
+ */
 function callHandler(
   handler: Handler,
   requestId: number,
   request: Buffer,
   context: HandlerContext,
-): void {
+): Uint8Array | undefined {
   let result: Reply | Promise<Reply>;
   try {
     result = handler(request, context);
   } catch (error) {
     failRequest(requestId, error);
-    return;
+    return undefined;
   }
-  if (result && !(result instanceof Uint8Array) && typeof result.then === 'function') {
+  if (result instanceof Uint8Array) return result;
+  if (result && typeof result.then === 'function') {
     result.then(
       (reply) => {
         finishRequest(requestId, reply);
@@ -219,6 +267,7 @@ function callHandler(
   } else {
     finishRequest(requestId, result);
   }
+  return undefined;
 }
 
 // ---- handoff ---------------------------------------------------------------------------------

@@ -6,11 +6,11 @@ import { PoolWorker } from '../src/pool.js';
 import { cleanup, client, testHandler, until } from './helpers.js';
 
 /**
- * An offload server with one worker running the `sync-gated` handler, which blocks the worker's
- * thread from its first call until the test opens the gate. Records the batches posted to the
- * worker and the answers it sent.
+ * An offload server with one worker running the `sync-gated` handler, whose `gate` requests block
+ * the worker's thread until the test opens the gate. Records the batches posted to the worker
+ * and the answers it sent.
  */
-async function gatedServer(mergeBudgetMicros: number) {
+async function gatedServer(mergeBudgetMicros: number, replyRing = false) {
   const shared = new Int32Array(new SharedArrayBuffer(12));
   const posted = vi.spyOn(PoolWorker.prototype, 'post');
   onTestFinished(() => posted.mockRestore());
@@ -31,12 +31,14 @@ async function gatedServer(mergeBudgetMicros: number) {
     workers: 1,
     maxQueuedRequests: 64,
     mergeBudgetMicros,
+    replyRing,
   });
   cleanup(await server.start());
   return {
     server,
-    /** Resolves once the handler's first call is running (and blocking its worker). */
-    firstCallRunning: () => until(() => Atomics.load(shared, 0) === 1),
+    /** Resolves once a `gate` request is running (and blocking its worker). */
+    gateReached: () => until(() => Atomics.load(shared, 0) === 1),
+    gateOpen: () => Atomics.load(shared, 2) === 1,
     openGate() {
       Atomics.store(shared, 2, 1);
       Atomics.notify(shared, 2);
@@ -58,13 +60,13 @@ async function gatedServer(mergeBudgetMicros: number) {
 async function twoQueuedBatches(mergeBudgetMicros: number): Promise<number[][]> {
   const gated = await gatedServer(mergeBudgetMicros);
   const c = await client(gated.server);
-  c.socket.write('first\n');
-  await gated.firstCallRunning();
+  c.socket.write('gate\n');
+  await gated.gateReached();
   c.socket.write('second\n');
   await until(() => gated.batchesPosted() === 2);
   gated.openGate();
-  await c.read('first\nsecond\n'.length);
-  expect(c.text).toBe('first\nsecond\n');
+  await c.read('gate\nsecond\n'.length);
+  expect(c.text).toBe('gate\nsecond\n');
   expect(gated.timedOut()).toBe(0);
   await gated.server.close();
   return gated.answers();
@@ -77,11 +79,11 @@ async function twoQueuedBatches(mergeBudgetMicros: number): Promise<number[][]> 
 async function oneBatchOfTwo(mergeBudgetMicros: number): Promise<number[][]> {
   const gated = await gatedServer(mergeBudgetMicros);
   const c = await client(gated.server);
-  c.socket.write('first\nsecond\n');
-  await gated.firstCallRunning();
+  c.socket.write('gate\nsecond\n');
+  await gated.gateReached();
   gated.openGate();
-  await c.read('first\nsecond\n'.length);
-  expect(c.text).toBe('first\nsecond\n');
+  await c.read('gate\nsecond\n'.length);
+  expect(c.text).toBe('gate\nsecond\n');
   expect(gated.batchesPosted()).toBe(1);
   expect(gated.timedOut()).toBe(0);
   await gated.server.close();
@@ -108,4 +110,36 @@ test('offload: a reply older than the merge budget goes back before the rest of 
 
 test('offload: replies within the merge budget share one answer', async () => {
   expect(await oneBatchOfTwo(60_000_000)).toEqual([[2, 1]]);
+});
+
+test('offload: a reply left in the reply ring goes out when this thread wakes for other work', async () => {
+  const gated = await gatedServer(60_000_000, true);
+  const a = await client(gated.server);
+  const b = await client(gated.server);
+  // One batch: `first` is answered into the ring, then `gate` blocks the only worker.
+  a.socket.write('first\ngate\n');
+  await gated.gateReached();
+  // New input wakes this thread, which reads the ring at the end of the turn.
+  b.socket.write('ping\n');
+  await a.read('first\n'.length);
+  expect(a.text).toBe('first\n');
+  expect(gated.gateOpen()).toBe(false);
+  expect(gated.answers()).toEqual([]);
+
+  gated.openGate();
+  await a.read('first\ngate\n'.length);
+  await b.read('ping\n'.length);
+  expect(a.text).toBe('first\ngate\n');
+  expect(b.text).toBe('ping\n');
+  expect(gated.timedOut()).toBe(0);
+});
+
+test('offload: a worker out of work wakes this thread for replies left in the ring', async () => {
+  const gated = await gatedServer(60_000_000, true);
+  const c = await client(gated.server);
+  c.socket.write('one\ntwo\n');
+  await c.read('one\ntwo\n'.length);
+  expect(c.text).toBe('one\ntwo\n');
+  // The wakeup carries no replies: they came through the ring.
+  expect(gated.answers()).toEqual([[0, 0]]);
 });
