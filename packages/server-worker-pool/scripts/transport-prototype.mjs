@@ -4,9 +4,10 @@
 // worker. Prints the process CPU per request (all threads) and the rate, 3 alternating rounds.
 //
 //   message  one MessagePort message per batch each way (offload before merged answers)
-//   merged   the same, but a worker runs the batches already queued before answering (offload now)
+//   merged   the same, but a worker runs the batches already queued before answering
 //   ring     SharedArrayBuffer slots each way: a message only to wake an idle worker, and one bare
-//            notification per answer (a prototype, not what offload does)
+//            notification per answer (offload now uses shared memory for replies only: the
+//            reply ring in src/reply-ring.ts)
 //
 // Needs the built protocol package (pnpm build). Usage: node scripts/transport-prototype.mjs
 import {
