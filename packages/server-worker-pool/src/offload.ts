@@ -108,6 +108,9 @@ class Outbox {
     if (this.requestIds.length === 0) return;
     if (coalesce && this.inFlight >= MAX_BATCHES_IN_FLIGHT) return;
     this.inFlight++;
+    // Cheap requests come back a whole batch per message anyway, which costs this thread less
+    // than reading them one by one from the ring; costly ones use it.
+    this.worker.replyRing?.use(!coalesce);
     const { bytes, ends } = packBytes(this.requests);
     this.worker.post(
       {

@@ -17,11 +17,12 @@ export const REPLY_RING_SLOTS = 64;
 export const REPLY_RING_SLOT_BYTES = 8192;
 
 // Control words (Int32): replies written, replies read, batches done, batches done seen by the
-// main thread.
+// main thread, and whether the worker should use the ring at all (set by the main thread).
 const WRITTEN = 0;
 const READ = 1;
 const BATCHES_DONE = 2;
 const BATCHES_SEEN = 3;
+const IN_USE = 4;
 const CONTROL_BYTES = 64;
 // Slot header (Float64): request id, reply length, handler microseconds.
 const HEADER_BYTES = 24;
@@ -44,6 +45,9 @@ export class ReplyRing {
   static allocate(): SharedArrayBuffer {
     return new SharedArrayBuffer(CONTROL_BYTES + REPLY_RING_SLOTS * SLOT_STRIDE);
   }
+
+  /** The main thread's last {@link use} setting, to skip storing an unchanged one. */
+  private inUse: boolean | undefined;
 
   constructor(readonly shared: SharedArrayBuffer) {
     this.control = new Int32Array(shared, 0, CONTROL_BYTES / 4);
@@ -68,8 +72,12 @@ export class ReplyRing {
     return Atomics.load(this.control, READ);
   }
 
-  /** Writes a reply if it fits a slot and a slot is free; false means send it by message. */
+  /**
+   * Writes a reply if the ring is in use, the reply fits a slot and a slot is free; false means
+   * send it by message.
+   */
   tryWrite(requestId: number, reply: Uint8Array, runMicros: number): boolean {
+    if (Atomics.load(this.control, IN_USE) === 0) return false;
     if (reply.length > REPLY_RING_SLOT_BYTES || this.unread >= REPLY_RING_SLOTS) return false;
     const written = Atomics.load(this.control, WRITTEN);
     const slot = (written >>> 0) % REPLY_RING_SLOTS;
@@ -101,6 +109,16 @@ export class ReplyRing {
   }
 
   // ---- the main thread's side -----------------------------------------------------------------
+
+  /**
+   * Whether the worker should put replies in the ring (from its next reply on) or send them all
+   * by message. Off when not set.
+   */
+  use(inUse: boolean): void {
+    if (inUse === this.inUse) return;
+    this.inUse = inUse;
+    Atomics.store(this.control, IN_USE, inUse ? 1 : 0);
+  }
 
   /**
    * Reads every reply written so far, oldest first, and returns the batches done since the last

@@ -143,3 +143,22 @@ test('offload: a worker out of work wakes this thread for replies left in the ri
   // The wakeup carries no replies: they came through the ring.
   expect(gated.answers()).toEqual([[0, 0]]);
 });
+
+test('offload: once requests are measured cheap, replies come back by message, not the ring', async () => {
+  const gated = await gatedServer(500, true);
+  const c = await client(gated.server);
+  // One request at a time: every answer lowers the cost estimate (1 ms until measured).
+  let expected = '';
+  for (let i = 0; i < 20; i++) {
+    c.socket.write(`${i}\n`);
+    expected += `${i}\n`;
+    await c.read(expected.length);
+  }
+  const answersBefore = gated.answers().length;
+  c.socket.write('last\n');
+  await c.read(expected.length + 'last\n'.length);
+  // The first answers were wake-ups for the ring; the last carries its reply itself (batches
+  // done are counted in the ring either way).
+  expect(gated.answers()[0]).toEqual([0, 0]);
+  expect(gated.answers().slice(answersBefore)).toEqual([[1, 0]]);
+});

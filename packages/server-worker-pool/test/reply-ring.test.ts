@@ -8,6 +8,13 @@ import {
 
 // Both ends of a ring, on one thread: the worker's side writes, the main thread's side drains.
 
+/** A ring the main thread has put in use. */
+function ringInUse(shared = ReplyRing.allocate()): ReplyRing {
+  const ring = new ReplyRing(shared);
+  ring.use(true);
+  return ring;
+}
+
 function drainAll(ring: ReplyRing): { replies: RingReply[]; batchesDone: number } {
   const replies: RingReply[] = [];
   const batchesDone = ring.drain((reply) => replies.push(reply));
@@ -15,7 +22,7 @@ function drainAll(ring: ReplyRing): { replies: RingReply[]; batchesDone: number 
 }
 
 test('reply ring: replies come out in order, with their ids, bytes and timings', () => {
-  const ring = new ReplyRing(ReplyRing.allocate());
+  const ring = ringInUse();
   expect(ring.tryWrite(7, Buffer.from('seven'), 12.5)).toBe(true);
   expect(ring.tryWrite(2 ** 40, Buffer.from(''), 0)).toBe(true);
   expect(ring.tryWrite(9, Buffer.alloc(REPLY_RING_SLOT_BYTES, 1), 3)).toBe(true);
@@ -35,7 +42,7 @@ test('reply ring: replies come out in order, with their ids, bytes and timings',
 });
 
 test('reply ring: a drained reply is a copy, unchanged when its slot is reused', () => {
-  const ring = new ReplyRing(ReplyRing.allocate());
+  const ring = ringInUse();
   ring.tryWrite(1, Buffer.from('first'), 0);
   const [first] = drainAll(ring).replies;
   for (let i = 0; i < REPLY_RING_SLOTS; i++) ring.tryWrite(2 + i, Buffer.from('other'), 0);
@@ -43,7 +50,7 @@ test('reply ring: a drained reply is a copy, unchanged when its slot is reused',
 });
 
 test('reply ring: a reply larger than a slot, or one that finds every slot unread, is refused', () => {
-  const ring = new ReplyRing(ReplyRing.allocate());
+  const ring = ringInUse();
   expect(ring.tryWrite(1, Buffer.alloc(REPLY_RING_SLOT_BYTES + 1), 0)).toBe(false);
   for (let i = 0; i < REPLY_RING_SLOTS; i++)
     expect(ring.tryWrite(i, Buffer.from([i]), 0)).toBe(true);
@@ -60,7 +67,7 @@ test('reply ring: counters wrap past the Int32 range without losing or reorderin
   const control = new Int32Array(shared, 0, 2);
   control[0] = 2 ** 31 - 3;
   control[1] = 2 ** 31 - 3;
-  const ring = new ReplyRing(shared);
+  const ring = ringInUse(shared);
   const ids: number[] = [];
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < REPLY_RING_SLOTS; i++) {
@@ -81,7 +88,7 @@ test('reply ring: counters wrap past the Int32 range without losing or reorderin
 });
 
 test('reply ring: owed until the main thread has read every reply and counted every batch', () => {
-  const ring = new ReplyRing(ReplyRing.allocate());
+  const ring = ringInUse();
   expect(ring.owed).toBe(false);
   ring.tryWrite(1, Buffer.from('a'), 0);
   expect(ring.owed).toBe(true);
@@ -92,4 +99,15 @@ test('reply ring: owed until the main thread has read every reply and counted ev
   expect(ring.owed).toBe(true);
   expect(drainAll(ring)).toEqual({ replies: [], batchesDone: 1 });
   expect(ring.owed).toBe(false);
+});
+
+test('reply ring: refused while the main thread has not put it in use, or took it out of use', () => {
+  const main = new ReplyRing(ReplyRing.allocate());
+  const worker = new ReplyRing(main.shared);
+  expect(worker.tryWrite(1, Buffer.from('a'), 0)).toBe(false);
+  main.use(true);
+  expect(worker.tryWrite(2, Buffer.from('b'), 0)).toBe(true);
+  main.use(false);
+  expect(worker.tryWrite(3, Buffer.from('c'), 0)).toBe(false);
+  expect(drainAll(main).replies.map(({ requestId }) => requestId)).toEqual([2]);
 });
