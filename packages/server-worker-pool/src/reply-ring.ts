@@ -36,18 +36,18 @@ export interface RingReply {
   readonly runMicros: number;
 }
 
+/** One worker's reply ring, seen from either side: each thread makes its own over the memory. */
 export class ReplyRing {
   private readonly control: Int32Array;
   private readonly bytes: Uint8Array;
   private readonly headers: Float64Array;
+  /** The main thread's last {@link use} setting, to skip storing an unchanged one. */
+  private inUse: boolean | undefined;
 
   /** The shared memory of a new, empty ring; give it to the worker with its start data. */
   static allocate(): SharedArrayBuffer {
     return new SharedArrayBuffer(CONTROL_BYTES + REPLY_RING_SLOTS * SLOT_STRIDE);
   }
-
-  /** The main thread's last {@link use} setting, to skip storing an unchanged one. */
-  private inUse: boolean | undefined;
 
   constructor(readonly shared: SharedArrayBuffer) {
     this.control = new Int32Array(shared, 0, CONTROL_BYTES / 4);
