@@ -146,28 +146,26 @@ class Outbox {
   }
 
   /**
-   * Settles the requests answered in the worker's reply ring so far; returns how many, and the
-   * handler time they took.
+   * Settles the requests answered in the worker's reply ring so far; returns how many, the
+   * handler time they took, and the batches the worker finished (for {@link batchesFinished}).
    */
-  settleFromRing(coalesce: boolean, workerAlive = true): { settled: number; runMicros: number } {
+  settleFromRing(): { settled: number; runMicros: number; batchesDone: number } {
     let settled = 0;
     let runMicros = 0;
     const batchesDone = this.worker.replyRing!.drain(({ requestId, reply, runMicros: micros }) => {
-      // Only queues the promise reactions: the batches below still go before the replies are
-      // written.
       this.take(requestId)?.resolve(reply);
       settled++;
       runMicros += micros;
     });
-    if (workerAlive) this.batchesFinished(batchesDone, coalesce);
-    return { settled, runMicros };
+    return { settled, runMicros, batchesDone };
   }
 
   /**
-   * The worker is ready for more batches: send what gathered meanwhile (before the replies are
-   * settled, so it works while this thread writes them).
+   * The worker is ready for more batches: send what gathered meanwhile. Called before the
+   * replies are written (resolving a reply only queues its writing), so the worker works
+   * meanwhile.
    */
-  private batchesFinished(batchesDone: number, coalesce: boolean): void {
+  batchesFinished(batchesDone: number, coalesce: boolean): void {
     if (batchesDone === 0) return;
     this.inFlight -= batchesDone;
     this.flush(coalesce);
@@ -331,7 +329,8 @@ export class OffloadServer extends PoolServer {
   private readReplyRings(): void {
     for (const outbox of this.outboxes.values()) {
       if (!outbox.worker.replyRing) continue;
-      const { settled, runMicros } = outbox.settleFromRing(this.coalesce);
+      const { settled, runMicros, batchesDone } = outbox.settleFromRing();
+      outbox.batchesFinished(batchesDone, this.coalesce);
       if (settled === 0) continue;
       this.measuredCost(runMicros, settled);
       this.dequeued(settled);
@@ -355,7 +354,7 @@ export class OffloadServer extends PoolServer {
     this.outboxes.delete(worker);
     if (!outbox) return;
     // Replies it finished before it died are good.
-    if (worker.replyRing) this.dequeued(outbox.settleFromRing(false, false).settled);
+    if (worker.replyRing) this.dequeued(outbox.settleFromRing().settled);
     this.dequeued(outbox.failAll(error));
   }
 

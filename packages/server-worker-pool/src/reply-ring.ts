@@ -43,6 +43,8 @@ export class ReplyRing {
   private readonly headers: Float64Array;
   /** The main thread's last {@link use} setting, to skip storing an unchanged one. */
   private inUse: boolean | undefined;
+  /** The worker's side: when the reply in each slot was written (its own clock, not shared). */
+  private readonly writtenAt = new Float64Array(REPLY_RING_SLOTS);
 
   /** The shared memory of a new, empty ring; give it to the worker with its start data. */
   static allocate(): SharedArrayBuffer {
@@ -62,21 +64,21 @@ export class ReplyRing {
     return (Atomics.load(this.control, WRITTEN) - Atomics.load(this.control, READ)) | 0;
   }
 
-  /** How many replies have been written in all; `written - read` are unread. */
-  get written(): number {
-    return Atomics.load(this.control, WRITTEN);
-  }
-
-  /** How many replies the main thread has read in all. */
-  get read(): number {
-    return Atomics.load(this.control, READ);
+  /**
+   * When the oldest reply the main thread has not read yet was written (the `now` given to
+   * {@link tryWrite}); Infinity when it has read them all.
+   */
+  get oldestUnreadSince(): number {
+    if (this.unread === 0) return Number.POSITIVE_INFINITY;
+    return this.writtenAt[(Atomics.load(this.control, READ) >>> 0) % REPLY_RING_SLOTS]!;
   }
 
   /**
-   * Writes a reply if the ring is in use, the reply fits a slot and a slot is free; false means
-   * send it by message.
+   * Writes a reply, finished at `now` (any clock the worker uses for {@link oldestUnreadSince}),
+   * if the ring is in use, the reply fits a slot and a slot is free; false means send it by
+   * message.
    */
-  tryWrite(requestId: number, reply: Uint8Array, runMicros: number): boolean {
+  tryWrite(requestId: number, reply: Uint8Array, runMicros: number, now: number): boolean {
     if (Atomics.load(this.control, IN_USE) === 0) return false;
     if (reply.length > REPLY_RING_SLOT_BYTES || this.unread >= REPLY_RING_SLOTS) return false;
     const written = Atomics.load(this.control, WRITTEN);
@@ -86,6 +88,7 @@ export class ReplyRing {
     this.headers[header + 1] = reply.length;
     this.headers[header + 2] = runMicros;
     this.bytes.set(reply, slot * SLOT_STRIDE + HEADER_BYTES);
+    this.writtenAt[slot] = now;
     // Publishes the slot: the plain writes above happen before this store.
     Atomics.store(this.control, WRITTEN, (written + 1) | 0);
     return true;

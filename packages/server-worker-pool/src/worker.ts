@@ -21,7 +21,7 @@ import {
   unpackAt,
   type WorkerInit,
 } from './messages.js';
-import { REPLY_RING_SLOTS, ReplyRing } from './reply-ring.js';
+import { ReplyRing } from './reply-ring.js';
 
 // The entry point of every pool thread. Offload: answer request batches. Handoff: run whole
 // connections with server-core's Connection and report stats to the main thread.
@@ -54,8 +54,6 @@ function handlerSpecifier(spec: string): string {
 const peers = new Map<number, HandlerContext>();
 /** Where synchronous replies go first when the pool uses reply rings. */
 const ring = init.replyRing ? new ReplyRing(init.replyRing) : undefined;
-/** When the reply in each ring slot was written, to tell the age of the oldest unread one. */
-const ringWrittenAt = new Float64Array(REPLY_RING_SLOTS);
 let replyIds: number[] = [];
 let replies: Reply[] = [];
 let failures: RequestFailure[] = [];
@@ -157,8 +155,7 @@ function answerIfDue(now: number): void {
   let oldest = answerStarted;
   if (ring) {
     // Replies in the ring age from when they were written; the main thread may read them first.
-    const unreadSince =
-      ring.unread > 0 ? ringWrittenAt[(ring.read >>> 0) % REPLY_RING_SLOTS]! : Infinity;
+    const unreadSince = ring.oldestUnreadSince;
     oldest =
       replyIds.length + failures.length > 0 ? Math.min(answerStarted, unreadSince) : unreadSince;
   }
@@ -218,10 +215,7 @@ function runBatch(handler: Handler, batch: RequestBatch, now: number): number {
     const finished = performance.now();
     const runMicros = (finished - now) * 1000;
     if (result !== undefined) {
-      const written = ring?.written ?? 0;
-      if (ring?.tryWrite(requestId, result, runMicros)) {
-        ringWrittenAt[(written >>> 0) % REPLY_RING_SLOTS] = finished;
-      } else {
+      if (!ring?.tryWrite(requestId, result, runMicros, finished)) {
         finishRequest(requestId, result);
         answerCalls++;
         answerMicros += runMicros;
