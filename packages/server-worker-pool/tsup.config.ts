@@ -1,3 +1,5 @@
 import { packageBuild } from '../../tsup.config.base.js';
 
-export default packageBuild({ entry: ['src/index.ts', 'src/worker.ts'] });
+export default packageBuild({
+  entry: ['src/index.ts', 'src/worker-offload.ts', 'src/worker-handoff.ts'],
+});

@@ -192,3 +192,118 @@ export class HandoffUnsupportedError extends SwitchyardError {
     );
   }
 }
+
+type SwitchyardErrorClass = abstract new (...args: never[]) => SwitchyardError;
+
+/** The class of each code, so an error rebuilt from its code is an instance of the same class. */
+const errorClasses: Readonly<Record<ErrorCode, SwitchyardErrorClass>> = {
+  [ErrorCode.FRAME_TOO_LARGE]: FrameTooLargeError,
+  [ErrorCode.TRUNCATED_FRAME]: TruncatedFrameError,
+  [ErrorCode.HANDLER_FAILED]: HandlerFailedError,
+  [ErrorCode.HANDLER_NOT_FOUND]: HandlerNotFoundError,
+  [ErrorCode.HANDLER_INVALID]: HandlerInvalidError,
+  [ErrorCode.UNKNOWN_CODEC]: UnknownCodecError,
+  [ErrorCode.UNKNOWN_STRATEGY]: UnknownStrategyError,
+  [ErrorCode.INVALID_OPTION]: InvalidOptionError,
+  [ErrorCode.LISTEN_FAILED]: ListenFailedError,
+  [ErrorCode.CONNECTION_REFUSED]: ConnectionRefusedError,
+  [ErrorCode.IDLE_TIMEOUT]: IdleTimeoutError,
+  [ErrorCode.SOCKET_ERROR]: SocketError,
+  [ErrorCode.CLOSE_TIMEOUT]: CloseTimeoutError,
+  [ErrorCode.SERVER_CLOSED]: ServerClosedError,
+  [ErrorCode.WORKER_EXITED]: WorkerExitedError,
+  [ErrorCode.HANDOFF_UNSUPPORTED]: HandoffUnsupportedError,
+};
+
+/** True for the `SWITCHYARD_ERR_*` codes this version knows. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(errorClasses, code);
+}
+
+/**
+ * The error a code stands for, as an instance of its own class (`FrameTooLargeError` for
+ * `SWITCHYARD_ERR_FRAME_TOO_LARGE`) carrying `message` as given: for errors rebuilt on the other
+ * side of a thread or process boundary, where only the code and the text travelled. Fields that
+ * a class's constructor would compute (`frameBytes`, ...) are copied from `details`.
+ */
+export function errorFromCode(
+  code: ErrorCode,
+  message: string,
+  options?: { cause?: unknown; details?: Readonly<Record<string, unknown>> },
+): SwitchyardError {
+  // Runs the base constructor with the subclass as `new.target`: the prototype (so `instanceof`
+  // and `name`) is the subclass's, the message is the original, whatever its constructor takes.
+  const error = Reflect.construct(
+    SwitchyardError,
+    [code, message, options?.cause === undefined ? undefined : { cause: options.cause }],
+    errorClasses[code],
+  ) as SwitchyardError;
+  if (options?.details) Object.assign(error, options.details);
+  return error;
+}
+
+/** An error as it crosses a thread or process boundary: plain data, structured-cloneable. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  /** The `SWITCHYARD_ERR_*` code of a {@link SwitchyardError}. */
+  readonly code?: string;
+  /** The error's own fields with primitive values (`frameBytes`, `specifier`, ...). */
+  readonly details?: Readonly<Record<string, string | number | boolean>>;
+  readonly cause?: SerializedError;
+}
+
+/** Nesting kept for `cause` chains; deeper causes are dropped. */
+const MAX_CAUSE_DEPTH = 4;
+
+/** Turns anything thrown into {@link SerializedError}, keeping code, message and cause chain. */
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const details: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (key === 'code' || key === 'cause') continue;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      details[key] = value;
+    }
+  }
+  const code = (error as { code?: unknown }).code;
+  return {
+    name: error.name,
+    message: error.message,
+    ...(typeof code === 'string' && { code }),
+    ...(Object.keys(details).length > 0 && { details }),
+    ...(error.cause !== undefined &&
+      depth < MAX_CAUSE_DEPTH && { cause: serializeError(error.cause, depth + 1) }),
+  };
+}
+
+/**
+ * Rebuilds a {@link serializeError} result: a `SwitchyardError` subclass for a known code (see
+ * {@link errorFromCode}), otherwise a plain `Error` with the original name, message and code.
+ */
+export function deserializeError(serialized: SerializedError): Error {
+  const cause = serialized.cause && deserializeError(serialized.cause);
+  if (isErrorCode(serialized.code)) {
+    return errorFromCode(serialized.code, serialized.message, {
+      cause,
+      ...(serialized.details && { details: serialized.details }),
+    });
+  }
+  const error = new Error(serialized.message, cause === undefined ? undefined : { cause });
+  if (serialized.name !== 'Error') {
+    Object.defineProperty(error, 'name', { value: serialized.name, configurable: true });
+  }
+  if (serialized.code !== undefined) Object.assign(error, { code: serialized.code });
+  return error;
+}
+
+/**
+ * What a failed handler call is reported as: a `SwitchyardError` it threw stays itself; anything
+ * else becomes `SWITCHYARD_ERR_HANDLER_FAILED`, with the thrown value as `cause` and its message
+ * in the text (`handler failed: database connection lost`).
+ */
+export function handlerFailure(error: unknown): SwitchyardError {
+  if (isSwitchyardError(error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new HandlerFailedError(`handler failed: ${reason}`, { cause: error });
+}

@@ -6,6 +6,7 @@ import {
   type WorkerExitedError,
 } from '@switchyard/protocol';
 import type { TrackedConnection } from '@switchyard/server-core';
+import { pickLeastLoaded } from './balance.js';
 import type { FromWorker } from './messages.js';
 import { PoolServer, type PoolWorker } from './pool.js';
 
@@ -49,6 +50,8 @@ class RemoteConnection implements TrackedConnection {
   constructor(
     readonly id: number,
     readonly worker: PoolWorker,
+    /** Called once, when it closes. */
+    private readonly onClosed: () => void,
   ) {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
@@ -67,7 +70,7 @@ class RemoteConnection implements TrackedConnection {
     if (this.done) return;
     this.done = true;
     this.bufferedBytes = 0;
-    this.worker.load--;
+    this.onClosed();
     this.resolveClosed();
   }
 }
@@ -84,20 +87,28 @@ export interface HandoffInit {
  */
 export class HandoffServer extends PoolServer {
   private readonly remotes = new Map<number, RemoteConnection>();
+  /** Open connections per pool slot, for the pick. */
+  private readonly owned: number[] = [];
 
   constructor({ options, workers }: HandoffInit) {
     super({ options, mode: 'handoff', workers, pauseOnConnect: true });
   }
 
   protected accept(socket: Socket, connectionId: number): TrackedConnection {
-    const worker = this.pool.leastLoaded();
+    const { workers } = this.pool;
+    const worker =
+      workers[pickLeastLoaded(workers.map((slot, index) => slot && (this.owned[index] ?? 0)))];
     if (!worker) {
       this.recorder.recordError(ErrorCode.WORKER_EXITED);
       socket.destroy();
       return { bufferedBytes: 0, closed: Promise.resolve(), closeGracefully() {}, destroy() {} };
     }
-    const remote = new RemoteConnection(connectionId, worker);
-    worker.load++;
+    const { index } = worker;
+    this.owned[index] = (this.owned[index] ?? 0) + 1;
+    const remote = new RemoteConnection(connectionId, worker, () => {
+      // A replacement thread starts with nothing: count only for the thread that owned it.
+      if (this.pool.workers[index] === worker) this.owned[index]!--;
+    });
     try {
       worker.post({ type: 'adopt', connectionId, socket }, [socket]);
     } catch {
@@ -128,6 +139,7 @@ export class HandoffServer extends PoolServer {
   }
 
   protected onWorkerExit(worker: PoolWorker, _error: WorkerExitedError): void {
+    this.owned[worker.index] = 0;
     for (const [connectionId, remote] of this.remotes) {
       if (remote.worker !== worker) continue;
       this.recorder.recordError(ErrorCode.WORKER_EXITED);

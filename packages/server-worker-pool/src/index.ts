@@ -13,7 +13,7 @@ import { OffloadServer } from './offload.js';
 
 export { canTransferSockets, HandoffServer } from './handoff.js';
 export type { PoolMode } from './messages.js';
-export { DEFAULT_MERGE_BUDGET_MICROS, type OffloadInit, OffloadServer } from './offload.js';
+export { type OffloadInit, OffloadServer } from './offload.js';
 
 /** Default bound on requests handed to workers and not yet answered (offload). */
 export const DEFAULT_MAX_QUEUED_REQUESTS = 4096;

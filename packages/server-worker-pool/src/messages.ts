@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
-import type { HandlerOptions, ResolvedServerOptions } from '@switchyard/protocol';
+import type { ResolvedServerOptions, SerializedError } from '@switchyard/protocol';
 import type { StatsDelta } from '@switchyard/server-core';
 
 /**
  * Everything that crosses between the main thread and a worker, in one place.
  * Byte payloads travel packed in one transferred ArrayBuffer per message (no copy on the way,
- * one copy to pack), because a message costs tens of microseconds whatever it carries.
+ * one copy to pack), because a message costs microseconds whatever it carries.
  */
 
 /** How the pool uses its workers; fixed when the server starts. */
@@ -13,17 +13,7 @@ export type PoolMode = 'offload' | 'handoff';
 
 /** What a worker needs to load the handler and serve, given once at start. */
 export interface WorkerInit {
-  readonly mode: PoolMode;
-  readonly handler: string;
-  readonly handlerOptions: HandlerOptions;
   readonly options: ResolvedServerOptions;
-  /**
-   * Offload: how long a finished reply may wait for the replies after it to share its message
-   * (see `OffloadInit.mergeBudgetMicros`).
-   */
-  readonly mergeBudgetMicros: number;
-  /** Offload: this worker's reply ring (see `reply-ring.ts`), when the pool uses one. */
-  readonly replyRing?: SharedArrayBuffer;
 }
 
 /** A client address, sent the first time a worker sees a request of that connection. */
@@ -45,15 +35,16 @@ export interface RequestBatch {
   readonly forget: readonly number[];
 }
 
-/** Offload: a handler that threw or rejected, by request. */
+/** Offload: a handler call that threw, rejected or returned something that is not bytes. */
 export interface RequestFailure {
   readonly requestId: number;
-  readonly message: string;
-  /** The `SWITCHYARD_ERR_*` code when the handler threw a SwitchyardError. */
-  readonly code?: string;
+  readonly error: SerializedError;
 }
 
-/** Offload: replies the worker finished since its last answer, packed like requests. */
+/**
+ * Offload: the one way replies come back. Replies the worker finished since its last answer,
+ * packed like requests, and what it knows about its own progress.
+ */
 export interface ReplyBatch {
   readonly type: 'replies';
   readonly requestIds: readonly number[];
@@ -61,16 +52,12 @@ export interface ReplyBatch {
   readonly bytes: ArrayBuffer;
   readonly failures: readonly RequestFailure[];
   /**
-   * Batches the worker has run every request of since its last answer (their async requests may
-   * still be pending and come later): the main thread may send that many more. 0 on an answer
-   * sent in the middle of a batch, on one that only carries late async replies, and with a reply
-   * ring (which counts them itself).
+   * Request batches whose every handler call has been made since the last answer (async calls
+   * may still be pending; their replies come in a later answer). The main thread may send that
+   * many more.
    */
   readonly batchesDone: number;
-  /**
-   * Microseconds the worker spent in the handler calls whose synchronous replies this message
-   * carries (replies in the reply ring carry their own).
-   */
+  /** Microseconds spent in the handler calls whose synchronous replies this answer carries. */
   readonly runMicros: number;
   /** Handler calls that `runMicros` covers. */
   readonly handlerCalls: number;
@@ -111,12 +98,12 @@ export interface WorkerReady {
 /** The handler could not be loaded; the worker exits after sending this. */
 export interface WorkerLoadFailed {
   readonly type: 'load-failed';
-  readonly message: string;
-  readonly code?: string;
-  readonly specifier: string;
+  readonly error: SerializedError;
 }
 
-export type ToWorker = RequestBatch | AdoptConnection | CloseConnection;
+export type ToOffloadWorker = RequestBatch;
+export type ToHandoffWorker = AdoptConnection | CloseConnection;
+export type ToWorker = ToOffloadWorker | ToHandoffWorker;
 export type FromWorker =
   | WorkerReady
   | WorkerLoadFailed

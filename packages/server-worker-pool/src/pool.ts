@@ -2,29 +2,18 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
-  ErrorCode,
-  HandlerInvalidError,
-  HandlerNotFoundError,
+  deserializeError,
   type ResolvedServerOptions,
-  SwitchyardError,
   WorkerExitedError,
 } from '@switchyard/protocol';
 import { BaseServer } from '@switchyard/server-core';
-import type { FromWorker, PoolMode, ToWorker, WorkerInit, WorkerLoadFailed } from './messages.js';
-import { ReplyRing } from './reply-ring.js';
+import type { FromWorker, PoolMode, ToWorker, WorkerInit } from './messages.js';
 
-/** One thread of the pool, with the work it owns; strategies keep their bookkeeping here. */
+/** One thread of the pool. */
 export class PoolWorker {
-  /** Requests (offload) or connections (handoff) it owns now: picks the least loaded. */
-  load = 0;
-  /** False until the handler loaded; work sent before queues in the port. */
-  ready = false;
-
   constructor(
     readonly index: number,
     readonly thread: Worker,
-    /** Offload: where this worker leaves finished replies for the main thread to pick up. */
-    readonly replyRing?: ReplyRing,
   ) {}
 
   post(message: ToWorker, transfer?: readonly unknown[]): void {
@@ -34,9 +23,9 @@ export class PoolWorker {
 
 export interface WorkerPoolInit {
   readonly size: number;
-  /** Every worker's start data; a worker's own reply ring is added when `replyRings` is set. */
-  readonly workerData: Omit<WorkerInit, 'replyRing'>;
-  readonly replyRings?: boolean;
+  /** Which entry each thread runs: `worker-offload` or `worker-handoff`. */
+  readonly mode: PoolMode;
+  readonly workerData: WorkerInit;
   /** Every message a worker sends once ready. */
   readonly onMessage: (worker: PoolWorker, message: FromWorker) => void;
   /**
@@ -51,9 +40,9 @@ export interface WorkerPoolInit {
  * run on TypeScript), the thread first registers tsx and resolves packages to their sources;
  * `--import tsx` in `execArgv` is not enough on Node 20, where it does not hook a worker's entry.
  */
-function workerEntry(): { entry: string | URL; eval: boolean; execArgv: string[] } {
+function workerEntry(mode: PoolMode): { entry: string | URL; eval: boolean; execArgv: string[] } {
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+  const entry = new URL(`./worker-${mode}.${fromSource ? 'ts' : 'js'}`, import.meta.url);
   if (!fromSource) return { entry, eval: false, execArgv: process.execArgv };
   const tsx = tsxRegisterUrl();
   const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
@@ -74,27 +63,22 @@ function tsxRegisterUrl(): string {
   return new URL(manifest.exports['./esm/api']!.import.default, pathToFileURL(manifestPath)).href;
 }
 
-/** The error a failed handler load would have thrown on this thread. */
-function loadError({ code, message, specifier }: WorkerLoadFailed): Error {
-  if (code === ErrorCode.HANDLER_NOT_FOUND) return new HandlerNotFoundError(specifier);
-  if (code === ErrorCode.HANDLER_INVALID) return new HandlerInvalidError(specifier);
-  if (code && (Object.values(ErrorCode) as string[]).includes(code)) {
-    return new SwitchyardError(code as ErrorCode, message);
-  }
-  return new Error(message);
-}
+/** Slot states: a slot is empty when its thread died before it could load the handler. */
+type Slot = PoolWorker | undefined;
 
 /**
  * A fixed number of worker threads that all load the same handler. Replaces a thread that
- * exits, picks the least loaded, and terminates them all on {@link terminate}.
+ * exits and terminates them all on {@link terminate}.
  */
 export class WorkerPool {
-  /** By slot; a slot is empty when its thread died before it could load the handler. */
-  readonly workers: (PoolWorker | undefined)[] = [];
+  /** By slot index. */
+  readonly workers: Slot[] = [];
   private stopping = false;
-  private readonly spawnOptions = workerEntry();
+  private readonly spawnOptions: ReturnType<typeof workerEntry>;
 
-  constructor(private readonly init: WorkerPoolInit) {}
+  constructor(private readonly init: WorkerPoolInit) {
+    this.spawnOptions = workerEntry(init.mode);
+  }
 
   /** Starts every thread; resolves once each has loaded the handler, or rejects with why not. */
   async start(): Promise<void> {
@@ -107,15 +91,6 @@ export class WorkerPool {
     }
   }
 
-  /** The thread owning the least work (the first such one, so ties go to low indexes). */
-  leastLoaded(): PoolWorker | undefined {
-    let best: PoolWorker | undefined;
-    for (const worker of this.workers) {
-      if (worker && (best === undefined || worker.load < best.load)) best = worker;
-    }
-    return best;
-  }
-
   /** Stops replacing threads and terminates all of them. Idempotent. */
   async terminate(): Promise<void> {
     this.stopping = true;
@@ -124,19 +99,18 @@ export class WorkerPool {
 
   private spawn(index: number): Promise<void> {
     const { entry, eval: isEval, execArgv } = this.spawnOptions;
-    const replyRing = this.init.replyRings ? new ReplyRing(ReplyRing.allocate()) : undefined;
-    const workerData: WorkerInit = { ...this.init.workerData, replyRing: replyRing?.shared };
-    const thread = new Worker(entry, { eval: isEval, execArgv, workerData });
-    const worker = new PoolWorker(index, thread, replyRing);
+    const thread = new Worker(entry, { eval: isEval, execArgv, workerData: this.init.workerData });
+    const worker = new PoolWorker(index, thread);
     this.workers[index] = worker;
+    let ready = false;
     return new Promise((resolve, reject) => {
       let crash: unknown;
       thread.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
-          worker.ready = true;
+          ready = true;
           resolve();
         } else if (message.type === 'load-failed') {
-          reject(loadError(message));
+          reject(deserializeError(message.error));
         } else {
           this.init.onMessage(worker, message);
         }
@@ -152,7 +126,7 @@ export class WorkerPool {
         );
         reject(error);
         if (this.stopping || this.workers[index] !== worker) return;
-        if (worker.ready) {
+        if (ready) {
           // Replace first, so the failed work's owners can retry on a live thread.
           this.spawn(index).catch(() => {});
         } else {
@@ -169,35 +143,18 @@ export interface PoolServerInit {
   readonly mode: PoolMode;
   readonly workers: number;
   readonly pauseOnConnect?: boolean;
-  /** Offload only; see `OffloadInit.mergeBudgetMicros`. */
-  readonly mergeBudgetMicros?: number;
-  /** Offload only; see `OffloadInit.replyRing`. */
-  readonly replyRings?: boolean;
 }
 
 /** The lifecycle both modes share: threads start before the listener, end after the last connection. */
 export abstract class PoolServer extends BaseServer {
   protected readonly pool: WorkerPool;
 
-  constructor({
-    options,
-    mode,
-    workers,
-    pauseOnConnect,
-    mergeBudgetMicros = 0,
-    replyRings = false,
-  }: PoolServerInit) {
+  constructor({ options, mode, workers, pauseOnConnect }: PoolServerInit) {
     super({ options, pauseOnConnect });
     this.pool = new WorkerPool({
       size: workers,
-      replyRings,
-      workerData: {
-        mode,
-        handler: options.handler,
-        handlerOptions: options.handlerOptions,
-        options,
-        mergeBudgetMicros,
-      },
+      mode,
+      workerData: { options },
       onMessage: (worker, message) => this.onWorkerMessage(worker, message),
       onExit: (worker, error) => this.onWorkerExit(worker, error),
     });

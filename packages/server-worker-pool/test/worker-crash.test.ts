@@ -38,21 +38,3 @@ describe.each(runnableModes)('%s mode', (mode) => {
     await server.close();
   });
 });
-
-test('offload: replies a worker left in its reply ring before it died are delivered', async () => {
-  const server = cleanup(
-    await workerPoolStrategy.listen({
-      mode: 'offload',
-      workers: 1,
-      codec: 'lines',
-      handler: testHandler('crash-on-marker'),
-    }),
-  );
-  const c = await client(server);
-  // One batch: `first` is answered into the ring, then `crash` ends the thread before it
-  // messages the main thread.
-  c.socket.write('first\ncrash\n');
-  await c.closed;
-  expect(c.text).toBe('first\n');
-  expect(server.stats().errors.SWITCHYARD_ERR_WORKER_EXITED).toBe(1);
-});

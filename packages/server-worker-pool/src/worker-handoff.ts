@@ -1,0 +1,107 @@
+import { getCodec, type Handler } from '@switchyard/protocol';
+import { Connection, type StatsDelta, StatsRecorder } from '@switchyard/server-core';
+import type { AdoptConnection, CloseConnection, ToHandoffWorker } from './messages.js';
+import { init, post, startWorker } from './worker-host.js';
+
+// The entry of a handoff thread: adopts whole connections (their sockets transferred) and runs
+// server-core's connection loop on them, reporting counters to the main thread.
+
+/** How often counters are pushed to the main thread while connections are open. */
+const STATS_INTERVAL_MS = 20;
+
+type Totals = Omit<StatsDelta, 'errors'> & { readonly errors: Readonly<Record<string, number>> };
+
+const ZERO: Totals = {
+  accepted: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  framesIn: 0,
+  framesOut: 0,
+  peakConnectionBufferedBytes: 0,
+  errors: {},
+};
+
+class HandoffWorker {
+  private readonly codec = getCodec(init.options.codec);
+  private readonly recorder = new StatsRecorder();
+  private readonly connections = new Map<number, Connection>();
+  /** The totals last reported, to send only what changed. */
+  private reported: Totals = ZERO;
+  private statsTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly handler: Handler) {}
+
+  onMessage(message: ToHandoffWorker): void {
+    if (message.type === 'adopt') this.adopt(message);
+    else this.close(message);
+  }
+
+  private adopt({ connectionId, socket }: AdoptConnection): void {
+    const connection = new Connection(socket, {
+      id: connectionId,
+      codec: this.codec,
+      options: init.options,
+      stats: this.recorder,
+      dispatch: this.handler,
+    });
+    this.connections.set(connectionId, connection);
+    this.statsTimer ??= setInterval(() => this.report(), STATS_INTERVAL_MS);
+    void connection.closed.then(() => {
+      this.connections.delete(connectionId);
+      // The final counters arrive before the close notice: the port keeps message order.
+      this.report(true);
+      post({ type: 'closed', connectionId });
+      if (this.connections.size === 0 && this.statsTimer) {
+        clearInterval(this.statsTimer);
+        this.statsTimer = undefined;
+      }
+    });
+  }
+
+  private close({ connectionId, graceful }: CloseConnection): void {
+    const connection = this.connections.get(connectionId);
+    if (!connection) return;
+    if (graceful) connection.closeGracefully();
+    else connection.destroy();
+  }
+
+  /** Sends what changed since the last report, and what each open connection holds now. */
+  private report(force = false): void {
+    const now = this.recorder.snapshot(0);
+    const before = this.reported;
+    const errors: Record<string, number> = {};
+    for (const [code, count = 0] of Object.entries(now.errors)) {
+      const added = count - (before.errors[code] ?? 0);
+      if (added > 0) errors[code] = added;
+    }
+    const delta: StatsDelta = {
+      accepted: 0,
+      bytesIn: now.bytesIn - before.bytesIn,
+      bytesOut: now.bytesOut - before.bytesOut,
+      framesIn: now.framesIn - before.framesIn,
+      framesOut: now.framesOut - before.framesOut,
+      peakConnectionBufferedBytes: now.peakConnectionBufferedBytes,
+      errors,
+    };
+    const buffered: [number, number][] = [];
+    for (const [id, connection] of this.connections) {
+      const bytes = connection.bufferedBytes;
+      if (bytes > 0) buffered.push([id, bytes]);
+    }
+    const changed =
+      delta.bytesIn > 0 ||
+      delta.bytesOut > 0 ||
+      delta.framesIn > 0 ||
+      delta.framesOut > 0 ||
+      now.peakConnectionBufferedBytes > before.peakConnectionBufferedBytes ||
+      Object.keys(errors).length > 0;
+    if (!changed && !force && buffered.length === 0) return;
+    this.reported = { ...now, errors: { ...now.errors } as Record<string, number> };
+    post({ type: 'stats', delta, buffered });
+  }
+}
+
+void startWorker<ToHandoffWorker>((handler) => {
+  const worker = new HandoffWorker(handler);
+  return (message) => worker.onMessage(message);
+});

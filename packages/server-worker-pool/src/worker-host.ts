@@ -1,0 +1,53 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  type Handler,
+  loadHandler,
+  resolveHandlerSpecifier,
+  serializeError,
+} from '@switchyard/protocol';
+import type { FromWorker, WorkerInit } from './messages.js';
+
+// What every pool thread shares, whatever its mode: the start data, the port to the main thread,
+// and loading the handler before any work is taken.
+
+export const port = parentPort!;
+export const init = workerData as WorkerInit;
+
+export function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
+  port.postMessage(message, transfer);
+}
+
+/**
+ * Bare specifiers (`@scope/pkg/handler`) are resolved from this package first: the handler's
+ * package is usually a dependency of the app that depends on us, not of the protocol package
+ * whose `loadHandler` does the import.
+ */
+function handlerSpecifier(spec: string): string {
+  const specifier = resolveHandlerSpecifier(spec);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return specifier;
+  try {
+    return import.meta.resolve(specifier);
+  } catch {
+    return specifier;
+  }
+}
+
+/**
+ * Loads the handler, then takes every message from the main thread with the listener `serve`
+ * makes for it, and says `ready`. A load failure is sent whole (code, message, the loader's own
+ * error as cause) and the thread ends.
+ */
+export async function startWorker<Message>(
+  serve: (handler: Handler) => (message: Message) => void,
+): Promise<void> {
+  let handler: Handler;
+  try {
+    handler = await loadHandler(handlerSpecifier(init.options.handler));
+  } catch (error) {
+    post({ type: 'load-failed', error: serializeError(error) });
+    port.close();
+    return;
+  }
+  port.on('message', serve(handler));
+  post({ type: 'ready' });
+}

@@ -1,0 +1,153 @@
+import { performance } from 'node:perf_hooks';
+import {
+  getCodec,
+  type Handler,
+  type HandlerContext,
+  handlerFailure,
+  type Reply,
+  serializeError,
+} from '@switchyard/protocol';
+import {
+  packBytes,
+  type RequestBatch,
+  type RequestFailure,
+  type ToOffloadWorker,
+  unpackAt,
+} from './messages.js';
+import { init, post, startWorker } from './worker-host.js';
+
+// The entry of an offload thread: runs the handler for batches of requests and answers each
+// with one message of replies.
+
+/** What the next answer carries. */
+class Answer {
+  requestIds: number[] = [];
+  replies: Uint8Array[] = [];
+  failures: RequestFailure[] = [];
+  batchesDone = 0;
+  runMicros = 0;
+  handlerCalls = 0;
+
+  get empty(): boolean {
+    return this.batchesDone === 0 && this.requestIds.length === 0 && this.failures.length === 0;
+  }
+
+  reply(requestId: number, reply: unknown): void {
+    if (reply instanceof Uint8Array) {
+      this.requestIds.push(requestId);
+      this.replies.push(reply);
+    } else {
+      this.fail(requestId, new TypeError(`handler returned ${typeof reply}, expected bytes`));
+    }
+  }
+
+  fail(requestId: number, error: unknown): void {
+    this.failures.push({ requestId, error: serializeError(handlerFailure(error)) });
+  }
+
+  send(): void {
+    const { bytes, ends } = packBytes(this.replies);
+    const { requestIds, failures, batchesDone, runMicros, handlerCalls } = this;
+    post(
+      { type: 'replies', requestIds, ends, bytes, failures, batchesDone, runMicros, handlerCalls },
+      [bytes],
+    );
+  }
+}
+
+class OffloadWorker {
+  private readonly codecName = getCodec(init.options.codec).name;
+  private readonly peers = new Map<number, HandlerContext>();
+  private answer = new Answer();
+  private lateAnswerScheduled = false;
+
+  constructor(private readonly handler: Handler) {}
+
+  /**
+   * Runs every handler call of a batch, then answers with the synchronous replies (and any async
+   * ones settled meanwhile): one answer per batch, so the main thread may send the next.
+   */
+  run(batch: RequestBatch): void {
+    this.runBatch(batch);
+    this.answer.batchesDone++;
+    this.flush();
+  }
+
+  private flush(): void {
+    this.lateAnswerScheduled = false;
+    if (this.answer.empty) return;
+    this.answer.send();
+    this.answer = new Answer();
+  }
+
+  /** Async replies that settle between batches go in an answer of their own. */
+  private scheduleLateAnswer(): void {
+    if (this.lateAnswerScheduled) return;
+    this.lateAnswerScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private runBatch(batch: RequestBatch): void {
+    for (const [connectionId, remoteAddress, remotePort] of batch.peers) {
+      this.peers.set(connectionId, this.context(connectionId, remoteAddress, remotePort));
+    }
+    let now = performance.now();
+    for (let i = 0; i < batch.requestIds.length; i++) {
+      const requestId = batch.requestIds[i]!;
+      const connectionId = batch.connectionIds[i]!;
+      const context = this.peers.get(connectionId) ?? this.context(connectionId, '', 0);
+      const answered = this.call(requestId, unpackAt(batch.bytes, batch.ends, i), context);
+      const finished = performance.now();
+      if (answered) {
+        this.answer.runMicros += (finished - now) * 1000;
+        this.answer.handlerCalls++;
+      }
+      now = finished;
+    }
+    for (const connectionId of batch.forget) this.peers.delete(connectionId);
+  }
+
+  /**
+   * One handler call. True when it answered synchronously (its time is the handler's cost);
+   * a throw is a failure, and an async reply joins a later answer.
+   */
+  private call(requestId: number, request: Buffer, context: HandlerContext): boolean {
+    let result: Reply | Promise<Reply>;
+    try {
+      result = this.handler(request, context);
+    } catch (error) {
+      this.answer.fail(requestId, error);
+      return false;
+    }
+    if (!(result && typeof (result as Promise<Reply>).then === 'function')) {
+      this.answer.reply(requestId, result);
+      return true;
+    }
+    (result as Promise<Reply>).then(
+      (reply) => {
+        this.answer.reply(requestId, reply);
+        this.scheduleLateAnswer();
+      },
+      (error: unknown) => {
+        this.answer.fail(requestId, error);
+        this.scheduleLateAnswer();
+      },
+    );
+    return false;
+  }
+
+  private context(connectionId: number, remoteAddress: string, remotePort: number) {
+    return {
+      connectionId,
+      remoteAddress,
+      remotePort,
+      codec: this.codecName,
+      options: init.options.handlerOptions,
+    };
+  }
+}
+
+void startWorker<ToOffloadWorker>((handler) => {
+  const worker = new OffloadWorker(handler);
+  return (batch) => worker.run(batch);
+});
