@@ -10,8 +10,8 @@ import {
   HandlerNotFoundError,
   handlerFailure,
   isSwitchyardError,
-  serializeError,
   SwitchyardError,
+  serializeError,
 } from '../src/index.js';
 
 /** Sends a value through a real MessagePort, as the worker pool does. */
