@@ -56,7 +56,7 @@ export function strategyFlags(list: readonly Strategy[] = strategies): StrategyF
   return [...byKey].map(([key, takenBy]) => ({ key, flag: flagOf(key), takenBy }));
 }
 
-/** `[worker-pool] worker threads (a whole number >= 1, default 4)`, once per strategy taking it. */
+/** `[worker-pool] worker threads (a whole number >= 1, default: ...)`, once per strategy taking it. */
 function flagHelp({ takenBy }: StrategyFlag): string {
   return takenBy
     .map(
@@ -100,7 +100,7 @@ export function strategiesHelp(list: readonly Strategy[] = strategies): string {
   return rows.map(([name, text]) => `  ${name.padEnd(width)}${text}`).join('\n');
 }
 
-/** Seconds between checks of the server's error counters, which are logged to stderr. */
+/** How often the server's error counters are checked; new counts are logged to stderr. */
 const ERROR_LOG_INTERVAL_MS = 1000;
 
 /**
@@ -167,7 +167,9 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
   return command
     .addHelpText(
       'after',
-      `\nStrategies and their modes ([name] before a flag: the strategies that take it):\n${strategiesHelp(list)}\n\n` +
+      // Built when help is shown: it asks each mode whether this Node supports it.
+      () =>
+        `\nStrategies and their modes ([name] before a flag: the strategies that take it):\n${strategiesHelp(list)}\n\n` +
         'Prints exactly one line "listening on HOST:PORT" to stdout when ready; logs go to stderr.\n' +
         'Example: switchyard serve --strategy selector --codec lines --port 7000\n',
     )
