@@ -1,9 +1,4 @@
-import {
-  type CodecName,
-  InvalidOptionError,
-  isCodecName,
-  UnknownCodecError,
-} from '@switchyard/protocol';
+import { InvalidOptionError, type StrategyOption } from '@switchyard/protocol';
 
 /** A host and port as typed on the command line or printed by `serve`. */
 export interface HostPort {
@@ -52,8 +47,22 @@ export function integerOption(option: string, bounds?: { min?: number; max?: num
   return (text: string): number => parseInteger(text, option, bounds);
 }
 
-/** Checks a codec name; throws `SWITCHYARD_ERR_UNKNOWN_CODEC`. */
-export function parseCodec(text: string): CodecName {
-  if (!isCodecName(text)) throw new UnknownCodecError(text);
-  return text;
+/** The CLI flag of a strategy option: `maxQueuedRequests` is `--max-queued-requests`. */
+export function flagOf(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
+/**
+ * Turns a flag's text into a strategy option's value and checks it with the option's own
+ * `validate`, so the CLI refuses exactly what the strategy would (`SWITCHYARD_ERR_INVALID_OPTION`,
+ * naming the flag). Only the step from text to a number is the CLI's.
+ */
+export function parseStrategyOption(
+  option: StrategyOption,
+  text: string,
+  flag = flagOf(option.key),
+): unknown {
+  const value =
+    option.value.type === 'integer' && /^-?\d+$/.test(text.trim()) ? Number(text) : text;
+  return option.validate(value, flag);
 }

@@ -87,6 +87,19 @@ describe.concurrent('bad input gets one clear line and a non-zero exit', () => {
     expectOneLineError(run, /--max-waiting: the worker-pool strategy does not take it/);
   });
 
+  test('a strategy option out of range, checked as the strategy checks it', async ({
+    onTestFinished,
+  }) => {
+    const run = await runCli(
+      ['serve', '--strategy', 'worker-pool', '--workers', '0'],
+      onTestFinished,
+    );
+    expectOneLineError(
+      run,
+      /invalid option --workers: expected a whole number >= 1, got 0 \[SWITCHYARD_ERR_INVALID_OPTION\]/,
+    );
+  });
+
   test('a port out of range', async ({ onTestFinished }) => {
     const run = await runCli(
       ['serve', '--strategy', 'selector', '--port', '70000'],

@@ -1,7 +1,8 @@
 import { isSwitchyardError } from '@switchyard/protocol';
+import { workerPoolModes } from '@switchyard/server-worker-pool';
 import { expect, test } from 'vitest';
 import { type ServeFlags, serveOptions } from '../src/commands/serve.js';
-import { formatHostPort, parseHostPort, parseInteger } from '../src/options.js';
+import { flagOf, formatHostPort, parseHostPort, parseInteger } from '../src/options.js';
 import { contenderNames, contenders, getContender, selectContenders } from '../src/registry.js';
 
 const flags = (extra: Partial<ServeFlags>): ServeFlags => ({
@@ -45,6 +46,11 @@ test('whole numbers only, within bounds', () => {
     ).toBe('SWITCHYARD_ERR_INVALID_OPTION');
   }
   expect(codeOf(() => parseInteger('0', '--n', { min: 1 }))).toBe('SWITCHYARD_ERR_INVALID_OPTION');
+});
+
+test('a strategy option key becomes a kebab-case flag', () => {
+  expect(flagOf('maxQueuedRequests')).toBe('--max-queued-requests');
+  expect(flagOf('workers')).toBe('--workers');
 });
 
 test('each worker-pool mode this Node runs is its own contender', () => {
@@ -91,4 +97,51 @@ test('serve flags become listen options; misplaced options are refused', () => {
   expect(codeOf(() => serveOptions(flags({ burnRounds: 5 })))).toBe(
     'SWITCHYARD_ERR_INVALID_OPTION',
   );
+});
+
+test('every strategy option the library takes is reachable from serve', () => {
+  const { options } = serveOptions(
+    flags({ strategy: 'worker-pool', mode: 'offload', workers: '2', maxQueuedRequests: '64' }),
+  );
+  expect(options).toMatchObject({ mode: 'offload', workers: 2, maxQueuedRequests: 64 });
+  expect(serveOptions(flags({ strategy: 'blocking', maxWaiting: '0' })).options).toMatchObject({
+    maxWaiting: 0,
+  });
+});
+
+test('serve refuses a bad strategy option as the strategy itself would', () => {
+  const cases: [Partial<ServeFlags>, RegExp][] = [
+    [
+      { strategy: 'worker-pool', workers: '0' },
+      /^invalid option --workers: expected a whole number >= 1, got 0$/,
+    ],
+    [
+      { strategy: 'worker-pool', maxQueuedRequests: '1.5' },
+      /--max-queued-requests: expected a whole number >= 1, got "1.5"$/,
+    ],
+    [
+      { strategy: 'worker-pool:sideways' },
+      /--mode: expected one of auto, offload, handoff, got "sideways"$/,
+    ],
+    [
+      { strategy: 'blocking', maxWaiting: '-1' },
+      /--max-waiting: expected a whole number >= 0, got -1$/,
+    ],
+    [
+      { strategy: 'selector', maxQueuedRequests: '8' },
+      /--max-queued-requests: the selector strategy does not take it$/,
+    ],
+  ];
+  for (const [extra, message] of cases) {
+    expect(() => serveOptions(flags(extra)), JSON.stringify(extra)).toThrow(message);
+  }
+});
+
+test('serve names the contender by the mode that runs, auto decided', () => {
+  const auto = `worker-pool:${workerPoolModes.auto()}`;
+  expect(serveOptions(flags({ strategy: 'worker-pool' })).contender.name).toBe(auto);
+  expect(serveOptions(flags({ strategy: 'worker-pool', mode: 'auto' })).contender.name).toBe(auto);
+  expect(
+    serveOptions(flags({ strategy: 'worker-pool:offload', mode: 'handoff' })).contender.name,
+  ).toBe('worker-pool:handoff');
 });

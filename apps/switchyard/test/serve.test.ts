@@ -60,6 +60,23 @@ describe('client against serve', () => {
     });
   }
 
+  test('worker-pool options the library takes are flags too', async () => {
+    const served = await startServe([
+      '--strategy',
+      'worker-pool',
+      '--mode',
+      'offload',
+      '--workers',
+      '2',
+      '--max-queued-requests',
+      '2',
+    ]);
+    const run = await runCli(['client', served.host, String(served.port), '3']);
+    expect(run.stdout).toContain('3 of 3 connections got back exactly what they sent');
+    await served.waitForStderr(/^worker-pool:offload serving echo over raw/m);
+    expect(await served.stop()).toBe(0);
+  });
+
   test('burn answers like echo, after its rounds of work', async () => {
     const served = await startServe([
       '--strategy',

@@ -3,6 +3,7 @@ import { DEFAULT_MAX_FRAME_BYTES, isCodecName } from './codec.js';
 import type { ErrorCode } from './errors.js';
 import { InvalidOptionError, UnknownCodecError } from './errors.js';
 import type { HandlerOptions } from './handler.js';
+import type { StrategyModes, StrategyOption } from './strategy-options.js';
 
 /** How a strategy schedules connections and handler calls. The conformance suite checks these. */
 export interface StrategyCapabilities {
@@ -12,7 +13,7 @@ export interface StrategyCapabilities {
   readonly parallelHandlers: boolean;
 }
 
-/** Options every strategy accepts. Strategies may accept more (worker count, mode, ...). */
+/** Options every strategy accepts. A strategy lists the others it takes in `Strategy.options`. */
 export interface ServerOptions {
   /** Address to bind. Default `127.0.0.1`. */
   host?: string;
@@ -164,11 +165,21 @@ export interface RunningServer {
   destroy(): Promise<void>;
 }
 
-/** A way to run a service. Every strategy passes the conformance suite for its capabilities. */
+/**
+ * A way to run a service. Every strategy passes the conformance suite for its capabilities, and
+ * describes itself (modes, options) so that tools treat every strategy alike.
+ */
 export interface Strategy<Options extends ServerOptions = ServerOptions> {
   readonly name: string;
   /** One line for tables and `--help`. */
   readonly description: string;
   readonly capabilities: StrategyCapabilities;
+  /**
+   * Distinct ways to run it, each a contender of its own in tests and benchmarks; absent for a
+   * strategy with one way. A strategy with modes lists `defineModeOption(modes)` in `options`.
+   */
+  readonly modes?: StrategyModes;
+  /** The options it takes beyond {@link ServerOptions}; its resolver checks them with these. */
+  readonly options?: readonly StrategyOption[];
   listen(options?: Options): Promise<RunningServer>;
 }

@@ -1,5 +1,5 @@
 import {
-  InvalidOptionError,
+  defineIntegerOption,
   loadHandler,
   resolveServerOptions,
   type ServerOptions,
@@ -8,6 +8,16 @@ import {
 import { BlockingServer, type ResolvedBlockingOptions } from './server.js';
 
 export { BlockingServer, type ResolvedBlockingOptions } from './server.js';
+
+/** The blocking strategy's own option, as the CLI offers it and {@link resolveBlockingOptions} checks it. */
+export const blockingOptions = {
+  maxWaiting: defineIntegerOption({
+    key: 'maxWaiting',
+    description: 'clients allowed to wait while one is served; more are refused',
+    defaultText: 'unlimited',
+    acceptsInfinity: true,
+  }),
+} as const;
 
 /** Options of the blocking strategy: the common {@link ServerOptions} plus a wait-queue cap. */
 export interface BlockingOptions extends ServerOptions {
@@ -21,17 +31,14 @@ export interface BlockingOptions extends ServerOptions {
 
 /** Fills in defaults and validates; throws `SWITCHYARD_ERR_INVALID_OPTION`. */
 export function resolveBlockingOptions(options: BlockingOptions = {}): ResolvedBlockingOptions {
-  const { maxWaiting = Number.POSITIVE_INFINITY } = options;
-  if (
-    maxWaiting !== Number.POSITIVE_INFINITY &&
-    !(Number.isInteger(maxWaiting) && maxWaiting >= 0)
-  ) {
-    throw new InvalidOptionError(
-      'maxWaiting',
-      `expected a non-negative integer, got ${String(maxWaiting)}`,
-    );
-  }
-  return { ...resolveServerOptions(options), maxWaiting };
+  const { maxWaiting } = options;
+  return {
+    ...resolveServerOptions(options),
+    maxWaiting:
+      maxWaiting === undefined
+        ? Number.POSITIVE_INFINITY
+        : blockingOptions.maxWaiting.validate(maxWaiting),
+  };
 }
 
 /** The blocking strategy: one connection served at a time, the others wait in arrival order. */
@@ -39,6 +46,7 @@ export const blockingStrategy: Strategy<BlockingOptions> = {
   name: 'blocking',
   description: 'one connection at a time, the others wait their turn',
   capabilities: { connections: 'one-at-a-time', parallelHandlers: false },
+  options: Object.values(blockingOptions),
   async listen(options) {
     const resolved = resolveBlockingOptions(options);
     const handler = await loadHandler(resolved.handler);

@@ -1,11 +1,13 @@
 import { availableParallelism } from 'node:os';
 import {
+  defineIntegerOption,
+  defineModeOption,
   HandoffUnsupportedError,
-  InvalidOptionError,
   type ResolvedServerOptions,
   resolveServerOptions,
   type ServerOptions,
   type Strategy,
+  type StrategyModes,
 } from '@switchyard/protocol';
 import { canTransferSockets, HandoffServer } from './handoff.js';
 import type { PoolMode } from './messages.js';
@@ -17,6 +19,41 @@ export { type OffloadInit, OffloadServer } from './offload.js';
 
 /** Default bound on requests handed to workers and not yet answered (offload). */
 export const DEFAULT_MAX_QUEUED_REQUESTS = 4096;
+
+/** The pool's two ways to run; `auto` picks handoff wherever this Node can transfer sockets. */
+export const workerPoolModes: StrategyModes<PoolMode> = {
+  choices: [
+    {
+      name: 'offload',
+      description: 'this thread owns sockets and codecs; workers run the handlers',
+    },
+    {
+      name: 'handoff',
+      description: 'each connection moves to a worker that runs all of it',
+      unsupported: () =>
+        canTransferSockets() ? undefined : `Node ${process.version} cannot transfer a net.Socket`,
+    },
+  ],
+  auto: () => (canTransferSockets() ? 'handoff' : 'offload'),
+};
+
+/** The pool's own options, as the CLI offers them and {@link resolveWorkerPoolOptions} checks them. */
+export const workerPoolOptions = {
+  workers: defineIntegerOption({
+    key: 'workers',
+    description: 'worker threads',
+    defaultText: 'os.availableParallelism()',
+    min: 1,
+  }),
+  mode: defineModeOption(workerPoolModes),
+  maxQueuedRequests: defineIntegerOption({
+    key: 'maxQueuedRequests',
+    description:
+      'offload: requests in the workers not yet answered; at the bound, reading pauses until half are',
+    defaultText: String(DEFAULT_MAX_QUEUED_REQUESTS),
+    min: 1,
+  }),
+} as const;
 
 /** Options of the worker-pool strategy: the common {@link ServerOptions} plus the pool's. */
 export interface WorkerPoolOptions extends ServerOptions {
@@ -44,14 +81,6 @@ export interface ResolvedWorkerPoolOptions {
   readonly maxQueuedRequests: number;
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new InvalidOptionError(name, `expected a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
 /**
  * Fills in defaults, validates (`SWITCHYARD_ERR_INVALID_OPTION`) and picks the mode; asking for
  * `handoff` on a Node that cannot transfer sockets throws `SWITCHYARD_ERR_HANDOFF_UNSUPPORTED`.
@@ -60,23 +89,22 @@ export function resolveWorkerPoolOptions(
   options: WorkerPoolOptions = {},
 ): ResolvedWorkerPoolOptions {
   const { workers, mode = 'auto', maxQueuedRequests, ...serverOptions } = options;
-  if (mode !== 'auto' && mode !== 'offload' && mode !== 'handoff') {
-    throw new InvalidOptionError('mode', `expected auto, offload or handoff, got ${String(mode)}`);
-  }
+  const asked = workerPoolOptions.mode.validate(mode);
   const server = resolveServerOptions(serverOptions);
-  const handoff = canTransferSockets();
-  if (mode === 'handoff' && !handoff) {
-    throw new HandoffUnsupportedError(`Node ${process.version} cannot transfer a net.Socket`);
-  }
+  const chosen = asked === 'auto' ? workerPoolModes.auto() : asked;
+  const unsupported = workerPoolModes.choices
+    .find((candidate) => candidate.name === chosen)
+    ?.unsupported?.();
+  if (unsupported !== undefined) throw new HandoffUnsupportedError(unsupported);
   return {
     server,
-    workers: positiveInteger('workers', workers, availableParallelism()),
-    mode: mode === 'auto' ? (handoff ? 'handoff' : 'offload') : mode,
-    maxQueuedRequests: positiveInteger(
-      'maxQueuedRequests',
-      maxQueuedRequests,
-      DEFAULT_MAX_QUEUED_REQUESTS,
-    ),
+    workers:
+      workers === undefined ? availableParallelism() : workerPoolOptions.workers.validate(workers),
+    mode: chosen,
+    maxQueuedRequests:
+      maxQueuedRequests === undefined
+        ? DEFAULT_MAX_QUEUED_REQUESTS
+        : workerPoolOptions.maxQueuedRequests.validate(maxQueuedRequests),
   };
 }
 
@@ -89,6 +117,8 @@ export const workerPoolStrategy: Strategy<WorkerPoolOptions> = {
   description:
     'a pool of worker threads runs the handlers (offload) or whole connections (handoff)',
   capabilities: { connections: 'concurrent', parallelHandlers: true },
+  modes: workerPoolModes,
+  options: Object.values(workerPoolOptions),
   async listen(options) {
     const { server, workers, mode, maxQueuedRequests } = resolveWorkerPoolOptions(options);
     const running =

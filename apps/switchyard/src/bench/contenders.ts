@@ -4,7 +4,7 @@ import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidOptionError } from '@switchyard/protocol';
-import { contenders as registryContenders, selectContenders } from '../registry.js';
+import { selectContenders } from '../registry.js';
 import { selfCommand } from '../self.js';
 import { benchScriptCommand } from './scripts.js';
 
@@ -42,11 +42,7 @@ export interface ContenderSelection {
 
 /** Every contender to measure: the registry's (every mode this Node runs), baseline, externals. */
 export function benchContenders(selection: ContenderSelection): BenchContender[] {
-  const picked =
-    selection.strategies.trim() === 'all'
-      ? registryContenders()
-      : selectContenders(selection.strategies);
-  const list: BenchContender[] = picked.map((contender) => ({
+  const list: BenchContender[] = selectContenders(selection.strategies).map((contender) => ({
     name: contender.name,
     kind: 'strategy',
     supports: () => true,

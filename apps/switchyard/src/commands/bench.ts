@@ -16,6 +16,7 @@ import type { BenchReport } from '../bench/report.js';
 import { type BenchProgress, runBench } from '../bench/run.js';
 import { renderReport } from '../bench/table.js';
 import { parseInteger } from '../options.js';
+import { contenderNames } from '../registry.js';
 
 /** What commander hands the action: every option may be missing (the preset fills it). */
 interface BenchFlags {
@@ -62,7 +63,7 @@ export function benchCommand(): Command {
     .option('--host <host>', 'loopback address to run servers on (127.0.0.1 or ::1)')
     .option(
       '--strategy <list>',
-      'strategies or contenders to include (all, or names like selector,worker-pool:offload)',
+      `strategies or contenders to include: all, or a comma-separated list of ${contenderNames().join(', ')}`,
     )
     .option('--no-baseline', 'leave out the bare net echo server')
     .addOption(

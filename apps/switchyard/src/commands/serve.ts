@@ -1,5 +1,6 @@
 import {
   type CodecName,
+  describeOptionValue,
   ErrorCode,
   InvalidOptionError,
   isSwitchyardError,
@@ -8,17 +9,17 @@ import {
   type RunningServer,
   resolveHandlerSpecifier,
   type ServerOptions,
+  type Strategy,
+  type StrategyOption,
 } from '@switchyard/protocol';
 import { Command, Option } from 'commander';
-import { formatHostPort, integerOption } from '../options.js';
-import {
-  type Contender,
-  contenderNames,
-  getContender,
-  strategySpecificOptions,
-} from '../registry.js';
+import { flagOf, formatHostPort, integerOption, parseStrategyOption } from '../options.js';
+import { type Contender, contenderNames, getContender, strategies } from '../registry.js';
 
-/** What `serve` was asked for, after parsing. */
+/**
+ * What `serve` was asked for, after parsing: the common flags, plus the text of any strategy
+ * option flag under the option's key (`maxQueuedRequests: '64'`).
+ */
 export interface ServeFlags {
   strategy: string;
   codec: CodecName;
@@ -26,27 +27,92 @@ export interface ServeFlags {
   burnRounds?: number;
   host: string;
   port: number;
-  workers?: number;
-  mode?: string;
-  maxWaiting?: number;
   maxConnections?: number;
   idleTimeoutMs?: number;
   maxFrameBytes?: number;
   maxBufferedBytes?: number;
   nagle?: boolean;
   closeTimeoutMs: number;
+  [strategyOption: string]: unknown;
 }
 
-/** Seconds between checks of the server's error counters, which are logged to stderr. */
+/** A strategy option as a `serve` flag, with every strategy that takes it. */
+export interface StrategyFlag {
+  readonly key: string;
+  readonly flag: string;
+  readonly takenBy: readonly { readonly strategy: Strategy; readonly option: StrategyOption }[];
+}
+
+/** The flags for every option of every strategy in `list`, one per key, in the order first seen. */
+export function strategyFlags(list: readonly Strategy[] = strategies): StrategyFlag[] {
+  const byKey = new Map<string, StrategyFlag['takenBy'][number][]>();
+  for (const strategy of list) {
+    for (const option of strategy.options ?? []) {
+      const takers = byKey.get(option.key) ?? [];
+      takers.push({ strategy, option });
+      byKey.set(option.key, takers);
+    }
+  }
+  return [...byKey].map(([key, takenBy]) => ({ key, flag: flagOf(key), takenBy }));
+}
+
+/** `[worker-pool] worker threads (a whole number >= 1, default: ...)`, once per strategy taking it. */
+function flagHelp({ takenBy }: StrategyFlag): string {
+  return takenBy
+    .map(
+      ({ strategy, option }) =>
+        `[${strategy.name}] ${option.description} (${describeOptionValue(option.value)}, default: ${option.defaultText})`,
+    )
+    .join(' ');
+}
+
+function commanderOption(strategyFlag: StrategyFlag): Option {
+  const integers = strategyFlag.takenBy.every(({ option }) => option.value.type === 'integer');
+  const option = new Option(
+    `${strategyFlag.flag} <${integers ? 'n' : strategyFlag.key}>`,
+    flagHelp(strategyFlag),
+  );
+  if (option.attributeName() !== strategyFlag.key) {
+    throw new Error(`strategy option "${strategyFlag.key}" is not camelCase`);
+  }
+  return option;
+}
+
+/** The strategies, their modes (which this Node runs, which `auto` picks), for `serve --help`. */
+export function strategiesHelp(list: readonly Strategy[] = strategies): string {
+  const rows: [string, string][] = [];
+  for (const strategy of list) {
+    rows.push([strategy.name, strategy.description]);
+    if (strategy.modes === undefined) continue;
+    const auto = strategy.modes.auto();
+    for (const mode of strategy.modes.choices) {
+      const unsupported = mode.unsupported?.();
+      const note =
+        unsupported !== undefined
+          ? ` (not on this Node: ${unsupported})`
+          : mode.name === auto
+            ? ' (what auto picks on this Node)'
+            : '';
+      rows.push([`  ${strategy.name}:${mode.name}`, `${mode.description}${note}`]);
+    }
+  }
+  const width = Math.max(...rows.map(([name]) => name.length)) + 2;
+  return rows.map(([name, text]) => `  ${name.padEnd(width)}${text}`).join('\n');
+}
+
+/** How often the server's error counters are checked; new counts are logged to stderr. */
 const ERROR_LOG_INTERVAL_MS = 1000;
 
-/** `switchyard serve`: runs one strategy as a real TCP service until SIGINT or SIGTERM. */
-export function serveCommand(): Command {
-  return new Command('serve')
+/**
+ * `switchyard serve`: runs one strategy as a real TCP service until SIGINT or SIGTERM. Its
+ * strategy flags come from the options each strategy in `list` describes.
+ */
+export function serveCommand(list: readonly Strategy[] = strategies): Command {
+  const command = new Command('serve')
     .description('run one strategy as a TCP service until SIGINT/SIGTERM')
     .requiredOption(
       '-s, --strategy <name>',
-      `strategy to run (${contenderNames().join(', ')}; "name:mode" is short for --mode)`,
+      `strategy to run (${contenderNames(list).join(', ')}; "name:mode" is short for --mode)`,
     )
     .addOption(
       new Option('-c, --codec <codec>', 'wire format')
@@ -69,19 +135,6 @@ export function serveCommand(): Command {
       'port to bind; 0 picks a free one',
       integerOption('--port', { max: 65535 }),
       0,
-    )
-    .option('--workers <n>', 'worker threads (worker-pool)', integerOption('--workers', { min: 1 }))
-    .addOption(
-      new Option('--mode <mode>', 'how workers serve (worker-pool)').choices([
-        'auto',
-        'offload',
-        'handoff',
-      ]),
-    )
-    .option(
-      '--max-waiting <n>',
-      'clients allowed to wait while one is served; more are refused (blocking)',
-      integerOption('--max-waiting'),
     )
     .option(
       '--max-connections <n>',
@@ -109,34 +162,54 @@ export function serveCommand(): Command {
       'on SIGINT/SIGTERM, wait this long for connections to finish',
       integerOption('--close-timeout-ms'),
       10_000,
-    )
+    );
+  for (const strategyFlag of strategyFlags(list)) command.addOption(commanderOption(strategyFlag));
+  return command
     .addHelpText(
       'after',
-      '\nPrints exactly one line "listening on HOST:PORT" to stdout when ready; logs go to stderr.\n' +
+      // Built when help is shown: it asks each mode whether this Node supports it.
+      () =>
+        `\nStrategies and their modes ([name] before a flag: the strategies that take it):\n${strategiesHelp(list)}\n\n` +
+        'Prints exactly one line "listening on HOST:PORT" to stdout when ready; logs go to stderr.\n' +
         'Example: switchyard serve --strategy selector --codec lines --port 7000\n',
     )
-    .action((flags: ServeFlags) => serve(flags));
+    .action((flags: ServeFlags) => serve(flags, list));
 }
 
-/** Turns flags into the contender to run and the options for its `listen`. */
-export function serveOptions(flags: ServeFlags): { contender: Contender; options: ServerOptions } {
-  let contender = getContender(flags.strategy);
-  const strategyName = contender.strategy.name;
-  const specific: Record<string, unknown> = { ...contender.options };
-  if (flags.mode !== undefined) specific.mode = flags.mode;
-  if (flags.workers !== undefined) specific.workers = flags.workers;
-  if (flags.maxWaiting !== undefined) specific.maxWaiting = flags.maxWaiting;
-  const accepted = strategySpecificOptions[strategyName] ?? [];
-  for (const key of Object.keys(specific)) {
-    if (!accepted.includes(key)) {
-      const flag = `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
-      throw new InvalidOptionError(flag, `the ${strategyName} strategy does not take it`);
+/**
+ * Turns flags into the contender to run and the options for its `listen`. A strategy flag is
+ * checked by the chosen strategy's own option; a flag it does not take is refused rather than
+ * ignored (`SWITCHYARD_ERR_INVALID_OPTION`).
+ */
+export function serveOptions(
+  flags: ServeFlags,
+  list: readonly Strategy[] = strategies,
+): { contender: Contender; options: ServerOptions } {
+  let contender = getContender(flags.strategy, list);
+  const { strategy } = contender;
+  const given: Record<string, unknown> = { ...contender.options };
+  for (const { key } of strategyFlags(list)) {
+    if (flags[key] !== undefined) given[key] = flags[key];
+  }
+  const specific: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(given)) {
+    const option = strategy.options?.find((candidate) => candidate.key === key);
+    if (!option) {
+      throw new InvalidOptionError(flagOf(key), `the ${strategy.name} strategy does not take it`);
     }
+    specific[key] = parseStrategyOption(option, String(text));
   }
   if (flags.burnRounds !== undefined && flags.handler !== 'burn') {
     throw new InvalidOptionError('--burn-rounds', 'applies only to --handler burn');
   }
-  if (flags.mode !== undefined) contender = { ...contender, name: `${strategyName}:${flags.mode}` };
+  if (strategy.modes !== undefined) {
+    // Named by the mode that runs, as the contender tables name it.
+    const mode =
+      specific.mode === undefined || specific.mode === 'auto'
+        ? strategy.modes.auto()
+        : specific.mode;
+    contender = { ...contender, name: `${strategy.name}:${String(mode)}` };
+  }
   const options: ServerOptions & Record<string, unknown> = {
     ...specific,
     host: flags.host,
@@ -154,8 +227,8 @@ export function serveOptions(flags: ServeFlags): { contender: Contender; options
   return { contender, options };
 }
 
-async function serve(flags: ServeFlags): Promise<void> {
-  const { contender, options } = serveOptions(flags);
+async function serve(flags: ServeFlags, list: readonly Strategy[]): Promise<void> {
+  const { contender, options } = serveOptions(flags, list);
   // Signals that arrive while starting are honoured once the server is up.
   let stopRequested = false;
   let server: RunningServer | undefined;
