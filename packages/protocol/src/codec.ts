@@ -36,6 +36,14 @@ export interface Decoder {
 /** A codec turns a byte stream into frames and a frame back into bytes. */
 export interface Codec {
   readonly name: CodecName;
+  /**
+   * Declares that every chunk, as it arrived, is one frame and that decoding keeps no state
+   * between chunks. A consumer may then skip the decoder and take each non-empty chunk as a
+   * frame (server-core's `Connection` does: no decoder is created and nothing is allocated per
+   * chunk). `createDecoder` must still return a decoder that behaves that way, for consumers that
+   * use it. Omit it for any codec that buffers or splits.
+   */
+  readonly frameIsChunk?: true;
   /** Throws `SWITCHYARD_ERR_INVALID_OPTION` when `maxFrameBytes` is not a non-negative integer. */
   createDecoder(limits?: DecoderLimits): Decoder;
   /** The bytes that carry `frame` on the wire. */
@@ -93,6 +101,7 @@ class PendingBytes {
  */
 export const rawCodec: Codec = {
   name: 'raw',
+  frameIsChunk: true,
   createDecoder(limits) {
     limitOf(limits);
     return {

@@ -136,6 +136,12 @@ describe('length-prefixed codec', () => {
 describe('raw codec', () => {
   const chunks = fc.array(framingBytes(64), { maxLength: 12 });
 
+  test('declares frameIsChunk, which no framing codec does; its decoder agrees (below)', () => {
+    expect(rawCodec.frameIsChunk).toBe(true);
+    expect(linesCodec.frameIsChunk).toBeUndefined();
+    expect(lengthPrefixedCodec.frameIsChunk).toBeUndefined();
+  });
+
   test('passes every chunk through unchanged, as the same buffer', () => {
     fc.assert(
       fc.property(chunks, (sent) => {

@@ -10,7 +10,8 @@ import type { Connection, StatsRecorder, TrackedConnection } from '@switchyard/s
  * a socket it is not reading, so a waiting socket reads ahead by at most one chunk (kept in the
  * socket's own buffer, never decoded or answered). That is enough to see a client that hangs up
  * before sending anything (`end`) or resets (`error`); it then leaves the line instead of being
- * served later. Bytes beyond that chunk stay in the kernel, as they would for the seed's backlog.
+ * served later. Bytes beyond that chunk stay in the kernel, as they would for a blocking server's
+ * clients queued in its listen backlog.
  */
 export class Turn implements TrackedConnection {
   readonly closed: Promise<void>;
@@ -22,11 +23,6 @@ export class Turn implements TrackedConnection {
     private readonly stats: StatsRecorder,
   ) {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-  }
-
-  /** True until {@link serve}: the client is in line. */
-  get waiting(): boolean {
-    return this.connection === undefined;
   }
 
   get bufferedBytes(): number {
@@ -55,10 +51,11 @@ export class Turn implements TrackedConnection {
   }
 
   destroy(): void {
-    this.socket.destroy();
+    if (this.connection) this.connection.destroy();
+    else this.socket.destroy();
   }
 
-  /** The client hung up without a byte: like a seed `recv()` returning b'' at once, so close. */
+  /** Hung up without sending a byte (a blocking `recv()` would return nothing at once): close. */
   private readonly leftWithoutRequest = (): void => {
     this.socket.destroy();
   };

@@ -10,6 +10,14 @@ import {
   type Reply,
   type ResolvedServerOptions,
 } from '@switchyard/protocol';
+import {
+  type ConnectionEvent,
+  type ConnectionState,
+  connectionTransition,
+  readsIn,
+} from './connection-state.js';
+import { endAndLinger } from './lingering-close.js';
+import { ReplyOrder, type ReplySlot } from './reply-order.js';
 import type { StatsRecorder } from './stats.js';
 
 /** Runs the handler for one request: in this thread, or by sending it elsewhere. */
@@ -28,13 +36,6 @@ export interface ConnectionOptions {
   readonly maxInFlight?: number;
 }
 
-/** A reply's place in the per-connection order; filled when its handler finishes. */
-interface ReplySlot {
-  reply: Reply | undefined;
-  /** Bytes this slot holds: the request while its handler runs, then the reply. */
-  heldBytes: number;
-}
-
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -44,23 +45,16 @@ const EMPTY = Buffer.alloc(0);
  */
 const FRAME_OVERHEAD_BYTES = 128;
 
-/** The stateless decoder of the `raw` codec, shared by every raw connection. */
-let rawDecoder: Decoder | undefined;
-
-/**
- * Longest a gracefully closing connection keeps reading, and dropping, what a client still
- * sends after our replies and FIN have gone out (see `releaseAfterFlush`).
- */
-const LINGER_MS = 250;
-/** A closing client that sent nothing for this long is done sending. */
-const QUIET_MS = 10;
-
 /**
  * One client connection and its state: address, decoder, replies in request order, and the
  * bytes it holds. Bytes flow one way: socket `data` -> decoder -> dispatch -> reply slot ->
  * encoder -> socket `write`. The socket's writable buffer is the outbound queue; when it and
  * the requests awaiting replies pass `maxBufferedBytesPerConnection`, reading stops until the
- * socket drains (`drain` is the selector's EVENT_WRITE).
+ * socket drains (`drain` plays the part of a selector's write-readiness event).
+ *
+ * Where it is in its life is one {@link ConnectionState}; every change goes through
+ * {@link connectionTransition}. The socket belongs to the connection: pause, resume, close and
+ * destroy it through the connection's methods.
  */
 export class Connection {
   readonly id: number;
@@ -70,35 +64,25 @@ export class Connection {
   /** Resolves once the socket has closed, for whatever reason. */
   readonly closed: Promise<void>;
 
-  private readonly decoder: Decoder;
   /**
-   * True for the `raw` codec, whose frame is the chunk as it arrived: the read path then skips
-   * the decoder and the one-element array it would allocate for every chunk.
+   * None when the codec declares `frameIsChunk`: the read path then hands each chunk to dispatch
+   * as it arrived, without a decoder or the one-element array it would allocate for every chunk.
    */
-  private readonly chunkIsFrame: boolean;
+  private readonly decoder: Decoder | undefined;
   private readonly context: HandlerContext;
   private readonly codec: Codec;
   private readonly stats: StatsRecorder;
   private readonly dispatch: Dispatch;
-  private readonly maxInFlight: number;
   private readonly cap: number;
-  /** Replies not yet written, oldest first; `slots[0]` blocks the rest until it is filled. */
-  private readonly slots: ReplySlot[] = [];
-  /** Requests not yet dispatched because `maxInFlight` handler calls are outstanding. */
-  private readonly waiting: Buffer[] = [];
-  private inFlight = 0;
-  /** Bytes in `slots` and `waiting`: requests awaiting replies, replies awaiting their turn. */
-  private requestBytes = 0;
+  private readonly order: ReplyOrder;
+  /** Read through {@link state}, which catches up with a socket Node destroyed on its own. */
+  private lifecycle: ConnectionState = 'open';
   /** Writes queued in the socket since its queue was last seen empty (an upper bound). */
   private writesQueued = 0;
   /** Why reading is paused; created on the first pause, since most connections never pause. */
   private pauseReasons: Set<string> | undefined;
   /** A zero-length write is queued to tell us when the bytes before it have been written. */
   private flushWatch = false;
-  private readEnded = false;
-  private closing = false;
-  private ended = false;
-  private resolveClosed!: () => void;
   private readonly onData = (chunk: Buffer) => this.onReadable(chunk);
   private readonly onEnd = () => this.onReadEnd();
 
@@ -113,12 +97,10 @@ export class Connection {
     this.codec = codec;
     this.stats = stats;
     this.dispatch = dispatch;
-    this.maxInFlight = maxInFlight ?? Number.POSITIVE_INFINITY;
+    this.order = new ReplyOrder(maxInFlight ?? Number.POSITIVE_INFINITY);
     this.cap = options.maxBufferedBytesPerConnection;
-    this.chunkIsFrame = codec.name === 'raw';
-    // `raw` keeps no state between chunks, so every raw connection shares one decoder.
-    this.decoder = this.chunkIsFrame
-      ? (rawDecoder ??= codec.createDecoder({ maxFrameBytes: options.maxFrameBytes }))
+    this.decoder = codec.frameIsChunk
+      ? undefined
       : codec.createDecoder({ maxFrameBytes: options.maxFrameBytes });
     this.context = {
       connectionId: id,
@@ -127,9 +109,7 @@ export class Connection {
       codec: codec.name,
       options: options.handlerOptions,
     };
-    this.closed = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
 
     socket.setNoDelay(options.noDelay);
     if (options.idleTimeoutMs > 0) {
@@ -141,24 +121,25 @@ export class Connection {
     socket.on('drain', () => this.updateBackpressure());
     // Node has already destroyed the socket when it emits 'error' (reset, broken pipe).
     socket.on('error', () => this.stats.recordError(ErrorCode.SOCKET_ERROR));
-    socket.on('close', () => this.resolveClosed());
     // Accepted with `pauseOnConnect`, or paused by a strategy: reading starts now.
     socket.resume();
   }
 
-  /** Bytes received on this connection so far (the socket's own counter: free to keep). */
-  get bytesIn(): number {
-    return this.socket.bytesRead;
-  }
-
-  /** Bytes of replies written (or queued to be written) on this connection so far. */
-  get bytesOut(): number {
-    return this.socket.bytesWritten;
+  /**
+   * Where this connection is in its life. Node destroys a socket on its own (a reset, both
+   * directions ended) and says so only later (`error` on the next tick, `close` once the handle
+   * has closed), so reading the state first catches up with `socket.destroyed`.
+   */
+  get state(): ConnectionState {
+    if (this.lifecycle !== 'closed' && this.socket.destroyed) {
+      this.lifecycle = connectionTransition(this.lifecycle, 'destroyed').state;
+    }
+    return this.lifecycle;
   }
 
   /** Bytes this connection holds now: a partial frame, requests awaiting replies, unwritten replies. */
   get bufferedBytes(): number {
-    return this.decoder.bufferedBytes + this.requestBytes + this.socket.writableLength;
+    return (this.decoder?.bufferedBytes ?? 0) + this.order.bytes + this.socket.writableLength;
   }
 
   /** Stops reading until {@link resume} is called with the same reason. */
@@ -167,17 +148,15 @@ export class Connection {
     this.socket.pause();
   }
 
+  /** Resumes reading once no reason to pause is left, unless the connection has stopped reading. */
   resume(reason: string): void {
     if (!this.pauseReasons?.delete(reason)) return;
-    if (this.pauseReasons.size === 0 && !this.closing && !this.socket.destroyed)
-      this.socket.resume();
+    if (this.pauseReasons.size === 0 && readsIn(this.state)) this.socket.resume();
   }
 
   /** Stops reading, delivers the replies to requests already received, then closes. */
   closeGracefully(): void {
-    if (this.closing) return;
-    this.closing = true;
-    this.socket.pause();
+    this.apply('close-gracefully');
     this.finishIfIdle();
   }
 
@@ -185,21 +164,48 @@ export class Connection {
     this.socket.destroy();
   }
 
+  /** A method, not a getter: TypeScript would keep a narrowed `state` across the calls between. */
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Every change of state: the transition, then what it does to the socket. */
+  private apply(event: ConnectionEvent): void {
+    const { state, effect } = connectionTransition(this.state, event);
+    this.lifecycle = state;
+    switch (effect) {
+      case 'stop-reading':
+        this.socket.pause();
+        break;
+      case 'end':
+        // Half-close: the client may still read; end() sends FIN after the queued replies.
+        this.socket.end();
+        break;
+      case 'linger':
+        // Graceful close: nothing more is served; release the socket once it is flushed.
+        endAndLinger(this.socket, () =>
+          this.socket.off('data', this.onData).off('end', this.onEnd),
+        );
+        break;
+    }
+  }
+
   private onReadable(chunk: Buffer): void {
     this.stats.bytesIn += chunk.length;
-    if (this.chunkIsFrame) {
+    const decoder = this.decoder;
+    if (decoder === undefined) {
       this.onFrame(chunk);
     } else {
       let frames: Buffer[];
       try {
-        frames = this.decoder.push(chunk);
+        frames = decoder.push(chunk);
       } catch (error) {
         this.fail(error);
         return;
       }
       for (let i = 0; i < frames.length; i++) {
         this.onFrame(frames[i]!);
-        if (this.socket.destroyed) return;
+        if (this.isClosed()) return;
       }
     }
     this.updateBackpressure();
@@ -208,42 +214,30 @@ export class Connection {
   /** Runs a request now, or queues it behind the `maxInFlight` handler calls outstanding. */
   private onFrame(frame: Buffer): void {
     this.stats.framesIn++;
-    if (this.inFlight < this.maxInFlight) this.run(frame);
-    else {
-      this.waiting.push(frame);
-      this.requestBytes += frame.length;
-    }
+    if (this.order.admit(frame)) this.run(frame);
   }
 
   private run(request: Buffer): void {
     let result: Reply | Promise<Reply>;
-    this.inFlight++;
     try {
       result = this.dispatch(request, this.context);
     } catch (error) {
-      this.inFlight--;
+      this.order.abandon();
       this.failHandler(error);
       return;
     }
     if (result instanceof Uint8Array) {
-      // Synchronous handler: nothing to wait for, and the order is kept if nothing is queued.
-      this.inFlight--;
-      if (this.slots.length === 0) this.send(result);
-      else {
-        // Behind a reply still owed: it waits its turn, and its bytes count against the cap.
-        this.slots.push({ reply: result, heldBytes: result.length });
-        this.requestBytes += result.length;
-      }
+      // Synchronous handler: written at once, unless a reply before it is still owed (then it
+      // waits its turn, and its bytes count against the cap).
+      if (this.order.answeredNow(result)) this.send(result);
       return;
     }
     if (!(result && typeof (result as Promise<Reply>).then === 'function')) {
-      this.inFlight--;
+      this.order.abandon();
       this.failHandler(new TypeError(`handler returned ${typeof result}, expected bytes`));
       return;
     }
-    const slot: ReplySlot = { reply: undefined, heldBytes: request.length };
-    this.slots.push(slot);
-    this.requestBytes += request.length;
+    const slot = this.order.reserve(request);
     (result as Promise<Reply>).then(
       (reply) => this.complete(slot, reply),
       (error) => this.failHandler(error),
@@ -251,23 +245,19 @@ export class Connection {
   }
 
   private complete(slot: ReplySlot, reply: Reply): void {
-    this.inFlight--;
-    if (this.socket.destroyed) return;
+    this.order.settle();
+    if (this.isClosed()) return;
     if (!(reply instanceof Uint8Array)) {
       this.failHandler(new TypeError(`handler resolved to ${typeof reply}, expected bytes`));
       return;
     }
-    slot.reply = reply;
-    this.requestBytes += reply.length - slot.heldBytes;
-    slot.heldBytes = reply.length;
-    while (this.slots.length > 0 && this.slots[0]!.reply !== undefined) {
-      const ready = this.slots.shift()!;
-      this.requestBytes -= ready.heldBytes;
-      this.send(ready.reply!);
+    this.order.fill(slot, reply);
+    for (let ready = this.order.takeReady(); ready !== undefined; ready = this.order.takeReady()) {
+      this.send(ready);
     }
-    while (this.waiting.length > 0 && this.inFlight < this.maxInFlight && !this.socket.destroyed) {
-      const request = this.waiting.shift()!;
-      this.requestBytes -= request.length;
+    while (!this.isClosed()) {
+      const request = this.order.takeRunnable();
+      if (request === undefined) break;
       this.run(request);
     }
     this.updateBackpressure();
@@ -275,7 +265,7 @@ export class Connection {
   }
 
   private send(reply: Reply): void {
-    if (this.socket.destroyed) return;
+    if (this.isClosed()) return;
     const bytes = this.codec.encode(reply);
     this.stats.framesOut++;
     this.stats.bytesOut += bytes.length;
@@ -288,16 +278,16 @@ export class Connection {
   private updateBackpressure(): void {
     const writable = this.socket.writableLength;
     if (writable === 0) this.writesQueued = 0;
-    const bytes = this.requestBytes + writable;
-    this.stats.observeBuffered(bytes + this.decoder.bufferedBytes);
-    const frames = this.slots.length + this.waiting.length + this.writesQueued;
+    const bytes = this.order.bytes + writable;
+    this.stats.observeBuffered(bytes + (this.decoder?.bufferedBytes ?? 0));
+    const frames = this.order.frames + this.writesQueued;
     const held = bytes + frames * FRAME_OVERHEAD_BYTES;
     // The common case, checked first: below the cap and reading.
     if (held < this.cap) {
       if (this.pauseReasons?.size) this.resume('backpressure');
       return;
     }
-    if (this.socket.destroyed) return;
+    if (this.isClosed()) return;
     if (!this.pauseReasons?.has('backpressure')) this.pause('backpressure');
     this.watchFlush();
   }
@@ -322,9 +312,9 @@ export class Connection {
   }
 
   private onReadEnd(): void {
-    this.readEnded = true;
+    this.apply('read-end');
     try {
-      this.decoder.end();
+      this.decoder?.end();
     } catch (error) {
       this.fail(error);
       return;
@@ -332,52 +322,9 @@ export class Connection {
     this.finishIfIdle();
   }
 
-  /** Ends our side once the client has ended (or we are closing) and every reply is written. */
+  /** Tells the state that nothing is owed, once every reply is written (see `idle`). */
   private finishIfIdle(): void {
-    if (this.ended || !(this.readEnded || this.closing)) return;
-    if (this.inFlight > 0 || this.slots.length > 0 || this.waiting.length > 0) return;
-    this.ended = true;
-    // Half-close: the client may still read; end() sends FIN after the queued replies.
-    // Graceful close: nothing more will be read, so release the socket once it is flushed.
-    if (this.closing) this.releaseAfterFlush();
-    else this.socket.end();
-  }
-
-  /**
-   * Ends our side and closes the socket once the replies and the FIN are written. A client may
-   * still be sending, its bytes unread in our socket; closing a socket with unread input makes
-   * the kernel send a reset, which can make the client drop replies it has not read yet (seen on
-   * Linux loopback: all of them). So first read and drop what the client sends until it ends,
-   * or goes quiet for {@link QUIET_MS}, or {@link LINGER_MS} pass (a lingering close, as HTTP
-   * servers do). A client that sends nothing more costs the close one quiet period.
-   */
-  private releaseAfterFlush(): void {
-    const socket = this.socket;
-    socket.end();
-    socket.once('finish', () => {
-      if (socket.destroyed) return;
-      if (socket.readableEnded) {
-        socket.destroy();
-        return;
-      }
-      let heard = false;
-      socket.off('data', this.onData).off('end', this.onEnd);
-      socket.setTimeout(0);
-      socket.on('data', () => {
-        heard = true;
-      });
-      socket.once('end', () => socket.destroy());
-      const quiet = setInterval(() => {
-        if (!heard) socket.destroy();
-        heard = false;
-      }, QUIET_MS);
-      const linger = setTimeout(() => socket.destroy(), LINGER_MS);
-      socket.once('close', () => {
-        clearInterval(quiet);
-        clearTimeout(linger);
-      });
-      socket.resume();
-    });
+    if (!this.order.owed) this.apply('idle');
   }
 
   private failHandler(error: unknown): void {
@@ -393,7 +340,7 @@ export class Connection {
 
   /** Counts the failure by code and closes this connection only. */
   private fail(error: unknown): void {
-    if (this.socket.destroyed) return;
+    if (this.isClosed()) return;
     this.stats.recordError(isSwitchyardError(error) ? error.code : ErrorCode.SOCKET_ERROR);
     this.socket.destroy();
   }

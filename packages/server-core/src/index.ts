@@ -1,4 +1,5 @@
 export { Connection, type ConnectionOptions, type Dispatch } from './connection.js';
+export type { ConnectionState } from './connection-state.js';
 export {
   BaseServer,
   type BaseServerInit,

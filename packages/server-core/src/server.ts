@@ -33,6 +33,10 @@ export interface BaseServerInit {
 
 export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
+/**
+ * `idle` until `listen()`, then `listening`; `closing` from `close()` while connections finish;
+ * `closed` once `destroy()` is called, a graceful close has finished, or binding failed.
+ */
 type State = 'idle' | 'listening' | 'closing' | 'closed';
 
 /**
@@ -48,8 +52,9 @@ export abstract class BaseServer implements RunningServer {
   private state: State = 'idle';
   private nextConnectionId = 1;
   private listenerClosed: Promise<void> | undefined;
-  private closing: Promise<void> | undefined;
-  private destroying: Promise<void> | undefined;
+  /** What `close()` and `destroy()` return, made once so that every later call returns it. */
+  private closeOnce: Promise<void> | undefined;
+  private destroyOnce: Promise<void> | undefined;
   private shutdownOnce: Promise<void> | undefined;
   private boundAddress: ServerAddress | undefined;
 
@@ -107,24 +112,24 @@ export abstract class BaseServer implements RunningServer {
   }
 
   close({ timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS }: CloseOptions = {}): Promise<void> {
-    if (this.closing) return this.closing;
-    if (this.destroying) return (this.closing = this.destroying);
+    if (this.closeOnce) return this.closeOnce;
+    if (this.destroyOnce) return (this.closeOnce = this.destroyOnce);
     this.state = 'closing';
-    this.closing = this.closeGracefully(timeoutMs);
-    return this.closing;
+    this.closeOnce = this.closeGracefully(timeoutMs);
+    return this.closeOnce;
   }
 
   destroy(): Promise<void> {
-    if (this.destroying) return this.destroying;
+    if (this.destroyOnce) return this.destroyOnce;
     this.state = 'closed';
-    this.destroying = (async () => {
+    this.destroyOnce = (async () => {
       const listenerClosed = this.stopListening();
       for (const connection of this.connections) connection.destroy();
       await this.onDestroy();
       await listenerClosed;
       await this.shutdown();
     })();
-    return this.destroying;
+    return this.destroyOnce;
   }
 
   /** Decides what to do with an admitted socket; returns what to track until it closes. */

@@ -26,7 +26,6 @@ export class StatsRecorder {
 
   /** Adds counters gathered elsewhere (a worker thread) into this recorder. */
   add(delta: StatsDelta): void {
-    this.accepted += delta.accepted;
     this.bytesIn += delta.bytesIn;
     this.bytesOut += delta.bytesOut;
     this.framesIn += delta.framesIn;
@@ -53,14 +52,11 @@ export class StatsRecorder {
   }
 }
 
-/** Counters one thread hands to another; see {@link StatsRecorder.add}. */
+/**
+ * Counters one thread hands to another; see {@link StatsRecorder.add}. Connections are accepted
+ * and counted where the listener is, so `accepted`, `active` and `refused` are not in it.
+ */
 export type StatsDelta = Pick<
   ServerStats,
-  | 'accepted'
-  | 'bytesIn'
-  | 'bytesOut'
-  | 'framesIn'
-  | 'framesOut'
-  | 'peakConnectionBufferedBytes'
-  | 'errors'
+  'bytesIn' | 'bytesOut' | 'framesIn' | 'framesOut' | 'peakConnectionBufferedBytes' | 'errors'
 >;

@@ -12,6 +12,8 @@ import { onTestFinished } from 'vitest';
 export interface TestServerOptions extends ServerOptions {
   dispatch?: Dispatch;
   maxInFlight?: number;
+  /** A codec object to serve with, instead of the built-in one that `codec` names. */
+  codecObject?: Codec;
 }
 
 /** A minimal strategy over the shared core, with its connections in view for assertions. */
@@ -21,9 +23,9 @@ export class TestServer extends BaseServer {
   private readonly dispatch: Dispatch;
   private readonly maxInFlight: number | undefined;
 
-  constructor({ dispatch, maxInFlight, ...options }: TestServerOptions) {
+  constructor({ dispatch, maxInFlight, codecObject, ...options }: TestServerOptions) {
     super({ options: resolveServerOptions(options) });
-    this.codec = getCodec(this.options.codec);
+    this.codec = codecObject ?? getCodec(this.options.codec);
     this.dispatch = dispatch ?? ((request) => request);
     this.maxInFlight = maxInFlight;
   }

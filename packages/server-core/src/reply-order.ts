@@ -1,0 +1,105 @@
+import type { Reply } from '@switchyard/protocol';
+
+/** A reply's place in the per-connection order; filled when its handler finishes. */
+export interface ReplySlot {
+  reply: Reply | undefined;
+  /** Bytes this slot holds: the request while its handler runs, then the reply. */
+  heldBytes: number;
+}
+
+/**
+ * What one connection holds between reading a request and writing its reply, and the bytes that
+ * costs: handler calls running (at most `maxInFlight`), requests waiting for one of them to
+ * finish, and replies waiting for a reply before them. Replies come out in request order
+ * whatever order their handlers finish in. No I/O: the connection asks, then writes.
+ */
+export class ReplyOrder {
+  /** Bytes of the requests and replies held: the part of a connection's buffer it owns. */
+  bytes = 0;
+  private running = 0;
+  /** Replies not yet written, oldest first; `slots[0]` blocks the rest until it is filled. */
+  private readonly slots: ReplySlot[] = [];
+  /** Requests not yet dispatched because `maxInFlight` handler calls are running. */
+  private readonly waiting: Buffer[] = [];
+
+  constructor(private readonly maxInFlight: number) {}
+
+  /** Requests and replies held (each costs memory beyond its bytes). */
+  get frames(): number {
+    return this.slots.length + this.waiting.length;
+  }
+
+  /** True while a handler call runs or a request or reply waits. */
+  get owed(): boolean {
+    return this.running > 0 || this.slots.length > 0 || this.waiting.length > 0;
+  }
+
+  /**
+   * A request arrived. Returns true if its handler may run now (it counts as running from here);
+   * false if it was queued behind the calls running, to come out of {@link takeRunnable}.
+   */
+  admit(request: Buffer): boolean {
+    if (this.running < this.maxInFlight) {
+      this.running++;
+      return true;
+    }
+    this.waiting.push(request);
+    this.bytes += request.length;
+    return false;
+  }
+
+  /** The oldest waiting request, if a handler call may start now (it counts as running). */
+  takeRunnable(): Buffer | undefined {
+    if (this.waiting.length === 0 || this.running >= this.maxInFlight) return undefined;
+    const request = this.waiting.shift()!;
+    this.bytes -= request.length;
+    this.running++;
+    return request;
+  }
+
+  /** A handler call ended without a reply to place (it threw, or returned no bytes). */
+  abandon(): void {
+    this.running--;
+  }
+
+  /**
+   * A handler answered synchronously. Returns true if the reply may be written now; false if it
+   * waits behind a reply still owed, to come out of {@link takeReady}.
+   */
+  answeredNow(reply: Reply): boolean {
+    this.running--;
+    if (this.slots.length === 0) return true;
+    this.slots.push({ reply, heldBytes: reply.length });
+    this.bytes += reply.length;
+    return false;
+  }
+
+  /** A handler call is pending: its place in the order holds the request's bytes until then. */
+  reserve(request: Buffer): ReplySlot {
+    const slot: ReplySlot = { reply: undefined, heldBytes: request.length };
+    this.slots.push(slot);
+    this.bytes += request.length;
+    return slot;
+  }
+
+  /** A pending handler call resolved (with a reply or not). */
+  settle(): void {
+    this.running--;
+  }
+
+  /** A pending call's reply arrived: it takes the place of the request's bytes. */
+  fill(slot: ReplySlot, reply: Reply): void {
+    slot.reply = reply;
+    this.bytes += reply.length - slot.heldBytes;
+    slot.heldBytes = reply.length;
+  }
+
+  /** The oldest reply owed, if it is ready to write. */
+  takeReady(): Reply | undefined {
+    const head = this.slots[0];
+    if (head === undefined || head.reply === undefined) return undefined;
+    this.slots.shift();
+    this.bytes -= head.heldBytes;
+    return head.reply;
+  }
+}
