@@ -122,21 +122,6 @@ export function frameStream(
   return new BlockSource(count, block(0).length, block);
 }
 
-/** Index of the first byte where `a` and `b` differ over their common length, or -1. */
-export function firstDifference(a: Uint8Array, b: Uint8Array): number {
-  const length = Math.min(a.length, b.length);
-  if (Buffer.compare(a.subarray(0, length), b.subarray(0, length)) === 0) return -1;
-  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return i;
-  return -1;
-}
-
-/** `0x41 'A'` style, for failure messages. */
-export function describeByte(byte: number | undefined): string {
-  if (byte === undefined) return 'nothing';
-  const hex = `0x${byte.toString(16).padStart(2, '0')}`;
-  return byte >= 0x20 && byte < 0x7f ? `${hex} '${String.fromCharCode(byte)}'` : hex;
-}
-
 /** Human size: `16 MiB`, `512 KiB`, `44 B`. */
 export function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;

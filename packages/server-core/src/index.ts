@@ -1,5 +1,12 @@
 export { Connection, type ConnectionOptions, type Dispatch } from './connection.js';
 export {
+  childProcessArgs,
+  isSourceModule,
+  siblingModule,
+  type WorkerThreadStart,
+  workerThreadStart,
+} from './launch.js';
+export {
   BaseServer,
   type BaseServerInit,
   DEFAULT_CLOSE_TIMEOUT_MS,
