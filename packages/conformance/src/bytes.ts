@@ -4,7 +4,7 @@ import { type CodecName, getCodec } from '@switchyard/protocol';
  * Fills `target` with pseudo-random bytes from `seed` (xorshift32). Deterministic, so the bytes a
  * case expects can be rebuilt on the fly instead of being kept in memory beside what arrived.
  */
-export function fillPseudoRandom(target: Buffer, seed: number): Buffer {
+function fillPseudoRandom(target: Buffer, seed: number): Buffer {
   let state = seed >>> 0 || 0x9e3779b9;
   for (let offset = 0; offset < target.length; offset += 4) {
     state ^= state << 13;

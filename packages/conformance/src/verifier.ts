@@ -40,7 +40,8 @@ export class ReplyVerifier {
   private head = 0;
   /** Bytes of the oldest pending reply already verified. */
   private offset = 0;
-  private expectedBytes = 0;
+  /** Bytes of every reply ever expected, for messages. */
+  private expectedTotal = 0;
   private verified = 0;
   private completed = 0;
   private failure: ReplyMismatch | undefined;
@@ -49,17 +50,12 @@ export class ReplyVerifier {
   expect(reply: ExpectedReply): void {
     if (reply.length === 0) throw new RangeError('an expected reply must have at least one byte');
     this.queue.push(reply);
-    this.expectedBytes += reply.length;
+    this.expectedTotal += reply.length;
   }
 
   /** Replies expected and not yet complete. */
   get pending(): number {
     return this.queue.length - this.head;
-  }
-
-  /** Replies complete and correct so far. */
-  get replies(): number {
-    return this.completed;
   }
 
   /** Bytes that matched so far, over all replies. */
@@ -116,7 +112,7 @@ export class ReplyVerifier {
     const expected = want[at]!;
     const actual = chunk[position + at]!;
     // Name the reply only when there is more than one to tell apart.
-    const which = this.expectedBytes > reply.length ? `reply ${this.completed + 1}: ` : '';
+    const which = this.expectedTotal > reply.length ? `reply ${this.completed + 1}: ` : '';
     return (this.failure = {
       kind: 'differs',
       reply: this.completed,
@@ -138,7 +134,7 @@ export class ReplyVerifier {
       count,
       actual,
       message:
-        `received more than the ${this.expectedBytes} bytes expected ` +
+        `received more than the ${this.expectedTotal} bytes expected ` +
         `(${count} more, next byte ${describeByte(actual)})`,
     });
   }

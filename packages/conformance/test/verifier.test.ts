@@ -41,7 +41,6 @@ describe('reply verifier', () => {
           expect(verifier.consume(chunk, () => completed++)).toBeUndefined();
         }
         expect(completed).toBe(expected.length);
-        expect(verifier.replies).toBe(expected.length);
         expect(verifier.pending).toBe(0);
         expect(verifier.verifiedBytes).toBe(stream.length);
       }),
@@ -62,7 +61,10 @@ describe('reply verifier', () => {
         while (wrongAt >= start + expected[reply]!.length) start += expected[reply++]!.length;
 
         let mismatch: ReturnType<ReplyVerifier['consume']>;
-        for (const chunk of cutAt(corrupted, offsets)) mismatch ??= verifier.consume(chunk);
+        let completed = 0;
+        for (const chunk of cutAt(corrupted, offsets)) {
+          mismatch ??= verifier.consume(chunk, () => completed++);
+        }
         expect(mismatch).toMatchObject({
           kind: 'differs',
           reply,
@@ -71,7 +73,7 @@ describe('reply verifier', () => {
           expected: stream[wrongAt],
           actual: corrupted[wrongAt],
         });
-        expect(verifier.replies).toBe(reply);
+        expect(completed).toBe(reply);
         expect(verifier.verifiedBytes).toBeLessThanOrEqual(wrongAt);
       }),
       RUNS,
@@ -145,7 +147,6 @@ describe('reply verifier', () => {
     expect(verifier.pending).toBe(1);
     expect(verifier.consume(Buffer.from('ng\n'), () => completed++)).toBeUndefined();
     expect(completed).toBe(5002);
-    expect(verifier.replies).toBe(5002);
   });
 
   test('refuses an empty expected reply: it has no byte to verify', () => {
