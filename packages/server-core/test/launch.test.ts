@@ -70,7 +70,9 @@ describe('running from TypeScript sources', () => {
     const module = siblingModule(import.meta.url, './fixtures/launch-thread.ts');
     const { filename, options } = workerThreadStart(module);
     const thread = new Worker(filename, { ...options, workerData: { slot: 3 } });
-    onTestFinished(() => thread.terminate());
+    onTestFinished(async () => {
+      await thread.terminate();
+    });
     const [report] = await once(thread, 'message');
     expect(report.workerData).toEqual({ slot: 3 });
     expect(report.protocol).toMatch(protocolSource);
