@@ -4,6 +4,7 @@ export default packageBuild({
   entry: [
     'src/index.ts',
     'src/vitest.ts',
+    'src/verifier.ts',
     'src/handlers/throw-on-marker.ts',
     'src/handlers/gated.ts',
     'src/handlers/parallel-probe.ts',

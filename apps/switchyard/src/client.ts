@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
+import { ReplyVerifier } from '@switchyard/conformance/verifier';
 import { type CodecName, getCodec } from '@switchyard/protocol';
 
-/** The seed client's messages, sent on every connection unless others are given. */
+/** The messages each connection sends unless others are given. */
 export const DEFAULT_MESSAGES: readonly string[] = Object.freeze([
   'Message 1 from client.',
   'Message 2 from client.',
@@ -23,9 +24,9 @@ export interface ClientOptions {
 /** What one connection sent and got back. */
 export interface ConnectionResult {
   readonly connid: number;
-  /** Bytes sent (the seed's `msg_total`). */
+  /** Bytes sent (printed as `msg_total`). */
   readonly msgTotal: number;
-  /** Bytes received (the seed's `recv_total`). */
+  /** Bytes received (printed as `recv_total`). */
   readonly recvTotal: number;
   /** True when exactly the bytes sent came back. */
   readonly ok: boolean;
@@ -39,8 +40,8 @@ function show(bytes: Buffer): string {
 }
 
 /**
- * The seed's multi-connection client: opens `connections` connections at once; each sends its
- * messages, reads until as many bytes came back as it sent (`recv_total == msg_total`), then
+ * The classic multi-connection echo client: opens `connections` connections at once; each sends
+ * its messages, reads until as many bytes came back as it sent (`recv_total == msg_total`), then
  * closes. A reply that differs from what was sent, an early close or a timeout fails that
  * connection only.
  */
@@ -55,8 +56,10 @@ function runConnection(connid: number, options: ClientOptions): Promise<Connecti
   const frames = (options.messages ?? DEFAULT_MESSAGES).map((message) =>
     codec.encode(Buffer.from(message)),
   );
-  const expected = Buffer.concat(frames);
-  const msgTotal = expected.length;
+  // Each message's echo is expected back in order; an empty raw message puts nothing on the wire.
+  const verifier = new ReplyVerifier();
+  for (const frame of frames) if (frame.length > 0) verifier.expect(frame);
+  const msgTotal = frames.reduce((total, frame) => total + frame.length, 0);
   let recvTotal = 0;
 
   return new Promise((resolve) => {
@@ -96,11 +99,12 @@ function runConnection(connid: number, options: ClientOptions): Promise<Connecti
     });
     socket.on('data', (chunk: Buffer) => {
       log(`received ${show(chunk)} from connection ${connid}`);
-      const wanted = expected.subarray(recvTotal, recvTotal + chunk.length);
       recvTotal += chunk.length;
-      if (recvTotal > msgTotal) finish(socket, `got ${recvTotal} bytes back, sent ${msgTotal}`);
-      else if (!wanted.equals(chunk)) finish(socket, 'mismatch: reply differs from what was sent');
-      else if (recvTotal === msgTotal) finish(socket);
+      const mismatch = verifier.consume(chunk);
+      if (mismatch?.kind === 'unexpected') {
+        finish(socket, `got ${recvTotal} bytes back, sent ${msgTotal}`);
+      } else if (mismatch) finish(socket, `mismatch: ${mismatch.message}`);
+      else if (verifier.pending === 0) finish(socket);
     });
     socket.on('end', () => finish(socket, `server closed after ${recvTotal} of ${msgTotal} bytes`));
     socket.on('error', (error: NodeJS.ErrnoException) =>

@@ -4,7 +4,7 @@ import { type CodecName, getCodec } from '@switchyard/protocol';
  * Fills `target` with pseudo-random bytes from `seed` (xorshift32). Deterministic, so the bytes a
  * case expects can be rebuilt on the fly instead of being kept in memory beside what arrived.
  */
-export function fillPseudoRandom(target: Buffer, seed: number): Buffer {
+function fillPseudoRandom(target: Buffer, seed: number): Buffer {
   let state = seed >>> 0 || 0x9e3779b9;
   for (let offset = 0; offset < target.length; offset += 4) {
     state ^= state << 13;
@@ -120,21 +120,6 @@ export function frameStream(
   };
   // Measured on a real block: for `lines` the payload already ends its frame, so no byte is added.
   return new BlockSource(count, block(0).length, block);
-}
-
-/** Index of the first byte where `a` and `b` differ over their common length, or -1. */
-export function firstDifference(a: Uint8Array, b: Uint8Array): number {
-  const length = Math.min(a.length, b.length);
-  if (Buffer.compare(a.subarray(0, length), b.subarray(0, length)) === 0) return -1;
-  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return i;
-  return -1;
-}
-
-/** `0x41 'A'` style, for failure messages. */
-export function describeByte(byte: number | undefined): string {
-  if (byte === undefined) return 'nothing';
-  const hex = `0x${byte.toString(16).padStart(2, '0')}`;
-  return byte >= 0x20 && byte < 0x7f ? `${hex} '${String.fromCharCode(byte)}'` : hex;
 }
 
 /** Human size: `16 MiB`, `512 KiB`, `44 B`. */

@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
-import { type ByteSource, describeByte, firstDifference, formatBytes } from './bytes.js';
+import { type ByteSource, formatBytes } from './bytes.js';
 import type { Conditions, WaitOptions } from './conditions.js';
 import { CaseFailure, ConnectFailed } from './outcome.js';
+import { ReplyVerifier } from './verifier.js';
 
 /** Bytes written per `write` when streaming a source: one default socket read's worth. */
 export const PUMP_CHUNK_BYTES = 64 * 1024;
@@ -14,42 +15,6 @@ export interface ConnectOptions {
   /** Do not read from the socket until {@link Client.resume} (a slow reader). */
   paused?: boolean;
   timeoutMs?: number;
-}
-
-/** Compares arriving bytes with the expected ones as they come, holding none of them. */
-class Verifier {
-  offset = 0;
-  failure: CaseFailure | undefined;
-
-  constructor(
-    private readonly expected: ByteSource,
-    private readonly what: string,
-  ) {}
-
-  get complete(): boolean {
-    return this.offset >= this.expected.length;
-  }
-
-  push(chunk: Buffer): void {
-    if (this.failure) return;
-    const inRange = Math.min(chunk.length, this.expected.length - this.offset);
-    const want = this.expected.slice(this.offset, this.offset + inRange);
-    const at = firstDifference(chunk.subarray(0, inRange), want);
-    if (at !== -1) {
-      this.failure = new CaseFailure(
-        `${this.what}: byte ${this.offset + at} of ${this.expected.length} differs ` +
-          `(expected ${describeByte(want[at])}, got ${describeByte(chunk[at])})`,
-      );
-      return;
-    }
-    this.offset += inRange;
-    if (inRange < chunk.length) {
-      this.failure = new CaseFailure(
-        `${this.what}: received more than the ${this.expected.length} bytes expected ` +
-          `(next byte ${describeByte(chunk[inRange])})`,
-      );
-    }
-  }
 }
 
 /** Writes a {@link ByteSource} as fast as the socket drains, never buffering more than a chunk. */
@@ -112,7 +77,8 @@ export class Client {
   error: NodeJS.ErrnoException | undefined;
   private chunks: Buffer[] = [];
   private collected = 0;
-  private verifier: Verifier | undefined;
+  /** Set while {@link expectStream} verifies arriving bytes instead of collecting them. */
+  private verifier: ReplyVerifier | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -122,7 +88,7 @@ export class Client {
     const notify = () => conditions.notify();
     socket.on('data', (chunk: Buffer) => {
       this.bytesReceived += chunk.length;
-      if (this.verifier && !this.verifier.complete) this.verifier.push(chunk);
+      if (this.verifier && this.verifier.pending > 0) this.verifier.consume(chunk);
       else {
         this.chunks.push(chunk);
         this.collected += chunk.length;
@@ -261,22 +227,18 @@ export class Client {
    */
   async expect(expected: Buffer | string, what: string, options?: WaitOptions): Promise<void> {
     const want = typeof expected === 'string' ? Buffer.from(expected) : expected;
-    let checked = 0;
+    const verifier = new ReplyVerifier();
+    if (want.length > 0) verifier.expect(want);
     await this.conditions.until(
       () => {
-        if (this.collected > checked) {
+        const checked = verifier.verifiedBytes;
+        if (this.collected > checked && checked < want.length) {
           const got = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
           this.chunks = [got];
-          const at = firstDifference(got.subarray(checked, want.length), want.subarray(checked));
-          if (at !== -1) {
-            throw new CaseFailure(
-              `${this.label}: ${what}: byte ${checked + at} of ${want.length} differs ` +
-                `(expected ${describeByte(want[checked + at])}, got ${describeByte(got[checked + at])})`,
-            );
-          }
-          checked = Math.min(this.collected, want.length);
+          const mismatch = verifier.consume(got.subarray(checked, want.length));
+          if (mismatch) throw new CaseFailure(`${this.label}: ${what}: ${mismatch.message}`);
         }
-        if (checked >= want.length) return true;
+        if (verifier.verifiedBytes >= want.length) return true;
         if (this.gone)
           throw new CaseFailure(
             `${this.label}: ${what}: connection ${this.reason()} after ${this.collected} of ${want.length} bytes`,
@@ -300,22 +262,24 @@ export class Client {
   ): Promise<void> {
     if (this.collected > 0) throw new Error('expectStream needs no collected bytes pending');
     const { length = () => expected.length, ...waitOptions } = options;
-    const verifier = new Verifier(expected, `${this.label}: ${what}`);
+    const verifier = new ReplyVerifier();
+    if (expected.length > 0) verifier.expect(expected);
     this.verifier = verifier;
     try {
       await this.conditions.until(
         () => {
-          if (verifier.failure) throw verifier.failure;
-          if (verifier.offset >= length()) return true;
+          if (verifier.mismatch)
+            throw new CaseFailure(`${this.label}: ${what}: ${verifier.mismatch.message}`);
+          if (verifier.verifiedBytes >= length()) return true;
           if (this.gone)
             throw new CaseFailure(
               `${this.label}: ${what}: connection ${this.reason()} after ` +
-                `${verifier.offset} of ${expected.length} bytes`,
+                `${verifier.verifiedBytes} of ${expected.length} bytes`,
             );
           return false;
         },
         () =>
-          `${this.label}: ${what} (${formatBytes(verifier.offset)} of ${formatBytes(length())} so far)`,
+          `${this.label}: ${what} (${formatBytes(verifier.verifiedBytes)} of ${formatBytes(length())} so far)`,
         waitOptions,
       );
     } finally {

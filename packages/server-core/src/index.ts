@@ -1,6 +1,13 @@
 export { Connection, type ConnectionOptions, type Dispatch } from './connection.js';
 export type { ConnectionState } from './connection-state.js';
 export {
+  childProcessArgs,
+  isSourceModule,
+  siblingModule,
+  type WorkerThreadStart,
+  workerThreadStart,
+} from './launch.js';
+export {
   BaseServer,
   type BaseServerInit,
   DEFAULT_CLOSE_TIMEOUT_MS,

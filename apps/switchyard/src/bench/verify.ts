@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
-import { type Framing, makeRequests, ReplyVerifier } from './load.js';
+import { ReplyVerifier } from '@switchyard/conformance/verifier';
+import { type Framing, makeRequests } from './load.js';
 
 /** How long a contender gets to answer the whole correctness check. */
 const VERIFY_TIMEOUT_MS = 10_000;
@@ -46,12 +47,12 @@ export function verifyEcho(
     };
     socket.once('connect', sendNext);
     socket.on('data', (chunk: Buffer) => {
-      const problem = verifier.consume(chunk, () => {
+      const mismatch = verifier.consume(chunk, () => {
         answered++;
         if (answered <= requests.length) sendNext();
         if (answered === requests.length + pipelined.length) finish(undefined);
       });
-      if (problem) finish(`wrong reply: ${problem}`);
+      if (mismatch) finish(`wrong reply: ${mismatch.message}`);
     });
     socket.on('error', (error) => finish(`connection failed: ${error.message}`));
     socket.on('close', () => finish(`connection closed with ${verifier.pending} replies missing`));

@@ -9,7 +9,7 @@ interface ClientFlags {
   timeoutMs: number;
 }
 
-/** `switchyard client`: the seed's multi-connection client, checking every byte comes back. */
+/** `switchyard client`: the classic multi-connection echo client, checking every byte comes back. */
 export function clientCommand(): Command {
   return new Command('client')
     .description('open NUM_CONNECTIONS connections, send messages on each, check they come back')

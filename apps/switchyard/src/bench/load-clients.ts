@@ -1,0 +1,237 @@
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ReplyVerifier } from '@switchyard/conformance/verifier';
+import type { LoadSpec } from './load.js';
+
+/**
+ * The load engine's clients: each drives connections for its run and verifies every reply byte
+ * for byte, reporting completions and failures back to the run.
+ */
+
+/** Open loop: most requests in flight per connection before sending waits (latency still counts). */
+const OPEN_LOOP_MAX_IN_FLIGHT = 1024;
+/** A connection that fails this often in one cell stops reconnecting. */
+const MAX_RECONNECTS_PER_CONNECTION = 20;
+
+/** What a client needs from the run it belongs to. */
+export interface LoadClientRun {
+  readonly spec: LoadSpec;
+  /** True while new requests may be sent. */
+  readonly sending: boolean;
+  /** True until the run has been stopped and closed. */
+  readonly open: boolean;
+  /** The wire bytes of the `index`th request. */
+  request(index: number): Buffer;
+  /** A request sent at `sentAt` got its whole, verified reply. */
+  complete(sentAt: number): void;
+  fail(message: string): void;
+  /** Requests left flight, answered or not: a drain waiting on them may be over. */
+  checkDrained(): void;
+}
+
+/** One of a run's connections (or connect-request-close loops), as the run sees it. */
+export interface LoadClient {
+  /** Resolves once the client tried to connect. */
+  start(): Promise<void>;
+  /** Requests sent and not answered. */
+  readonly inFlight: number;
+  /** Send times of the requests still unanswered. */
+  unansweredSince(): number[];
+  close(): void;
+}
+
+/** A long-lived connection sending requests (closed loop with a depth, or on a schedule). */
+export class StreamClient implements LoadClient {
+  private socket: Socket | undefined;
+  private verifier = new ReplyVerifier();
+  /** Send time of each request in flight, oldest first. */
+  private sentAt: number[] = [];
+  private sentHead = 0;
+  private sent = 0;
+  private reconnects = 0;
+  /** Set once the current connection failed, so one failure is counted once. */
+  private broken = false;
+  /** Open loop: when the next request is due, and the gap between requests. */
+  private nextDue = 0;
+  private readonly interval: number;
+
+  constructor(
+    private readonly run: LoadClientRun,
+    index: number,
+  ) {
+    const { rate, connections } = run.spec;
+    this.interval = rate ? (connections * 1000) / rate : 0;
+    // Spread the connections' schedules evenly over one interval.
+    this.nextDue = performance.now() + (this.interval * index) / connections;
+  }
+
+  get inFlight(): number {
+    return this.sentAt.length - this.sentHead;
+  }
+
+  start(): Promise<void> {
+    return new Promise((resolve) => {
+      const { host, port } = this.run.spec;
+      const socket = connect({ host, port, noDelay: true });
+      this.socket = socket;
+      this.verifier = new ReplyVerifier();
+      this.sentAt = [];
+      this.sentHead = 0;
+      this.broken = false;
+      let settled = false;
+      socket.once('connect', () => {
+        settled = true;
+        resolve();
+        if (this.run.spec.rate === undefined) this.fillDepth();
+      });
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      socket.on('error', (error) => this.breakWith(`connection: ${error.message}`));
+      socket.on('close', () => {
+        if (!settled) {
+          settled = true;
+          resolve();
+        }
+        if (this.socket !== socket) return;
+        if (!this.broken && this.run.sending) {
+          this.run.fail(`server closed a connection with ${this.inFlight} requests in flight`);
+        }
+        this.socket = undefined;
+        // Requests on a failed connection are errors already; they no longer count as in flight.
+        this.sentAt = [];
+        this.sentHead = 0;
+        this.run.checkDrained();
+        if (this.run.sending && ++this.reconnects <= MAX_RECONNECTS_PER_CONNECTION) {
+          void this.start();
+        }
+      });
+    });
+  }
+
+  /** Open loop: sends every request that has come due, each stamped with its due time. */
+  sendDue(now: number): void {
+    while (this.nextDue <= now && this.inFlight < OPEN_LOOP_MAX_IN_FLIGHT && this.socket) {
+      this.send(this.nextDue);
+      this.nextDue += this.interval;
+    }
+  }
+
+  private fillDepth(): void {
+    while (this.run.sending && this.socket && this.inFlight < this.run.spec.depth) {
+      this.send(performance.now());
+    }
+  }
+
+  private send(sentAt: number): void {
+    const request = this.run.request(this.sent++);
+    this.verifier.expect(request);
+    this.sentAt.push(sentAt);
+    this.socket!.write(request);
+  }
+
+  private onData(chunk: Buffer): void {
+    const mismatch = this.verifier.consume(chunk, () => {
+      const sentAt = this.sentAt[this.sentHead++]!;
+      if (this.sentHead > 1024 && this.sentHead * 2 > this.sentAt.length) {
+        this.sentAt.splice(0, this.sentHead);
+        this.sentHead = 0;
+      }
+      this.run.complete(sentAt);
+    });
+    if (mismatch) {
+      // The stream is out of step now: start over on a fresh connection.
+      this.breakWith(mismatch.message);
+      this.socket?.destroy();
+      return;
+    }
+    if (this.run.spec.rate === undefined) this.fillDepth();
+  }
+
+  private breakWith(message: string): void {
+    if (this.broken) return;
+    this.broken = true;
+    this.run.fail(message);
+  }
+
+  unansweredSince(): number[] {
+    return this.sentAt.slice(this.sentHead);
+  }
+
+  close(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.destroy();
+  }
+}
+
+/** Connect, send one request, read its reply, close; again and again (closed loop). */
+export class ChurnClient implements LoadClient {
+  private socket: Socket | undefined;
+  private startedAt = 0;
+  private busy = false;
+  private consecutiveFailures = 0;
+
+  constructor(private readonly run: LoadClientRun) {}
+
+  get inFlight(): number {
+    return this.busy ? 1 : 0;
+  }
+
+  start(): Promise<void> {
+    this.next();
+    return Promise.resolve();
+  }
+
+  private next(): void {
+    if (!this.run.sending) return;
+    this.busy = true;
+    this.startedAt = performance.now();
+    const { host, port } = this.run.spec;
+    const request = this.run.request(Math.floor(Math.random() * 1024));
+    const verifier = new ReplyVerifier();
+    verifier.expect(request);
+    let answered = false;
+    let failed = false;
+    const socket = connect({ host, port, noDelay: true });
+    this.socket = socket;
+    socket.once('connect', () => socket.write(request));
+    socket.on('data', (chunk: Buffer) => {
+      const mismatch = verifier.consume(chunk, () => {
+        answered = true;
+        socket.end();
+      });
+      if (mismatch) {
+        failed = true;
+        this.run.fail(mismatch.message);
+        socket.destroy();
+      }
+    });
+    socket.on('error', (error) => {
+      failed = true;
+      this.run.fail(`connection: ${error.message}`);
+    });
+    socket.on('close', () => {
+      this.socket = undefined;
+      this.busy = false;
+      if (answered && !failed) {
+        this.consecutiveFailures = 0;
+        this.run.complete(this.startedAt);
+      } else if (!failed && this.run.open) {
+        this.run.fail('server closed the connection before replying');
+      }
+      if (!answered || failed) this.consecutiveFailures++;
+      this.run.checkDrained();
+      // A server refusing every connection must not turn this loop into a busy spin.
+      if (this.consecutiveFailures > 0) setTimeout(() => this.next(), 10);
+      else setImmediate(() => this.next());
+    });
+  }
+
+  unansweredSince(): number[] {
+    return this.busy ? [this.startedAt] : [];
+  }
+
+  close(): void {
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+}
