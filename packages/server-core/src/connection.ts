@@ -4,7 +4,7 @@ import {
   type Decoder,
   ErrorCode,
   type HandlerContext,
-  HandlerFailedError,
+  handlerFailure,
   IdleTimeoutError,
   isSwitchyardError,
   type Reply,
@@ -328,14 +328,7 @@ export class Connection {
   }
 
   private failHandler(error: unknown): void {
-    this.fail(
-      isSwitchyardError(error)
-        ? error
-        : new HandlerFailedError(
-            `handler failed: ${error instanceof Error ? error.message : String(error)}`,
-            { cause: error },
-          ),
-    );
+    this.fail(handlerFailure(error));
   }
 
   /** Counts the failure by code and closes this connection only. */

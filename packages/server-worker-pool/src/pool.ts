@@ -1,12 +1,15 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   deserializeError,
   type ResolvedServerOptions,
   WorkerExitedError,
 } from '@switchyard/protocol';
-import { BaseServer } from '@switchyard/server-core';
+import {
+  BaseServer,
+  siblingModule,
+  type WorkerThreadStart,
+  workerThreadStart,
+} from '@switchyard/server-core';
 import type { FromWorker, PoolMode, ToWorker, WorkerInit } from './messages.js';
 
 /** One thread of the pool. */
@@ -35,34 +38,6 @@ export interface WorkerPoolInit {
   readonly onExit: (worker: PoolWorker, error: WorkerExitedError) => void;
 }
 
-/**
- * How to start a worker thread. From `dist`, the entry is plain JavaScript. From sources (tests
- * run on TypeScript), the thread first registers tsx and resolves packages to their sources;
- * `--import tsx` in `execArgv` is not enough on Node 20, where it does not hook a worker's entry.
- */
-function workerEntry(mode: PoolMode): { entry: string | URL; eval: boolean; execArgv: string[] } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(`./worker-${mode}.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-  if (!fromSource) return { entry, eval: false, execArgv: process.execArgv };
-  const tsx = tsxRegisterUrl();
-  const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
-  const execArgv = [...process.execArgv, '--conditions=@switchyard/source'];
-  return { entry: bootstrap, eval: true, execArgv };
-}
-
-/**
- * The ESM build of `tsx/esm/api` (its CommonJS build cannot register the ESM hooks when it is
- * imported), found through tsx's own exports map rather than a hard-coded path.
- */
-function tsxRegisterUrl(): string {
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve('tsx/package.json');
-  const manifest = require(manifestPath) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  return new URL(manifest.exports['./esm/api']!.import.default, pathToFileURL(manifestPath)).href;
-}
-
 /** Slot states: a slot is empty when its thread died before it could load the handler. */
 type Slot = PoolWorker | undefined;
 
@@ -74,10 +49,11 @@ export class WorkerPool {
   /** By slot index. */
   readonly workers: Slot[] = [];
   private stopping = false;
-  private readonly spawnOptions: ReturnType<typeof workerEntry>;
+  /** The mode's own entry, from the build or (in tests) from TypeScript sources. */
+  private readonly entry: WorkerThreadStart;
 
   constructor(private readonly init: WorkerPoolInit) {
-    this.spawnOptions = workerEntry(init.mode);
+    this.entry = workerThreadStart(siblingModule(import.meta.url, `./worker-${init.mode}.ts`));
   }
 
   /** Starts every thread; resolves once each has loaded the handler, or rejects with why not. */
@@ -98,8 +74,8 @@ export class WorkerPool {
   }
 
   private spawn(index: number): Promise<void> {
-    const { entry, eval: isEval, execArgv } = this.spawnOptions;
-    const thread = new Worker(entry, { eval: isEval, execArgv, workerData: this.init.workerData });
+    const { filename, options } = this.entry;
+    const thread = new Worker(filename, { ...options, workerData: this.init.workerData });
     const worker = new PoolWorker(index, thread);
     this.workers[index] = worker;
     let ready = false;

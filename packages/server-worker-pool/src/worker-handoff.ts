@@ -12,7 +12,6 @@ const STATS_INTERVAL_MS = 20;
 type Totals = Omit<StatsDelta, 'errors'> & { readonly errors: Readonly<Record<string, number>> };
 
 const ZERO: Totals = {
-  accepted: 0,
   bytesIn: 0,
   bytesOut: 0,
   framesIn: 0,
@@ -75,7 +74,6 @@ class HandoffWorker {
       if (added > 0) errors[code] = added;
     }
     const delta: StatsDelta = {
-      accepted: 0,
       bytesIn: now.bytesIn - before.bytesIn,
       bytesOut: now.bytesOut - before.bytesOut,
       framesIn: now.framesIn - before.framesIn,
