@@ -4,14 +4,17 @@
 // core, CPU per request, and per request its voluntary context switches ("sleeps": it waited for
 // work) and involuntary ones ("preemptions").
 //
-//   pnpm lab thread-cpu [--seconds 4] [--connections 10] [--node PATH] -- <serve options>
+//   pnpm lab thread-cpu [--seconds 4] [--connections 10] [--build] [--node PATH] -- <serve options>
 //   e.g. pnpm lab thread-cpu -- --strategy worker-pool:offload --handler burn
 //
-// The server runs the CLI as this process runs (from the TypeScript sources); --node runs it on
-// another Node binary, e.g. Node 26 for worker-pool:handoff.
+// The server runs the CLI from the TypeScript sources, as this process runs, or with --build
+// from the build (`pnpm build` first), as `pnpm switchyard` does; --node runs it on another Node
+// binary, e.g. Node 26 for worker-pool:handoff.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,6 +26,7 @@ const { values, positionals: serveOptions } = parseArgs({
     seconds: { type: 'string', default: '4' },
     connections: { type: 'string', default: '10' },
     node: { type: 'string' },
+    build: { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -62,8 +66,19 @@ function snapshot(pid: number): Map<string, ThreadSample> {
   return threads;
 }
 
+/** The built CLI, found through the `switchyard` package's `bin`. */
+function builtCommand(): { command: string; args: string[] } {
+  const manifestPath = createRequire(import.meta.url).resolve('switchyard/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    bin: { switchyard: string };
+  };
+  const cli = join(dirname(manifestPath), manifest.bin.switchyard);
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run pnpm build first`);
+  return { command: process.execPath, args: [cli] };
+}
+
 async function startServer(): Promise<{ server: ChildProcess; port: number }> {
-  const { command, args } = selfCommand();
+  const { command, args } = values.build ? builtCommand() : selfCommand();
   const serve = [...args, 'serve', '--codec', 'length-prefixed', '--port', '0', ...serveOptions];
   const server = spawn(values.node ?? command, serve, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: server.stdout! });
