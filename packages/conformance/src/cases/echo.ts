@@ -19,7 +19,7 @@ export const echoHello = defineCase({
   },
 });
 
-/** The seed's selectors client: each connection sends two messages and expects their 44 bytes. */
+/** Many connections at once, each sending the same two messages and expecting their 44 bytes. */
 export const MULTICONN_CONNECTIONS = 10;
 const MESSAGES = [Buffer.from('Message 1 from client.'), Buffer.from('Message 2 from client.')];
 

@@ -3,11 +3,9 @@ import { InvalidOptionError } from '../errors.js';
 import type { Handler } from '../handler.js';
 
 /**
- * Rounds used when `options.rounds` is not given: about 200 us of CPU for a 1 KiB request.
- * Measured on 2026-11-29 with `scripts/measure-burn.ts` on the project's 2-core CI machine,
- * Node 20.20: one round costs about 1.1 us of CPU when the machine is quiet (up to 1.4 us while
- * other processes load it), so 175 rounds took 195-199 us of CPU per request, as much as 80
- * rounds took before the hashing stopped making garbage.
+ * Rounds used when `options.rounds` is not given: about 200 us of CPU for a 1 KiB request. One
+ * round costs about 1.1 us of CPU on the project's 2-core CI machine, so 175 rounds is about
+ * 200 us; `pnpm lab burn-cost` measures it on yours (docs/benchmarks.md has the figures).
  */
 export const DEFAULT_BURN_ROUNDS = 175;
 
@@ -17,11 +15,11 @@ export const DEFAULT_BURN_ROUNDS = 175;
  *
  * Each round is one `crypto.hash` call over a scratch buffer holding `digest || request`; the
  * digest comes back as a 32-character binary (latin1) string and is written back into the
- * scratch buffer, so the handler makes almost no garbage. A `createHash()` per round made a
- * `Hash` stream object each time, and even a Buffer digest allocates an ArrayBuffer: collecting
- * those took a quarter to a half of the handler's CPU, partly on V8's GC helper threads and more
- * in worker threads than on the main thread, so the benchmark measured the garbage collector as
- * much as the CPU work it models.
+ * scratch buffer, so the handler makes almost no garbage. It must not: a `createHash()` per round
+ * makes a `Hash` stream object each time, and even a Buffer digest allocates an ArrayBuffer;
+ * collecting those takes a quarter to a half of the handler's CPU, partly on V8's GC helper
+ * threads and more in worker threads than on the main thread, so a benchmark would measure the
+ * garbage collector as much as the CPU work the handler models.
  */
 const burn: Handler = (request, context) => {
   const rounds = Number(context.options.rounds ?? DEFAULT_BURN_ROUNDS);

@@ -1,15 +1,15 @@
-#!/usr/bin/env node
-// Dev tool: one connection, depth 1, large messages (10 KiB and 100 KiB by default) for a couple
-// of seconds each. A Nagle + delayed-ACK stall shows as about 40 ms per reply, i.e. at most ~25
-// req/s; without one, loopback does thousands. Fails (exit code 1) under 500 req/s.
+// Whether large replies stall on Nagle's algorithm and delayed ACKs: one connection, depth 1,
+// 10 KiB and 100 KiB messages (by default) for a few seconds each, from a client that leaves
+// Nagle on as a naive client would. A stall shows as about 40 ms per reply, at most ~25 req/s;
+// without one, loopback does thousands. Exits 1 under 500 req/s.
 //
-//   node packages/server-selector/scripts/nagle-check.mjs [--seconds 2] [--sizes 10240,102400]
-//        [--contender selector|net-pipe]
+//   pnpm lab nagle-check [--seconds 2] [--sizes 10240,102400] [--contender selector|net-pipe]
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { spawnServer } from './spawn-server.mjs';
+import { isServerKind, spawnServer } from './support/spawn-server.js';
+import { boundedCount } from './support/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -18,25 +18,28 @@ const { values } = parseArgs({
     contender: { type: 'string', default: 'selector' },
   },
 });
-const seconds = Math.min(Number(values.seconds), 5);
+const seconds = boundedCount('seconds', values.seconds, 5);
+const sizes = values.sizes.split(',').map((size) => boundedCount('sizes', size, 16 * 1024 * 1024));
+const contender = values.contender;
+if (!isServerKind(contender))
+  throw new Error(`--contender: selector or net-pipe, not ${contender}`);
 const STALL_SUSPECTED_BELOW = 500;
 
 /** Depth-1 echo of `size`-byte messages on one connection for `seconds`; returns req/s. */
-async function oneConnection(port, size) {
-  // The client leaves Nagle on (Node's default), as a naive client would: only the server's
-  // noDelay decides whether replies stall.
+async function oneConnection(port: number, size: number): Promise<number> {
+  // Nagle stays on in this client: only the server's noDelay decides whether replies stall.
   const socket = connect({ port, host: '127.0.0.1' });
   await once(socket, 'connect');
   const message = randomBytes(size);
   let requests = 0;
   let received = 0;
-  const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
-  await new Promise((resolve, reject) => {
+  const deadline = started + seconds * 1000;
+  await new Promise<void>((resolve, reject) => {
     socket.on('error', reject);
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       if (!message.subarray(received, received + chunk.length).equals(chunk)) {
-        reject(new Error('echo mismatch'));
+        reject(new Error(`echo mismatch at byte ${received}`));
       }
       received += chunk.length;
       if (received < size) return;
@@ -52,16 +55,16 @@ async function oneConnection(port, size) {
   return rate;
 }
 
-const server = await spawnServer(values.contender);
+const server = await spawnServer(contender);
 let stalled = false;
 try {
   console.log(
-    `node ${process.version}, ${values.contender}, one connection, depth 1, ${seconds} s per size`,
+    `node ${process.version}, ${contender}, one connection, depth 1, ${seconds} s per size`,
   );
-  for (const size of values.sizes.split(',').map(Number)) {
+  for (const size of sizes) {
     const rate = await oneConnection(server.port, size);
-    const verdict = rate < STALL_SUSPECTED_BELOW ? 'STALL?' : 'ok';
     if (rate < STALL_SUSPECTED_BELOW) stalled = true;
+    const verdict = rate < STALL_SUSPECTED_BELOW ? 'STALL?' : 'ok';
     console.log(`${(size / 1024).toFixed(0)} KiB: ${rate.toFixed(0)} req/s ${verdict}`);
   }
 } finally {

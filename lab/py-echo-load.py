@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Independent load generator for sanity-checking `switchyard bench` (Python stdlib only).
+"""An independent load generator, to check `switchyard bench` against (Python stdlib only).
 
 Closed loop: each connection sends one request, reads the whole reply, checks it byte for byte,
-and sends the next. Runs for a fixed time, then prints requests per second.
+and sends the next. Runs for a fixed time after a warm-up, then prints requests per second.
 
-  python3 py-echo-load.py PORT [--size 64] [--connections 1] [--seconds 3] [--framing raw|length-prefixed]
+  pnpm lab py-echo-load PORT [--size 64] [--connections 1] [--seconds 3] [--warmup 0.5]
+                             [--framing raw|length-prefixed] [--host 127.0.0.1]
 """
 import argparse
 import os

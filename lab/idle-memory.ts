@@ -1,0 +1,76 @@
+// Memory per idle connection: starts each server in a child process, opens N connections that
+// each do one 1-byte echo (so the server has accepted and set up every one), leaves them idle and
+// reports (server RSS after - RSS before) / N, both after a full GC. A warm-up batch is opened
+// and closed first so that JIT code and pools are in the baseline.
+//
+//   pnpm lab idle-memory [--connections 5000] [--contenders selector,net-pipe]
+//
+// N is at most 10 000; this process and the server each hold N sockets, so `ulimit -n` must be
+// above N plus a margin.
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { parseArgs } from 'node:util';
+import { isServerKind, type ServerMemory, spawnServer } from './support/spawn-server.js';
+import { boundedCount } from './support/stats.js';
+
+const { values } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '5000' },
+    contenders: { type: 'string', default: 'selector,net-pipe' },
+  },
+});
+const count = boundedCount('connections', values.connections, 10_000);
+const contenders = values.contenders.split(',').filter(isServerKind);
+
+/** Opens `n` connections in batches of 200 and does one echo on each. */
+async function openIdle(port: number, n: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  for (let start = 0; start < n; start += 200) {
+    const batch = Array.from({ length: Math.min(200, n - start) }, async () => {
+      const socket = connect({ port, host: '127.0.0.1' });
+      await once(socket, 'connect');
+      socket.write('x');
+      await once(socket, 'data');
+      return socket;
+    });
+    sockets.push(...(await Promise.all(batch)));
+  }
+  return sockets;
+}
+
+async function closeAll(sockets: Socket[]): Promise<void> {
+  await Promise.all(
+    sockets.map((socket) => {
+      socket.end();
+      return once(socket, 'close');
+    }),
+  );
+}
+
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+const perConnection = (before: ServerMemory, after: ServerMemory, key: 'rss' | 'heapUsed') =>
+  ((after[key] - before[key]) / count).toFixed(0);
+
+console.log(`node ${process.version}, ${count} idle connections`);
+console.log(
+  'contender | RSS before MiB | RSS after MiB | RSS per connection | JS heap per connection',
+);
+for (const kind of contenders) {
+  const server = await spawnServer(kind, { gc: true });
+  try {
+    await closeAll(await openIdle(server.port, 500));
+    const before = await server.memory();
+    const sockets = await openIdle(server.port, count);
+    const after = await server.memory();
+    if (after.active !== undefined && after.active !== count) {
+      throw new Error(`server reports ${after.active} active connections, expected ${count}`);
+    }
+    console.log(
+      `${kind} | ${mib(before.rss)} | ${mib(after.rss)} | ` +
+        `${perConnection(before, after, 'rss')} | ${perConnection(before, after, 'heapUsed')}`,
+    );
+    await closeAll(sockets);
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,69 @@
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** The servers `echo-server.ts` runs. */
+export type ServerKind = 'selector' | 'net-pipe';
+
+export interface ServerMemory {
+  rss: number;
+  heapUsed: number;
+  /** Connections the server counts as active (the selector only). */
+  active: number | undefined;
+}
+
+/** What the server process tells its parent. */
+export type ToParent = { port: number } | { cpu: NodeJS.CpuUsage } | { memory: ServerMemory };
+
+export interface SpawnedServer {
+  readonly kind: ServerKind;
+  readonly port: number;
+  /** The server process's CPU time so far (user + system), in microseconds. */
+  cpuMicros(): Promise<number>;
+  memory(): Promise<ServerMemory>;
+  stop(): Promise<void>;
+}
+
+const child = fileURLToPath(new URL('./echo-server.ts', import.meta.url));
+
+export function isServerKind(kind: string): kind is ServerKind {
+  return kind === 'selector' || kind === 'net-pipe';
+}
+
+/**
+ * Starts an echo server of `kind` in a child process, run the way this process runs (tsx and the
+ * source condition come from `process.execArgv`); `gc` lets it collect before measuring memory.
+ */
+export async function spawnServer(kind: ServerKind, { gc = false } = {}): Promise<SpawnedServer> {
+  const execArgv = [...process.execArgv, ...(gc ? ['--expose-gc'] : [])];
+  const proc = fork(child, [kind], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = async (): Promise<ToParent> => {
+    const [message] = (await once(proc, 'message')) as [ToParent];
+    return message;
+  };
+  const ready = await next();
+  if (!('port' in ready)) throw new Error(`${kind} server did not report its port`);
+  const ask = async (question: 'cpu' | 'memory'): Promise<ToParent> => {
+    proc.send(question);
+    return next();
+  };
+  return {
+    kind,
+    port: ready.port,
+    async cpuMicros() {
+      const answer = await ask('cpu');
+      if (!('cpu' in answer)) throw new Error('expected a cpu answer');
+      return answer.cpu.user + answer.cpu.system;
+    },
+    async memory() {
+      const answer = await ask('memory');
+      if (!('memory' in answer)) throw new Error('expected a memory answer');
+      return answer.memory;
+    },
+    async stop() {
+      const exited = proc.exitCode === null ? once(proc, 'exit') : Promise.resolve();
+      proc.disconnect();
+      await exited;
+    },
+  };
+}
