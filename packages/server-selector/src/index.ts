@@ -15,12 +15,13 @@ import { BaseServer, Connection } from '@switchyard/server-core';
 export type SelectorOptions = ServerOptions;
 
 /**
- * One event loop (libuv's epoll, the seed's `sel.select()`) watches every socket. The listener
- * being readable is `accept`: each socket gets a {@link Connection}, the per-connection state
- * (address, decoder, replies in request order, bytes held). A readable socket is decoded and its
- * requests handled right there, on this thread; replies are written in request order, and past
- * `maxBufferedBytesPerConnection` the connection stops reading until the socket drains (`drain`
- * is the seed's EVENT_WRITE). The README walks through the loop.
+ * One event loop (libuv's epoll, what `sel.select()` is in the classic Python `selectors` echo
+ * server) watches every socket. The listener being readable is `accept`: each socket gets a
+ * {@link Connection}, the per-connection state (address, decoder, replies in request order,
+ * bytes held). A readable socket is decoded and its requests handled right there, on this
+ * thread; replies are written in request order, and past `maxBufferedBytesPerConnection` the
+ * connection stops reading until the socket drains (`drain` plays the part of `EVENT_WRITE`).
+ * The README walks through the loop.
  */
 export class SelectorServer extends BaseServer {
   private readonly codec: Codec;
