@@ -1,14 +1,11 @@
 import { Worker } from 'node:worker_threads';
+import { workerThreadStart } from '@switchyard/server-core';
 
 /**
- * Starts a worker thread on a TypeScript module of the lab. Node 20 does not apply `--import tsx`
- * to a worker's entry, so the thread registers tsx itself, then imports the module; the worker
- * inherits this process's `--conditions`, so packages still resolve to their sources.
+ * Starts a worker thread on a TypeScript module of the lab, through server-core's launcher (the
+ * thread registers tsx itself: Node 20 does not apply `--import tsx` to a worker's entry).
  */
 export function startWorker(module: URL, workerData: unknown): Worker {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap =
-    `import(${JSON.stringify(tsx)})` +
-    `.then(({ register }) => { register(); return import(${JSON.stringify(module.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  const { filename, options } = workerThreadStart(module);
+  return new Worker(filename, { ...options, workerData });
 }
