@@ -1,20 +1,25 @@
 import {
   FrameTooLargeError,
   InvalidOptionError,
+  MalformedFrameError,
   TruncatedFrameError,
   UnknownCodecError,
 } from './errors.js';
 
 /** Names of the built-in codecs. */
-export type CodecName = 'raw' | 'lines' | 'length-prefixed';
+export type BuiltinCodecName = 'raw' | 'lines' | 'length-prefixed';
 
-export const codecNames: readonly CodecName[] = Object.freeze(['raw', 'lines', 'length-prefixed']);
+export const codecNames: readonly BuiltinCodecName[] = Object.freeze([
+  'raw',
+  'lines',
+  'length-prefixed',
+]);
 
 /** Default `maxFrameBytes`: 16 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 export interface DecoderLimits {
-  /** Largest frame accepted, in bytes (for `length-prefixed`: the payload). */
+  /** Largest frame accepted, in bytes: the frame as the handler sees it, without framing bytes. */
   maxFrameBytes?: number;
 }
 
@@ -25,7 +30,12 @@ export interface DecoderLimits {
  * memory after pushing it.
  */
 export interface Decoder {
-  /** Feeds one chunk; returns the frames it completed (zero, one or many). Throws a `SwitchyardError`. */
+  /**
+   * Feeds one chunk; returns the frames it completed (zero, one or many). Throws
+   * `SWITCHYARD_ERR_FRAME_TOO_LARGE` past the limit and `SWITCHYARD_ERR_MALFORMED_FRAME` for bytes
+   * that break the grammar; anything else it throws is reported as malformed, with it as `cause`.
+   * After a throw the decoder is not used again: the connection is closed.
+   */
   push(chunk: Buffer): Buffer[];
   /** Declares the end of the stream; throws `SWITCHYARD_ERR_TRUNCATED_FRAME` if a partial frame is left. */
   end(): void;
@@ -33,9 +43,33 @@ export interface Decoder {
   readonly bufferedBytes: number;
 }
 
-/** A codec turns a byte stream into frames and a frame back into bytes. */
+/**
+ * A codec turns a byte stream into frames and a frame back into bytes: a decoder state machine
+ * made per connection, and a stateless encoder. Any object of this shape is a codec; the built-in
+ * `raw`, `lines` and `length-prefixed` are three of them, and a module whose default export is one
+ * can be named wherever a codec is asked for (see {@link loadCodec}).
+ *
+ * The contract, which the conformance suite checks from outside:
+ * - `encode(f)` then decoding gives back `f`, however the bytes are split or merged into reads;
+ * - a frame is what the handler sees, without the framing bytes (no delimiter, no header);
+ * - frames over `maxFrameBytes` are refused with `SWITCHYARD_ERR_FRAME_TOO_LARGE`, before more
+ *   than about `maxFrameBytes` is buffered;
+ * - `end()` with a partial frame held throws `SWITCHYARD_ERR_TRUNCATED_FRAME`.
+ */
 export interface Codec {
-  readonly name: CodecName;
+  /** For stats, errors and `context.codec`; nothing is decided by it. */
+  readonly name: string;
+  /**
+   * Bytes a frame cannot contain (for `lines`, `\n`). Test and load tools keep them out of the
+   * payloads they generate; `encode` throws `SWITCHYARD_ERR_MALFORMED_FRAME` for a frame with one.
+   */
+  readonly forbiddenBytes?: readonly number[];
+  /**
+   * Wire bytes that break the grammar, each enough on its own for the decoder to throw
+   * `SWITCHYARD_ERR_MALFORMED_FRAME`. The conformance suite sends them; omit for a codec where
+   * every byte sequence is a valid prefix (`lines`, `length-prefixed`).
+   */
+  readonly malformedExamples?: readonly Uint8Array[];
   /**
    * Declares that every chunk, as it arrived, is one frame and that decoding keeps no state
    * between chunks. A consumer may then skip the decoder and take each non-empty chunk as a
@@ -48,6 +82,40 @@ export interface Codec {
   createDecoder(limits?: DecoderLimits): Decoder;
   /** The bytes that carry `frame` on the wire. */
   encode(frame: Uint8Array): Buffer;
+}
+
+/** The fields a {@link Codec} must have that are missing or of the wrong type; empty for a codec. */
+export function codecProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null) return ['not an object'];
+  const candidate = value as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof candidate.name !== 'string' || candidate.name === '')
+    problems.push('name must be a non-empty string');
+  if (typeof candidate.createDecoder !== 'function')
+    problems.push('createDecoder must be a function');
+  if (typeof candidate.encode !== 'function') problems.push('encode must be a function');
+  if (
+    candidate.forbiddenBytes !== undefined &&
+    !(
+      Array.isArray(candidate.forbiddenBytes) &&
+      candidate.forbiddenBytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)
+    )
+  )
+    problems.push('forbiddenBytes must be an array of byte values');
+  if (
+    candidate.malformedExamples !== undefined &&
+    !(
+      Array.isArray(candidate.malformedExamples) &&
+      candidate.malformedExamples.every((b) => b instanceof Uint8Array)
+    )
+  )
+    problems.push('malformedExamples must be an array of Uint8Array');
+  return problems;
+}
+
+/** True when `value` has the shape of a {@link Codec}. */
+export function isCodec(value: unknown): value is Codec {
+  return codecProblems(value).length === 0;
 }
 
 const EMPTY: Buffer[] = [];
@@ -130,19 +198,19 @@ class LinesDecoder implements Decoder {
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, start);
       if (newline === -1) break;
-      const frameBytes = this.pending.length + newline + 1 - start;
+      const frameBytes = this.pending.length + newline - start;
       if (frameBytes > this.maxFrameBytes)
         throw new FrameTooLargeError(frameBytes, this.maxFrameBytes);
       if (frames === EMPTY) frames = [];
-      frames.push(this.pending.take(chunk.subarray(start, newline + 1)));
+      frames.push(this.pending.take(chunk.subarray(start, newline)));
       start = newline + 1;
     }
     if (start < chunk.length) {
       const partialBytes = this.pending.length + chunk.length - start;
-      // The newline still to come belongs to the frame, so a partial line of `maxFrameBytes`
-      // bytes can never become a valid frame: fail now rather than buffer until the newline.
-      if (partialBytes >= this.maxFrameBytes) {
-        throw new FrameTooLargeError(partialBytes + 1, this.maxFrameBytes);
+      // A partial line already past the limit can never become a valid frame: fail now rather
+      // than buffer until the newline.
+      if (partialBytes > this.maxFrameBytes) {
+        throw new FrameTooLargeError(partialBytes, this.maxFrameBytes);
       }
       this.pending.add(chunk.subarray(start));
     }
@@ -154,14 +222,23 @@ class LinesDecoder implements Decoder {
   }
 }
 
-/** Newline-delimited frames. The `\n` belongs to the frame, so an echo is byte-exact. */
+/**
+ * Newline-delimited frames. A frame is the line without its `\n` (as tokio's `LinesCodec` and
+ * Netty's line decoder give it); the encoder adds the `\n`, so an echo is byte-exact. `\r` is
+ * left in the frame: stripping it would make the echo of `a\r\n` differ from what was sent.
+ */
 export const linesCodec: Codec = {
   name: 'lines',
+  forbiddenBytes: [NEWLINE],
   createDecoder: (limits) => new LinesDecoder(limitOf(limits)),
   encode(frame) {
-    const bytes = asBuffer(frame);
-    if (bytes.length > 0 && bytes[bytes.length - 1] === NEWLINE) return bytes;
-    return Buffer.concat([bytes, Buffer.of(NEWLINE)]);
+    if (frame.includes(NEWLINE)) {
+      throw new MalformedFrameError('a lines frame cannot contain a newline');
+    }
+    const out = Buffer.allocUnsafe(frame.length + 1);
+    out.set(frame, 0);
+    out[frame.length] = NEWLINE;
+    return out;
   },
 };
 
@@ -241,20 +318,20 @@ export const lengthPrefixedCodec: Codec = {
   },
 };
 
-const codecs: Readonly<Record<CodecName, Codec>> = {
+const codecs: Readonly<Record<BuiltinCodecName, Codec>> = {
   raw: rawCodec,
   lines: linesCodec,
   'length-prefixed': lengthPrefixedCodec,
 };
 
-/** Looks a codec up by name; throws `SWITCHYARD_ERR_UNKNOWN_CODEC`. */
+/** Looks a built-in codec up by name; throws `SWITCHYARD_ERR_UNKNOWN_CODEC`. */
 export function getCodec(name: string): Codec {
-  const codec = Object.hasOwn(codecs, name) ? codecs[name as CodecName] : undefined;
+  const codec = Object.hasOwn(codecs, name) ? codecs[name as BuiltinCodecName] : undefined;
   if (!codec) throw new UnknownCodecError(name);
   return codec;
 }
 
 /** True for the names of built-in codecs. */
-export function isCodecName(name: string): name is CodecName {
+export function isCodecName(name: string): name is BuiltinCodecName {
   return Object.hasOwn(codecs, name);
 }

@@ -8,17 +8,25 @@ export const ErrorCode = {
   FRAME_TOO_LARGE: 'SWITCHYARD_ERR_FRAME_TOO_LARGE',
   /** The stream ended with a partial frame buffered. */
   TRUNCATED_FRAME: 'SWITCHYARD_ERR_TRUNCATED_FRAME',
+  /** Bytes that break the codec's grammar (a netstring length that is not digits, say). */
+  MALFORMED_FRAME: 'SWITCHYARD_ERR_MALFORMED_FRAME',
   /** A handler threw, rejected, or returned something that is not bytes. */
   HANDLER_FAILED: 'SWITCHYARD_ERR_HANDLER_FAILED',
   /** A handler module could not be resolved, or threw while loading. */
   HANDLER_NOT_FOUND: 'SWITCHYARD_ERR_HANDLER_NOT_FOUND',
-  /** A handler module loaded but its default export is not a function. */
+  /** A handler module loaded but its default export is not a handler. */
   HANDLER_INVALID: 'SWITCHYARD_ERR_HANDLER_INVALID',
-  /** A codec name is not one of the known codecs. */
+  /** A handler's `setup` threw or rejected; the server did not start. */
+  HANDLER_SETUP_FAILED: 'SWITCHYARD_ERR_HANDLER_SETUP_FAILED',
+  /** A codec module could not be resolved, or threw while loading. */
+  CODEC_NOT_FOUND: 'SWITCHYARD_ERR_CODEC_NOT_FOUND',
+  /** A codec (a module's default export, or an object given) does not implement `Codec`. */
+  CODEC_INVALID: 'SWITCHYARD_ERR_CODEC_INVALID',
+  /** A codec name is not one of the built-in codecs. */
   UNKNOWN_CODEC: 'SWITCHYARD_ERR_UNKNOWN_CODEC',
   /** A strategy name is not registered. */
   UNKNOWN_STRATEGY: 'SWITCHYARD_ERR_UNKNOWN_STRATEGY',
-  /** An option is out of range or of the wrong type. */
+  /** An option is out of range, of the wrong type, or not an option at all (a misspelt key). */
   INVALID_OPTION: 'SWITCHYARD_ERR_INVALID_OPTION',
   /** The server could not listen (address in use, permission, bad host). */
   LISTEN_FAILED: 'SWITCHYARD_ERR_LISTEN_FAILED',
@@ -83,6 +91,12 @@ export class TruncatedFrameError extends SwitchyardError {
   }
 }
 
+export class MalformedFrameError extends SwitchyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.MALFORMED_FRAME, message, options);
+  }
+}
+
 export class HandlerFailedError extends SwitchyardError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.HANDLER_FAILED, message, options);
@@ -104,11 +118,40 @@ export class HandlerNotFoundError extends SwitchyardError {
 }
 
 export class HandlerInvalidError extends SwitchyardError {
-  constructor(readonly specifier: string) {
+  constructor(
+    readonly specifier: string,
+    detail = 'has no default export that is a function or an object with a handle() method',
+  ) {
+    super(ErrorCode.HANDLER_INVALID, `handler ${specifier} ${detail}`);
+  }
+}
+
+export class HandlerSetupFailedError extends SwitchyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.HANDLER_SETUP_FAILED, message, options);
+  }
+}
+
+export class CodecNotFoundError extends SwitchyardError {
+  constructor(
+    readonly specifier: string,
+    options?: { cause?: unknown },
+  ) {
+    const reason = options?.cause instanceof Error ? ` (${options.cause.message})` : '';
     super(
-      ErrorCode.HANDLER_INVALID,
-      `handler module ${specifier} has no default export that is a function`,
+      ErrorCode.CODEC_NOT_FOUND,
+      `codec module not found or failed to load: ${specifier}${reason}; built-in codecs are raw, lines, length-prefixed`,
+      options,
     );
+  }
+}
+
+export class CodecInvalidError extends SwitchyardError {
+  constructor(
+    readonly specifier: string,
+    detail: string,
+  ) {
+    super(ErrorCode.CODEC_INVALID, `codec ${specifier} is not a Codec: ${detail}`);
   }
 }
 
@@ -199,9 +242,13 @@ type SwitchyardErrorClass = abstract new (...args: never[]) => SwitchyardError;
 const errorClasses: Readonly<Record<ErrorCode, SwitchyardErrorClass>> = {
   [ErrorCode.FRAME_TOO_LARGE]: FrameTooLargeError,
   [ErrorCode.TRUNCATED_FRAME]: TruncatedFrameError,
+  [ErrorCode.MALFORMED_FRAME]: MalformedFrameError,
   [ErrorCode.HANDLER_FAILED]: HandlerFailedError,
   [ErrorCode.HANDLER_NOT_FOUND]: HandlerNotFoundError,
   [ErrorCode.HANDLER_INVALID]: HandlerInvalidError,
+  [ErrorCode.HANDLER_SETUP_FAILED]: HandlerSetupFailedError,
+  [ErrorCode.CODEC_NOT_FOUND]: CodecNotFoundError,
+  [ErrorCode.CODEC_INVALID]: CodecInvalidError,
   [ErrorCode.UNKNOWN_CODEC]: UnknownCodecError,
   [ErrorCode.UNKNOWN_STRATEGY]: UnknownStrategyError,
   [ErrorCode.INVALID_OPTION]: InvalidOptionError,
@@ -306,4 +353,15 @@ export function handlerFailure(error: unknown): SwitchyardError {
   if (isSwitchyardError(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new HandlerFailedError(`handler failed: ${reason}`, { cause: error });
+}
+
+/**
+ * What a decoder's throw is reported as: a `SwitchyardError` (too large, truncated, malformed)
+ * stays itself; anything else a user's codec throws becomes `SWITCHYARD_ERR_MALFORMED_FRAME`
+ * with the thrown value as `cause`, since the codec could not make sense of the bytes.
+ */
+export function decoderFailure(error: unknown, codecName: string): SwitchyardError {
+  if (isSwitchyardError(error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new MalformedFrameError(`codec ${codecName} failed: ${reason}`, { cause: error });
 }

@@ -3,3 +3,6 @@ export * from './errors.js';
 export * from './handler.js';
 export * from './strategy.js';
 export * from './strategy-options.js';
+export * from './codec-loader.js';
+export * from './modules.js';
+export * from './option-keys.js';

@@ -1,8 +1,9 @@
-import type { CodecName } from './codec.js';
-import { DEFAULT_MAX_FRAME_BYTES, isCodecName } from './codec.js';
-import type { ErrorCode } from './errors.js';
-import { InvalidOptionError, UnknownCodecError } from './errors.js';
-import type { HandlerOptions } from './handler.js';
+import { codecProblems, DEFAULT_MAX_FRAME_BYTES } from './codec.js';
+import type { CodecReference } from './codec-loader.js';
+import type { ErrorCode, SwitchyardError } from './errors.js';
+import { InvalidOptionError } from './errors.js';
+import { type HandlerOptions, type HandlerReference, isHandlerDefinition } from './handler.js';
+import { assertKnownKeys } from './option-keys.js';
 import type { StrategyModes, StrategyOption } from './strategy-options.js';
 
 /** How a strategy schedules connections and handler calls. The conformance suite checks these. */
@@ -19,10 +20,16 @@ export interface ServerOptions {
   host?: string;
   /** Port to bind; 0 picks a free one. Default 0. */
   port?: number;
-  /** Wire format. Default `raw`. */
-  codec?: CodecName;
-  /** Handler module: `echo`, `burn`, a path or a module specifier. Default `echo`. */
-  handler?: string;
+  /**
+   * Wire format: `raw`, `lines`, `length-prefixed`, a module specifier whose default export is a
+   * codec, or a codec object (where the codec runs on the thread that was given it). Default `raw`.
+   */
+  codec?: CodecReference;
+  /**
+   * The handler: `echo`, `burn`, a path or a module specifier whose default export is a handler,
+   * or (strategies without a thread boundary) a handler function or object. Default `echo`.
+   */
+  handler?: HandlerReference;
   /** Handed to the handler as `context.options`. Structured-cloneable. */
   handlerOptions?: HandlerOptions;
   /** Connections served (or waiting) at once; more are refused and counted. Default unlimited. */
@@ -44,8 +51,8 @@ export interface ServerOptions {
 export interface ResolvedServerOptions {
   readonly host: string;
   readonly port: number;
-  readonly codec: CodecName;
-  readonly handler: string;
+  readonly codec: CodecReference;
+  readonly handler: HandlerReference;
   readonly handlerOptions: HandlerOptions;
   readonly maxConnections: number;
   readonly idleTimeoutMs: number;
@@ -72,13 +79,67 @@ function nonEmptyString(name: string, value: unknown, fallback: string): string 
   return value;
 }
 
+/** The keys of {@link ServerOptions}, which every strategy accepts. */
+export const serverOptionKeys: readonly string[] = Object.freeze([
+  'host',
+  'port',
+  'codec',
+  'handler',
+  'handlerOptions',
+  'maxConnections',
+  'idleTimeoutMs',
+  'maxFrameBytes',
+  'noDelay',
+  'maxBufferedBytesPerConnection',
+]);
+
+function codecReference(value: unknown): CodecReference {
+  if (value === undefined) return 'raw';
+  if (typeof value === 'string') {
+    if (value === '') throw new InvalidOptionError('codec', 'expected a non-empty string');
+    return value;
+  }
+  const problems = codecProblems(value);
+  if (problems.length > 0) {
+    throw new InvalidOptionError(
+      'codec',
+      `expected a codec name, a module specifier or a Codec object (${problems.join('; ')})`,
+    );
+  }
+  return value as CodecReference;
+}
+
+function handlerReference(value: unknown): HandlerReference {
+  if (value === undefined) return 'echo';
+  if (typeof value === 'string') {
+    if (value === '') throw new InvalidOptionError('handler', 'expected a non-empty string');
+    return value;
+  }
+  if (!isHandlerDefinition(value)) {
+    throw new InvalidOptionError(
+      'handler',
+      'expected a module specifier, a function, or an object with a handle() method',
+    );
+  }
+  return value;
+}
+
 /**
- * Fills in defaults and validates. Throws `SWITCHYARD_ERR_INVALID_OPTION` for a value out of range
- * or of the wrong type, `SWITCHYARD_ERR_UNKNOWN_CODEC` for a codec name that is not built in.
+ * Fills in defaults and validates; codec and handler modules are loaded later, by the strategy.
+ * Throws `SWITCHYARD_ERR_INVALID_OPTION` for a value out of range or of the wrong type, and for a
+ * key that is neither a {@link ServerOptions} key nor one of `ownKeys` (the strategy's own
+ * options, which it checks itself); `SWITCHYARD_ERR_CODEC_INVALID` or
+ * `SWITCHYARD_ERR_HANDLER_INVALID` for a value given in place of a module that is not one.
  */
-export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
-  const codec = options.codec ?? 'raw';
-  if (typeof codec !== 'string' || !isCodecName(codec)) throw new UnknownCodecError(String(codec));
+export function resolveServerOptions(
+  options: ServerOptions = {},
+  ownKeys: readonly string[] = [],
+): ResolvedServerOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'expected an object');
+  }
+  assertKnownKeys(options, [...serverOptionKeys, ...ownKeys]);
+  const codec = codecReference(options.codec);
   if (options.noDelay !== undefined && typeof options.noDelay !== 'boolean') {
     throw new InvalidOptionError('noDelay', `expected a boolean, got ${String(options.noDelay)}`);
   }
@@ -114,7 +175,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     host: nonEmptyString('host', options.host, '127.0.0.1'),
     port,
     codec,
-    handler: nonEmptyString('handler', options.handler, 'echo'),
+    handler: handlerReference(options.handler),
     handlerOptions,
     maxConnections,
     idleTimeoutMs: nonNegativeInteger('idleTimeoutMs', options.idleTimeoutMs, 0),
@@ -150,6 +211,22 @@ export interface ServerStats {
   readonly errors: Readonly<Partial<Record<ErrorCode, number>>>;
 }
 
+/**
+ * A failure that ended one connection (framing, handler, idle timeout, socket), as the server
+ * reports it on `failure`. The error keeps its message and cause, from whichever thread it came.
+ */
+export interface ConnectionFailure {
+  readonly connectionId: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly error: SwitchyardError;
+}
+
+/** Events of a {@link RunningServer}. */
+export interface ServerEvents {
+  failure: [failure: ConnectionFailure];
+}
+
 export interface CloseOptions {
   /** After this long, connections still open are destroyed and close rejects with `SWITCHYARD_ERR_CLOSE_TIMEOUT`. Default 10 s. */
   timeoutMs?: number;
@@ -163,6 +240,12 @@ export interface RunningServer {
   close(options?: CloseOptions): Promise<void>;
   /** Aborts now: destroys every connection and the listener. */
   destroy(): Promise<void>;
+  /**
+   * Every connection failure, as it happens (counted in `stats().errors` as well). With no
+   * listener nothing is thrown: a failure ends its connection only.
+   */
+  on<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
+  off<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
 }
 
 /**

@@ -31,6 +31,7 @@ const contextWith = (options: Record<string, unknown> = {}): HandlerContext => (
   remotePort: 40000,
   codec: 'length-prefixed',
   options,
+  state: new Map(),
 });
 
 describe('echo handler', () => {

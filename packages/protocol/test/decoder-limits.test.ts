@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
-  type CodecName,
+  type BuiltinCodecName,
   codecNames,
   DEFAULT_MAX_FRAME_BYTES,
   FrameTooLargeError,
@@ -24,7 +24,7 @@ import {
 const RUNS = { numRuns: 200 };
 
 /** Bytes a decoder may hold beyond the frame limit: a partial length-prefixed header. */
-const headerSlack = (name: CodecName) => (name === 'length-prefixed' ? LENGTH_PREFIX_BYTES : 0);
+const headerSlack = (name: BuiltinCodecName) => (name === 'length-prefixed' ? LENGTH_PREFIX_BYTES : 0);
 
 interface Outcome {
   frames: Buffer[];
@@ -32,7 +32,7 @@ interface Outcome {
 }
 
 /** Pushes every chunk then ends, checking the buffer bound after each step; stops at an error. */
-function feed(name: CodecName, chunks: Buffer[], maxFrameBytes: number): Outcome {
+function feed(name: BuiltinCodecName, chunks: Buffer[], maxFrameBytes: number): Outcome {
   const decoder = getCodec(name).createDecoder({ maxFrameBytes });
   const frames: Buffer[] = [];
   const steps = [...chunks.map((chunk) => () => decoder.push(chunk)), () => decoder.end()];

@@ -7,6 +7,7 @@ import {
   builtinHandlers,
   HandlerInvalidError,
   HandlerNotFoundError,
+  HandlerSetupFailedError,
   isSwitchyardError,
   loadHandler,
   resolveHandlerSpecifier,
@@ -21,6 +22,7 @@ const context = {
   remotePort: 40000,
   codec: 'raw',
   options: {},
+  state: new Map(),
 } as const;
 
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
@@ -64,23 +66,23 @@ describe('resolveHandlerSpecifier', () => {
 
 describe('loadHandler', () => {
   test('loads the built-in handlers by name', async () => {
-    expect(await loadHandler('echo')).toBe(echo);
-    expect(await loadHandler('burn')).toBe(burn);
+    expect((await loadHandler('echo')).handle).toBe(echo);
+    expect((await loadHandler('burn')).handle).toBe(burn);
   });
 
   test('loads a handler module by relative path against the base directory', async () => {
     const handler = await loadHandler('./upper-handler.js', fixtures);
-    expect(await handler(Buffer.from('abc'), context)).toEqual(Buffer.from('ABC'));
+    expect(await handler.handle(Buffer.from('abc'), context)).toEqual(Buffer.from('ABC'));
   });
 
   test('loads a handler module by path relative to the current directory', async () => {
     const spec = `./${relative(process.cwd(), `${fixtures}upper-handler.js`)}`;
     const handler = await loadHandler(spec);
-    expect(await handler(Buffer.from('x'), context)).toEqual(Buffer.from('X'));
+    expect(await handler.handle(Buffer.from('x'), context)).toEqual(Buffer.from('X'));
   });
 
   test('loads a handler module by file URL', async () => {
-    expect(typeof (await loadHandler(fixture('upper-handler.js')))).toBe('function');
+    expect(typeof (await loadHandler(fixture('upper-handler.js'))).handle).toBe('function');
   });
 
   test.each([
@@ -103,11 +105,13 @@ describe('loadHandler', () => {
       expect((error as Error).cause).toBeInstanceOf(Error);
     }
     const error = await rejectionOf(loadHandler(fixture('throws-on-load-handler.js')));
+    // The loader's own message is in the text, not only in the cause.
     expect((error as Error).message).toContain('fixture: failed while loading');
+    expect(((error as Error).cause as Error).message).toContain('fixture: failed while loading');
   });
 
   test.each(['no-default-handler.js', 'default-not-function-handler.js'])(
-    'rejects %s, whose default export is not a function, with SWITCHYARD_ERR_HANDLER_INVALID',
+    'rejects %s, whose default export is not a handler, with SWITCHYARD_ERR_HANDLER_INVALID',
     async (name) => {
       const error = await rejectionOf(loadHandler(fixture(name)));
       expect(error).toBeInstanceOf(HandlerInvalidError);
@@ -117,4 +121,66 @@ describe('loadHandler', () => {
       });
     },
   );
+});
+
+describe('handlers as values', () => {
+  test('a function is a handler, with no-op setup and teardown', async () => {
+    const upper = (request: Buffer) => Buffer.from(request.toString().toUpperCase());
+    const loaded = await loadHandler(upper);
+    expect(loaded.handle).toBe(upper);
+    await loaded.setup({});
+    await loaded.teardown();
+    expect(loaded.label).toBe('value upper');
+  });
+
+  test('an object handler keeps its this, and runs setup with the options and teardown', async () => {
+    const calls: unknown[] = [];
+    const service = {
+      prefix: '',
+      async setup(options: Record<string, unknown>) {
+        calls.push(['setup', options]);
+        this.prefix = String(options.prefix);
+      },
+      handle(request: Buffer) {
+        return Buffer.from(`${this.prefix}${request.toString()}`);
+      },
+      teardown() {
+        calls.push(['teardown']);
+      },
+    };
+    const loaded = await loadHandler(service);
+    await loaded.setup({ prefix: '> ' });
+    expect(await loaded.handle(Buffer.from('hi'), context)).toEqual(Buffer.from('> hi'));
+    await loaded.teardown();
+    expect(calls).toEqual([['setup', { prefix: '> ' }], ['teardown']]);
+  });
+
+  test('a failing setup is SWITCHYARD_ERR_HANDLER_SETUP_FAILED with its message and cause', async () => {
+    const cause = new Error('database connection lost');
+    const loaded = await loadHandler({
+      handle: (request: Buffer) => request,
+      setup() {
+        throw cause;
+      },
+    });
+    const error = await rejectionOf(loaded.setup({}));
+    expect(error).toBeInstanceOf(HandlerSetupFailedError);
+    expect(error).toMatchObject({ code: 'SWITCHYARD_ERR_HANDLER_SETUP_FAILED', cause });
+    expect((error as Error).message).toContain('database connection lost');
+  });
+
+  test('a module may export an object handler', async () => {
+    const loaded = await loadHandler(fixture('object-handler.js'));
+    await loaded.setup({ greeting: 'hello' });
+    expect(await loaded.handle(Buffer.from('you'), context)).toEqual(Buffer.from('hello you'));
+  });
+
+  test.each([
+    ['a number', 42],
+    ['an object without handle', { setup() {} }],
+    ['an object whose setup is not a function', { handle: () => Buffer.alloc(0), setup: 1 }],
+  ])('refuses %s with SWITCHYARD_ERR_HANDLER_INVALID', async (_, value) => {
+    const error = await rejectionOf(loadHandler(value as never));
+    expect(error).toBeInstanceOf(HandlerInvalidError);
+  });
 });

@@ -99,11 +99,33 @@ describe('resolveServerOptions', () => {
     expect(error).toMatchObject({ code: 'SWITCHYARD_ERR_INVALID_OPTION', option: name });
   });
 
-  test('rejects a codec that is not built in with SWITCHYARD_ERR_UNKNOWN_CODEC', () => {
-    for (const codec of ['json', 'toString', 7]) {
-      const error = thrownBy(() => resolveServerOptions({ codec } as unknown as ServerOptions));
-      expect(isSwitchyardError(error, 'SWITCHYARD_ERR_UNKNOWN_CODEC')).toBe(true);
+  test('keeps a codec name that is not built in as a module reference, loaded later', () => {
+    expect(resolveServerOptions({ codec: 'my-codecs/resp' }).codec).toBe('my-codecs/resp');
+  });
+
+  test('takes a codec object, and refuses a value that is not a codec', () => {
+    const codec = { name: 'mine', createDecoder: () => ({}) as never, encode: Buffer.from };
+    expect(resolveServerOptions({ codec }).codec).toBe(codec);
+    for (const value of [7, { name: 'half', encode: Buffer.from }]) {
+      const error = thrownBy(() => resolveServerOptions({ codec: value } as never));
+      expect(error).toMatchObject({ code: 'SWITCHYARD_ERR_INVALID_OPTION', option: 'codec' });
     }
+  });
+
+  test.each([
+    ['hanlder', 'handler'],
+    ['maxWaitng', undefined],
+    ['maxFrameByte', 'maxFrameBytes'],
+  ])('refuses the unknown key %s with SWITCHYARD_ERR_INVALID_OPTION naming it', (key, guess) => {
+    const error = thrownBy(() => resolveServerOptions({ [key]: 1 } as never));
+    expect(error).toMatchObject({ code: 'SWITCHYARD_ERR_INVALID_OPTION', option: key });
+    if (guess) expect((error as Error).message).toContain(`did you mean ${guess}?`);
+  });
+
+  test("accepts the strategy's own keys, which it checks itself", () => {
+    expect(() => resolveServerOptions({ maxWaiting: 3 } as never, ['maxWaiting'])).not.toThrow();
+    const error = thrownBy(() => resolveServerOptions({ maxWaitng: 3 } as never, ['maxWaiting']));
+    expect((error as Error).message).toContain('did you mean maxWaiting?');
   });
 
   test('accepts an infinite maxConnections (no limit)', () => {
