@@ -1,10 +1,10 @@
 import {
   defineIntegerOption,
-  loadHandler,
   resolveServerOptions,
   type ServerOptions,
   type Strategy,
 } from '@switchyard/protocol';
+import { loadService } from '@switchyard/server-core';
 import { BlockingServer, type ResolvedBlockingOptions } from './server.js';
 
 export { BlockingServer, type ResolvedBlockingOptions } from './server.js';
@@ -31,9 +31,9 @@ export interface BlockingOptions extends ServerOptions {
 
 /** Fills in defaults and validates; throws `SWITCHYARD_ERR_INVALID_OPTION`. */
 export function resolveBlockingOptions(options: BlockingOptions = {}): ResolvedBlockingOptions {
-  const { maxWaiting } = options;
+  const { maxWaiting, ...serverOptions } = options;
   return {
-    ...resolveServerOptions(options),
+    ...resolveServerOptions(serverOptions),
     maxWaiting:
       maxWaiting === undefined
         ? Number.POSITIVE_INFINITY
@@ -49,7 +49,13 @@ export const blockingStrategy: Strategy<BlockingOptions> = {
   options: Object.values(blockingOptions),
   async listen(options) {
     const resolved = resolveBlockingOptions(options);
-    const handler = await loadHandler(resolved.handler);
-    return new BlockingServer(resolved, handler).listen();
+    const service = await loadService(resolved);
+    const server = new BlockingServer(resolved, service);
+    try {
+      return await server.listen();
+    } catch (error) {
+      await service.handler.teardown();
+      throw error;
+    }
   },
 };

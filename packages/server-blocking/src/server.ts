@@ -1,13 +1,6 @@
 import type { Socket } from 'node:net';
-import {
-  type Codec,
-  getCodec,
-  type Handler,
-  type HandlerContext,
-  type Reply,
-  type ResolvedServerOptions,
-} from '@switchyard/protocol';
-import { BaseServer, Connection } from '@switchyard/server-core';
+import type { HandlerContext, Reply, ResolvedServerOptions } from '@switchyard/protocol';
+import { BaseServer, Connection, type Service } from '@switchyard/server-core';
 import { Turn } from './turn.js';
 
 /** The common options with defaults filled in, plus the wait-queue cap. */
@@ -25,7 +18,6 @@ export interface ResolvedBlockingOptions extends ResolvedServerOptions {
  */
 export class BlockingServer extends BaseServer {
   declare readonly options: ResolvedBlockingOptions;
-  private readonly codec: Codec;
   /** Clients waiting, oldest first. A Set keeps insertion order and lets a leaver go in O(1). */
   private readonly line = new Set<Turn>();
   /** The client holding the line: served now, or gone with a handler call still running. */
@@ -35,10 +27,13 @@ export class BlockingServer extends BaseServer {
 
   constructor(
     options: ResolvedBlockingOptions,
-    private readonly handler: Handler,
+    private readonly service: Service,
   ) {
     super({ options, pauseOnConnect: true });
-    this.codec = getCodec(options.codec);
+  }
+
+  protected override onShutdown(): Promise<void> {
+    return this.service.handler.teardown();
   }
 
   /** Clients waiting for their turn now (not counting the one served). */
@@ -71,10 +66,11 @@ export class BlockingServer extends BaseServer {
       (socket) =>
         new Connection(socket, {
           id: turn.id,
-          codec: this.codec,
+          codec: this.service.codec,
           options: this.options,
           stats: this.recorder,
           dispatch: this.dispatch,
+          onFailure: this.reportFailure,
           // One handler call at a time: an async handler holds the line like a blocking call.
           maxInFlight: 1,
         }),
@@ -101,7 +97,7 @@ export class BlockingServer extends BaseServer {
     request: Buffer,
     context: HandlerContext,
   ): Reply | Promise<Reply> => {
-    const result = this.handler(request, context);
+    const result = this.service.handler.handle(request, context);
     if (!(result instanceof Uint8Array)) this.handlerSettled = Promise.allSettled([result]);
     return result;
   };

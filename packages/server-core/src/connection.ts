@@ -1,14 +1,16 @@
 import type { Socket } from 'node:net';
 import {
   type Codec,
+  type ConnectionFailure,
   type Decoder,
-  ErrorCode,
+  decoderFailure,
   type HandlerContext,
   handlerFailure,
   IdleTimeoutError,
-  isSwitchyardError,
   type Reply,
   type ResolvedServerOptions,
+  SocketError,
+  type SwitchyardError,
 } from '@switchyard/protocol';
 import {
   type ConnectionEvent,
@@ -34,6 +36,8 @@ export interface ConnectionOptions {
    * and count against the buffer cap. Default: unlimited.
    */
   readonly maxInFlight?: number;
+  /** Told of the failure that ends this connection, after it is counted (the server's `failure`). */
+  readonly onFailure?: (failure: ConnectionFailure) => void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -73,6 +77,7 @@ export class Connection {
   private readonly codec: Codec;
   private readonly stats: StatsRecorder;
   private readonly dispatch: Dispatch;
+  private readonly onFailure: ((failure: ConnectionFailure) => void) | undefined;
   private readonly cap: number;
   private readonly order: ReplyOrder;
   /** Read through {@link state}, which catches up with a socket Node destroyed on its own. */
@@ -88,7 +93,7 @@ export class Connection {
 
   constructor(
     socket: Socket,
-    { id, codec, options, stats, dispatch, maxInFlight }: ConnectionOptions,
+    { id, codec, options, stats, dispatch, maxInFlight, onFailure }: ConnectionOptions,
   ) {
     this.id = id;
     this.socket = socket;
@@ -97,6 +102,7 @@ export class Connection {
     this.codec = codec;
     this.stats = stats;
     this.dispatch = dispatch;
+    this.onFailure = onFailure;
     this.order = new ReplyOrder(maxInFlight ?? Number.POSITIVE_INFINITY);
     this.cap = options.maxBufferedBytesPerConnection;
     this.decoder = codec.frameIsChunk
@@ -108,6 +114,7 @@ export class Connection {
       remotePort: this.remotePort,
       codec: codec.name,
       options: options.handlerOptions,
+      state: new Map(),
     };
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
 
@@ -119,8 +126,11 @@ export class Connection {
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('drain', () => this.updateBackpressure());
-    // Node has already destroyed the socket when it emits 'error' (reset, broken pipe).
-    socket.on('error', () => this.stats.recordError(ErrorCode.SOCKET_ERROR));
+    // Node has already destroyed the socket when it emits 'error' (reset, broken pipe), so the
+    // state reads `closed` by now: this failure is counted and reported here, not by fail().
+    socket.on('error', (error) =>
+      this.report(new SocketError(`socket error: ${error.message}`, { cause: error })),
+    );
     // Accepted with `pauseOnConnect`, or paused by a strategy: reading starts now.
     socket.resume();
   }
@@ -200,7 +210,7 @@ export class Connection {
       try {
         frames = decoder.push(chunk);
       } catch (error) {
-        this.fail(error);
+        this.fail(decoderFailure(error, this.codec.name));
         return;
       }
       for (let i = 0; i < frames.length; i++) {
@@ -266,7 +276,15 @@ export class Connection {
 
   private send(reply: Reply): void {
     if (this.isClosed()) return;
-    const bytes = this.codec.encode(reply);
+    let bytes: Buffer;
+    try {
+      bytes = this.codec.encode(reply);
+    } catch (error) {
+      // A reply the codec cannot carry (a newline inside a `lines` frame): nothing after it can
+      // be trusted to frame correctly either.
+      this.fail(decoderFailure(error, this.codec.name));
+      return;
+    }
     this.stats.framesOut++;
     this.stats.bytesOut += bytes.length;
     this.socket.write(bytes);
@@ -316,7 +334,7 @@ export class Connection {
     try {
       this.decoder?.end();
     } catch (error) {
-      this.fail(error);
+      this.fail(decoderFailure(error, this.codec.name));
       return;
     }
     this.finishIfIdle();
@@ -331,10 +349,20 @@ export class Connection {
     this.fail(handlerFailure(error));
   }
 
-  /** Counts the failure by code and closes this connection only. */
-  private fail(error: unknown): void {
+  /** Counts and reports the failure, and closes this connection only. */
+  private fail(error: SwitchyardError): void {
     if (this.isClosed()) return;
-    this.stats.recordError(isSwitchyardError(error) ? error.code : ErrorCode.SOCKET_ERROR);
+    this.report(error);
     this.socket.destroy();
+  }
+
+  private report(error: SwitchyardError): void {
+    this.stats.recordError(error.code);
+    this.onFailure?.({
+      connectionId: this.id,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      error,
+    });
   }
 }

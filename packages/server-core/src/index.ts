@@ -13,4 +13,5 @@ export {
   DEFAULT_CLOSE_TIMEOUT_MS,
   type TrackedConnection,
 } from './server.js';
+export { loadService, type Service } from './service.js';
 export { type StatsDelta, StatsRecorder } from './stats.js';

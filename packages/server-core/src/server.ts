@@ -1,14 +1,16 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import {
   type CloseOptions,
   CloseTimeoutError,
+  type ConnectionFailure,
   ConnectionRefusedError,
   ErrorCode,
   ListenFailedError,
   type ResolvedServerOptions,
   type RunningServer,
   type ServerAddress,
+  type ServerEvents,
   type ServerStats,
 } from '@switchyard/protocol';
 import { StatsRecorder } from './stats.js';
@@ -44,7 +46,7 @@ type State = 'idle' | 'listening' | 'closing' | 'closed';
  * connections, stats, graceful `close` and immediate `destroy` (both idempotent, in any order).
  * A strategy subclasses it and decides what happens to an admitted socket in {@link accept}.
  */
-export abstract class BaseServer implements RunningServer {
+export abstract class BaseServer extends EventEmitter<ServerEvents> implements RunningServer {
   readonly options: ResolvedServerOptions;
   protected readonly recorder = new StatsRecorder();
   private readonly connections = new Set<TrackedConnection>();
@@ -59,6 +61,7 @@ export abstract class BaseServer implements RunningServer {
   private boundAddress: ServerAddress | undefined;
 
   constructor({ options, pauseOnConnect = false }: BaseServerInit) {
+    super();
     this.options = options;
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect }, (socket) =>
       this.admit(socket),
@@ -131,6 +134,14 @@ export abstract class BaseServer implements RunningServer {
     })();
     return this.destroyOnce;
   }
+
+  /**
+   * Emits `failure` for a connection failure already counted; hand it to each `Connection` as
+   * `onFailure`, or call it with failures that arrive from another thread.
+   */
+  protected readonly reportFailure = (failure: ConnectionFailure): void => {
+    this.emit('failure', failure);
+  };
 
   /** Decides what to do with an admitted socket; returns what to track until it closes. */
   protected abstract accept(socket: Socket, connectionId: number): TrackedConnection;

@@ -25,7 +25,7 @@ export class TestServer extends BaseServer {
 
   constructor({ dispatch, maxInFlight, codecObject, ...options }: TestServerOptions) {
     super({ options: resolveServerOptions(options) });
-    this.codec = codecObject ?? getCodec(this.options.codec);
+    this.codec = codecObject ?? getCodec(this.options.codec as string);
     this.dispatch = dispatch ?? ((request) => request);
     this.maxInFlight = maxInFlight;
   }
@@ -38,6 +38,7 @@ export class TestServer extends BaseServer {
       stats: this.recorder,
       dispatch: this.dispatch,
       maxInFlight: this.maxInFlight,
+      onFailure: this.reportFailure,
     });
     this.accepted.push(connection);
     return connection;

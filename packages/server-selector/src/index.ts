@@ -1,15 +1,11 @@
 import type { Socket } from 'node:net';
 import {
-  type Codec,
-  getCodec,
-  type Handler,
-  loadHandler,
   type ResolvedServerOptions,
   resolveServerOptions,
   type ServerOptions,
   type Strategy,
 } from '@switchyard/protocol';
-import { BaseServer, Connection } from '@switchyard/server-core';
+import { BaseServer, Connection, loadService, type Service } from '@switchyard/server-core';
 
 /** Options of the selector strategy: exactly the common {@link ServerOptions}. */
 export type SelectorOptions = ServerOptions;
@@ -24,24 +20,26 @@ export type SelectorOptions = ServerOptions;
  * The README walks through the loop.
  */
 export class SelectorServer extends BaseServer {
-  private readonly codec: Codec;
-
   constructor(
     options: ResolvedServerOptions,
-    private readonly handler: Handler,
+    private readonly service: Service,
   ) {
     super({ options });
-    this.codec = getCodec(options.codec);
   }
 
   protected accept(socket: Socket, connectionId: number): Connection {
     return new Connection(socket, {
       id: connectionId,
-      codec: this.codec,
+      codec: this.service.codec,
       options: this.options,
       stats: this.recorder,
-      dispatch: this.handler,
+      dispatch: this.service.handler.handle,
+      onFailure: this.reportFailure,
     });
+  }
+
+  protected override onShutdown(): Promise<void> {
+    return this.service.handler.teardown();
   }
 }
 
@@ -52,7 +50,13 @@ export const selectorStrategy: Strategy<SelectorOptions> = {
   capabilities: { connections: 'concurrent', parallelHandlers: false },
   async listen(options) {
     const resolved = resolveServerOptions(options);
-    const handler = await loadHandler(resolved.handler);
-    return new SelectorServer(resolved, handler).listen();
+    const service = await loadService(resolved);
+    const server = new SelectorServer(resolved, service);
+    try {
+      return await server.listen();
+    } catch (error) {
+      await service.handler.teardown();
+      throw error;
+    }
   },
 };
