@@ -37,7 +37,8 @@ export function describeCodecReference(reference: CodecReference): string {
  * object given) is not a codec.
  */
 export async function loadCodec(reference: CodecReference, baseDir?: string): Promise<Codec> {
-  if (typeof reference !== 'string') return assertCodec(reference, describeCodecReference(reference));
+  if (typeof reference !== 'string')
+    return assertCodec(reference, describeCodecReference(reference));
   if (isCodecName(reference)) return getCodec(reference);
   const specifier = resolveCodecSpecifier(reference, baseDir);
   let mod: { default?: unknown };

@@ -77,25 +77,41 @@ describe.each(['lines', 'length-prefixed'] as const)('%s codec', (name) => {
   });
 
   test('encodes a Uint8Array that is a view into a larger buffer', () => {
-    const backing = new Uint8Array([1, 2, 0x61, 0x62, 0x0a, 3]);
+    const backing = new Uint8Array([1, 2, 0x61, 0x62, 0x63, 3]);
     const view = backing.subarray(2, 5);
-    expect(decodeAll(codec, [codec.encode(view)])).toEqual([Buffer.from('ab\n')]);
+    expect(decodeAll(codec, [codec.encode(view)])).toEqual([Buffer.from('abc')]);
   });
 });
 
 describe('lines codec', () => {
-  test('keeps the newline in the frame, so an echo is byte-exact', () => {
-    expect(decodeAll(linesCodec, [Buffer.from('a\nbc\n\n')])).toEqual([
-      Buffer.from('a\n'),
-      Buffer.from('bc\n'),
-      Buffer.from('\n'),
+  test('hands over the line without its newline, as tokio and Netty do', () => {
+    expect(decodeAll(linesCodec, [Buffer.from('who\nbc\n\n')])).toEqual([
+      Buffer.from('who'),
+      Buffer.from('bc'),
+      Buffer.from(''),
     ]);
+    expect(decodeAll(linesCodec, [Buffer.from('who\n')])[0]!.toString()).toBe('who');
   });
 
-  test('encode appends a newline only when the frame lacks one', () => {
+  test('keeps a carriage return, so the echo of a CRLF line is byte-exact', () => {
+    const wire = Buffer.from('a\r\n');
+    const [frame] = decodeAll(linesCodec, [wire]);
+    expect(frame).toEqual(Buffer.from('a\r'));
+    expect(linesCodec.encode(frame!)).toEqual(wire);
+  });
+
+  test('encode adds the newline', () => {
     expect(linesCodec.encode(Buffer.from('ab'))).toEqual(Buffer.from('ab\n'));
-    expect(linesCodec.encode(Buffer.from('ab\n'))).toEqual(Buffer.from('ab\n'));
     expect(linesCodec.encode(Buffer.alloc(0))).toEqual(Buffer.from('\n'));
+  });
+
+  test('encode refuses a frame with a newline inside, which would frame as two', () => {
+    for (const frame of ['a\nb', 'ab\n']) {
+      expect(() => linesCodec.encode(Buffer.from(frame))).toThrow(
+        expect.objectContaining({ code: 'SWITCHYARD_ERR_MALFORMED_FRAME' }),
+      );
+    }
+    expect(linesCodec.forbiddenBytes).toEqual([0x0a]);
   });
 
   test('returns a frame inside one chunk as a view, without copying', () => {

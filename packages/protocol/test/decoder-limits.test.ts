@@ -24,7 +24,8 @@ import {
 const RUNS = { numRuns: 200 };
 
 /** Bytes a decoder may hold beyond the frame limit: a partial length-prefixed header. */
-const headerSlack = (name: BuiltinCodecName) => (name === 'length-prefixed' ? LENGTH_PREFIX_BYTES : 0);
+const headerSlack = (name: BuiltinCodecName) =>
+  name === 'length-prefixed' ? LENGTH_PREFIX_BYTES : 0;
 
 interface Outcome {
   frames: Buffer[];
@@ -187,8 +188,8 @@ describe('lines limits', () => {
         fc.nat({ max: 64 }),
         cutOffsets,
         (maxFrameBytes, extra, offsets) => {
-          // `maxFrameBytes` bytes and no newline yet: with the newline the line cannot fit.
-          const partial = Buffer.alloc(maxFrameBytes + extra, 0x61);
+          // More than `maxFrameBytes` bytes and no newline yet: the line cannot fit.
+          const partial = Buffer.alloc(maxFrameBytes + 1 + extra, 0x61);
           const decoder = linesCodec.createDecoder({ maxFrameBytes });
           let pushed = 0;
           let error: unknown;
@@ -196,27 +197,27 @@ describe('lines limits', () => {
             error = thrownBy(() => decoder.push(chunk));
             pushed += chunk.length;
             if (error) break;
-            expect(pushed).toBeLessThan(maxFrameBytes);
-            expect(decoder.bufferedBytes).toBeLessThan(maxFrameBytes);
+            expect(pushed).toBeLessThanOrEqual(maxFrameBytes);
+            expect(decoder.bufferedBytes).toBeLessThanOrEqual(maxFrameBytes);
           }
           expect(isSwitchyardError(error, 'SWITCHYARD_ERR_FRAME_TOO_LARGE')).toBe(true);
-          expect(pushed).toBeGreaterThanOrEqual(maxFrameBytes);
+          expect(pushed).toBeGreaterThan(maxFrameBytes);
         },
       ),
       RUNS,
     );
   });
 
-  test('accepts a line of exactly the limit, newline included, split into single bytes', () => {
-    const frame = Buffer.from('abcdefghi\n');
-    const decoder = linesCodec.createDecoder({ maxFrameBytes: frame.length });
-    const frames = singleBytes(frame).flatMap((byte) => decoder.push(byte));
-    expect(frames).toEqual([frame]);
+  test('accepts a line of exactly the limit (the newline not counted), split into single bytes', () => {
+    const wire = Buffer.from('abcdefghi\n');
+    const decoder = linesCodec.createDecoder({ maxFrameBytes: wire.length - 1 });
+    const frames = singleBytes(wire).flatMap((byte) => decoder.push(byte));
+    expect(frames).toEqual([Buffer.from('abcdefghi')]);
   });
 
   test('rejects a complete line one byte over the limit', () => {
     const decoder = linesCodec.createDecoder({ maxFrameBytes: 3 });
-    const error = thrownBy(() => decoder.push(Buffer.from('abc\n')));
+    const error = thrownBy(() => decoder.push(Buffer.from('abcd\n')));
     expect(error).toMatchObject({ code: 'SWITCHYARD_ERR_FRAME_TOO_LARGE', frameBytes: 4 });
   });
 });

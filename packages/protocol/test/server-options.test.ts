@@ -4,7 +4,6 @@ import {
   DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION,
   DEFAULT_MAX_FRAME_BYTES,
   InvalidOptionError,
-  isSwitchyardError,
   resolveServerOptions,
   type ServerOptions,
 } from '../src/index.js';
