@@ -33,7 +33,8 @@ export interface BlockingOptions extends ServerOptions {
 export function resolveBlockingOptions(options: BlockingOptions = {}): ResolvedBlockingOptions {
   const { maxWaiting, ...serverOptions } = options;
   return {
-    ...resolveServerOptions(serverOptions),
+    // Its own keys are named too, so that a misspelt `maxWaitng` is told about `maxWaiting`.
+    ...resolveServerOptions(serverOptions, Object.keys(blockingOptions)),
     maxWaiting:
       maxWaiting === undefined
         ? Number.POSITIVE_INFINITY

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { Handler, RunningServer } from '@switchyard/protocol';
+import { loadService } from '@switchyard/server-core';
 import { onTestFinished } from 'vitest';
 import { type BlockingOptions, BlockingServer, resolveBlockingOptions } from '../src/index.js';
 
@@ -8,7 +9,8 @@ export async function startServer(
   options: BlockingOptions = {},
   handler: Handler = (request) => request,
 ): Promise<BlockingServer> {
-  const server = await new BlockingServer(resolveBlockingOptions(options), handler).listen();
+  const resolved = resolveBlockingOptions({ ...options, handler });
+  const server = await new BlockingServer(resolved, await loadService(resolved)).listen();
   onTestFinished(() => server.destroy());
   return server;
 }

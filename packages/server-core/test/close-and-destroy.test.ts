@@ -38,7 +38,7 @@ describe('close and destroy', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(closed).toBe(false);
 
-    pending.resolve(Buffer.from('answer\n'));
+    pending.resolve(Buffer.from('answer'));
     await closing;
     expect((await received).toString()).toBe('answer\n');
     expect(server.stats()).toMatchObject({ active: 0, framesOut: 1, errors: {} });

@@ -17,7 +17,7 @@ async function withReplyOwed() {
     client,
     received,
     connection,
-    answer: () => pending.resolve(Buffer.from('answer\n')),
+    answer: () => pending.resolve(Buffer.from('answer')),
   };
 }
 

@@ -1,11 +1,13 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { type Handler, resolveServerOptions, type ServerOptions } from '@switchyard/protocol';
+import { loadService } from '@switchyard/server-core';
 import { SelectorServer, selectorStrategy } from '@switchyard/server-selector';
 import { describe, expect, onTestFinished, test } from 'vitest';
 
 async function start(handler: Handler, options: ServerOptions = {}): Promise<SelectorServer> {
-  const server = new SelectorServer(resolveServerOptions(options), handler);
+  const resolved = resolveServerOptions({ ...options, handler });
+  const server = new SelectorServer(resolved, await loadService(resolved));
   onTestFinished(() => server.destroy());
   return server.listen();
 }
