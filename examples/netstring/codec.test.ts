@@ -138,12 +138,15 @@ describe('netstring codec', () => {
   });
 
   describe('malformed input', () => {
-    test.each(
-      netstring.malformedExamples!.map((bytes) => [Buffer.from(bytes).toString(), bytes]),
-    )('the declared example %j is malformed on its own', (_, bytes) => {
-      const decoder = netstring.createDecoder({ maxFrameBytes: 64 * 1024 });
-      expect(codeThrownBy(() => decoder.push(Buffer.from(bytes)))).toBe(ErrorCode.MALFORMED_FRAME);
-    });
+    test.each(netstring.malformedExamples!.map((bytes) => [Buffer.from(bytes).toString(), bytes]))(
+      'the declared example %j is malformed on its own',
+      (_, bytes) => {
+        const decoder = netstring.createDecoder({ maxFrameBytes: 64 * 1024 });
+        expect(codeThrownBy(() => decoder.push(Buffer.from(bytes)))).toBe(
+          ErrorCode.MALFORMED_FRAME,
+        );
+      },
+    );
 
     test.each([
       ['a letter in the length', '1a:x,'],
