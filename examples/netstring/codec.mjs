@@ -149,6 +149,7 @@ class NetstringDecoder {
       this.declared = this.declared * 10 + (byte - ZERO);
       this.digits++;
       // Refused as soon as the digits say so, before the colon: nothing of the payload is read.
+      // The error names the length read so far, the least the frame would have been.
       if (this.declared > this.maxFrameBytes) {
         throw new FrameTooLargeError(this.declared, this.maxFrameBytes);
       }
