@@ -65,9 +65,16 @@ export class SwitchyardError extends Error {
   }
 }
 
-/** True when `error` is a {@link SwitchyardError} (optionally with the given code). */
+/**
+ * True when `error` is a {@link SwitchyardError} (optionally with the given code). An `Error` with
+ * a known `SWITCHYARD_ERR_*` code counts too: a codec or handler package may bring its own copy
+ * of this package, whose classes are not ours, and its `TruncatedFrameError` is still one.
+ */
 export function isSwitchyardError(error: unknown, code?: ErrorCode): error is SwitchyardError {
-  return error instanceof SwitchyardError && (code === undefined || error.code === code);
+  const known =
+    error instanceof SwitchyardError ||
+    (error instanceof Error && isErrorCode((error as { code?: unknown }).code));
+  return known && (code === undefined || (error as SwitchyardError).code === code);
 }
 
 export class FrameTooLargeError extends SwitchyardError {

@@ -89,3 +89,13 @@ describe('decoderFailure', () => {
     });
   });
 });
+
+test('an error from another copy of this package, with a known code, is kept as it is', () => {
+  // What a codec package with its own copy of @switchyard/protocol throws: not our class.
+  const foreign = Object.assign(new Error('stream ended with 3 bytes of an incomplete frame'), {
+    code: 'SWITCHYARD_ERR_TRUNCATED_FRAME',
+  });
+  expect(decoderFailure(foreign, 'netstring')).toBe(foreign);
+  const unknownCode = Object.assign(new Error('nope'), { code: 'ERR_SOMETHING' });
+  expect(decoderFailure(unknownCode, 'netstring').code).toBe('SWITCHYARD_ERR_MALFORMED_FRAME');
+});
