@@ -1,6 +1,7 @@
 import { Socket } from 'node:net';
 import { MessageChannel } from 'node:worker_threads';
 import {
+  type Codec,
   ErrorCode,
   type ResolvedServerOptions,
   type WorkerExitedError,
@@ -77,6 +78,7 @@ class RemoteConnection implements TrackedConnection {
 
 export interface HandoffInit {
   readonly options: ResolvedServerOptions;
+  readonly codec: Codec;
   readonly workers: number;
 }
 
@@ -90,8 +92,8 @@ export class HandoffServer extends PoolServer {
   /** Open connections per pool slot, for the pick. */
   private readonly owned: number[] = [];
 
-  constructor({ options, workers }: HandoffInit) {
-    super({ options, mode: 'handoff', workers, pauseOnConnect: true });
+  constructor({ options, codec, workers }: HandoffInit) {
+    super({ options, codec, mode: 'handoff', workers, pauseOnConnect: true });
   }
 
   protected accept(socket: Socket, connectionId: number): TrackedConnection {

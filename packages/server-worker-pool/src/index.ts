@@ -3,6 +3,8 @@ import {
   defineIntegerOption,
   defineModeOption,
   HandoffUnsupportedError,
+  InvalidOptionError,
+  loadCodec,
   type ResolvedServerOptions,
   resolveServerOptions,
   type ServerOptions,
@@ -90,7 +92,7 @@ export function resolveWorkerPoolOptions(
 ): ResolvedWorkerPoolOptions {
   const { workers, mode = 'auto', maxQueuedRequests, ...serverOptions } = options;
   const asked = workerPoolOptions.mode.validate(mode);
-  const server = resolveServerOptions(serverOptions);
+  const server = resolveServerOptions(serverOptions, Object.keys(workerPoolOptions));
   const chosen = asked === 'auto' ? workerPoolModes.auto() : asked;
   const unsupported = workerPoolModes.choices
     .find((candidate) => candidate.name === chosen)
@@ -121,10 +123,23 @@ export const workerPoolStrategy: Strategy<WorkerPoolOptions> = {
   options: Object.values(workerPoolOptions),
   async listen(options) {
     const { server, workers, mode, maxQueuedRequests } = resolveWorkerPoolOptions(options);
+    if (typeof server.handler !== 'string') {
+      throw new InvalidOptionError(
+        'handler',
+        'the worker pool runs handlers on worker threads, which load them by module specifier: pass a path or package specifier whose default export is the handler',
+      );
+    }
+    if (mode === 'handoff' && typeof server.codec !== 'string') {
+      throw new InvalidOptionError(
+        'codec',
+        'handoff workers decode on their own threads, which load the codec by module specifier: pass a path or package specifier whose default export is the codec',
+      );
+    }
+    const codec = await loadCodec(server.codec);
     const running =
       mode === 'handoff'
-        ? new HandoffServer({ options: server, workers })
-        : new OffloadServer({ options: server, workers, maxQueuedRequests });
+        ? new HandoffServer({ options: server, codec, workers })
+        : new OffloadServer({ options: server, codec, workers, maxQueuedRequests });
     return running.start();
   },
 };

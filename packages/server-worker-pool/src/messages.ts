@@ -13,7 +13,12 @@ export type PoolMode = 'offload' | 'handoff';
 
 /** What a worker needs to load the handler and serve, given once at start. */
 export interface WorkerInit {
+  /** With `codec` and `handler` as module specifiers: only those cross to a thread. */
   readonly options: ResolvedServerOptions;
+  /** The codec's name, for `context.codec`. */
+  readonly codecName: string;
+  /** Handoff workers decode, so they load the codec (`options.codec`, a specifier) too. */
+  readonly loadsCodec: boolean;
 }
 
 /** A client address, sent the first time a worker sees a request of that connection. */

@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import {
   type Codec,
-  getCodec,
   type HandlerContext,
   type ResolvedServerOptions,
   ServerClosedError,
@@ -30,6 +29,7 @@ const COST_SMOOTHING = 0.25;
 
 export interface OffloadInit {
   readonly options: ResolvedServerOptions;
+  readonly codec: Codec;
   readonly workers: number;
   readonly maxQueuedRequests: number;
 }
@@ -53,9 +53,9 @@ export class OffloadServer extends PoolServer {
   /** Moving average of handler time per request, as the workers measure it. */
   private costMicros = INITIAL_COST_MICROS;
 
-  constructor({ options, workers, maxQueuedRequests }: OffloadInit) {
-    super({ options, mode: 'offload', workers });
-    this.codec = getCodec(options.codec);
+  constructor({ options, codec, workers, maxQueuedRequests }: OffloadInit) {
+    super({ options, codec, mode: 'offload', workers });
+    this.codec = codec;
     this.maxQueuedRequests = maxQueuedRequests;
   }
 
@@ -66,6 +66,7 @@ export class OffloadServer extends PoolServer {
       options: this.options,
       stats: this.recorder,
       dispatch: (request, context) => this.dispatch(request, context),
+      onFailure: this.reportFailure,
     });
     if (this.queueFull) connection.pause(QUEUE_FULL);
     this.live.add(connection);

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import {
+  type Codec,
   deserializeError,
   type ResolvedServerOptions,
   WorkerExitedError,
@@ -116,6 +117,8 @@ export class WorkerPool {
 
 export interface PoolServerInit {
   readonly options: ResolvedServerOptions;
+  /** Loaded on this thread; workers get `options.codec` as a specifier (handoff) or its name. */
+  readonly codec: Codec;
   readonly mode: PoolMode;
   readonly workers: number;
   readonly pauseOnConnect?: boolean;
@@ -125,12 +128,15 @@ export interface PoolServerInit {
 export abstract class PoolServer extends BaseServer {
   protected readonly pool: WorkerPool;
 
-  constructor({ options, mode, workers, pauseOnConnect }: PoolServerInit) {
+  constructor({ options, codec, mode, workers, pauseOnConnect }: PoolServerInit) {
     super({ options, pauseOnConnect });
+    // A codec object cannot be cloned to a thread; offload workers only need its name.
+    const forWorkers =
+      typeof options.codec === 'string' ? options : { ...options, codec: codec.name };
     this.pool = new WorkerPool({
       size: workers,
       mode,
-      workerData: { options },
+      workerData: { options: forWorkers, codecName: codec.name, loadsCodec: mode === 'handoff' },
       onMessage: (worker, message) => this.onWorkerMessage(worker, message),
       onExit: (worker, error) => this.onWorkerExit(worker, error),
     });

@@ -1,4 +1,4 @@
-import { getCodec, type Handler } from '@switchyard/protocol';
+import type { Codec, Handler } from '@switchyard/protocol';
 import { Connection, type StatsDelta, StatsRecorder } from '@switchyard/server-core';
 import type { AdoptConnection, CloseConnection, ToHandoffWorker } from './messages.js';
 import { init, post, startWorker } from './worker-host.js';
@@ -21,14 +21,16 @@ const ZERO: Totals = {
 };
 
 class HandoffWorker {
-  private readonly codec = getCodec(init.options.codec);
   private readonly recorder = new StatsRecorder();
   private readonly connections = new Map<number, Connection>();
   /** The totals last reported, to send only what changed. */
   private reported: Totals = ZERO;
   private statsTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly handler: Handler) {}
+  constructor(
+    private readonly handler: Handler,
+    private readonly codec: Codec,
+  ) {}
 
   onMessage(message: ToHandoffWorker): void {
     if (message.type === 'adopt') this.adopt(message);
@@ -99,7 +101,7 @@ class HandoffWorker {
   }
 }
 
-void startWorker<ToHandoffWorker>((handler) => {
-  const worker = new HandoffWorker(handler);
+void startWorker<ToHandoffWorker>((handler, codec) => {
+  const worker = new HandoffWorker(handler, codec!);
   return (message) => worker.onMessage(message);
 });

@@ -1,7 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import {
+  type Codec,
   type Handler,
+  loadCodec,
   loadHandler,
+  resolveCodecSpecifier,
   resolveHandlerSpecifier,
   serializeError,
 } from '@switchyard/protocol';
@@ -22,8 +25,7 @@ export function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
  * package is usually a dependency of the app that depends on us, not of the protocol package
  * whose `loadHandler` does the import.
  */
-function handlerSpecifier(spec: string): string {
-  const specifier = resolveHandlerSpecifier(spec);
+function fromHere(specifier: string): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return specifier;
   try {
     return import.meta.resolve(specifier);
@@ -38,16 +40,24 @@ function handlerSpecifier(spec: string): string {
  * error as cause) and the thread ends.
  */
 export async function startWorker<Message>(
-  serve: (handler: Handler) => (message: Message) => void,
+  serve: (handler: Handler, codec: Codec | undefined) => (message: Message) => void,
 ): Promise<void> {
   let handler: Handler;
+  let codec: Codec | undefined;
   try {
-    handler = await loadHandler(handlerSpecifier(init.options.handler));
+    if (init.loadsCodec) {
+      codec = await loadCodec(fromHere(resolveCodecSpecifier(String(init.options.codec))));
+    }
+    const loaded = await loadHandler(
+      fromHere(resolveHandlerSpecifier(String(init.options.handler))),
+    );
+    await loaded.setup(init.options.handlerOptions);
+    handler = loaded.handle;
   } catch (error) {
     post({ type: 'load-failed', error: serializeError(error) });
     port.close();
     return;
   }
-  port.on('message', serve(handler));
+  port.on('message', serve(handler, codec));
   post({ type: 'ready' });
 }

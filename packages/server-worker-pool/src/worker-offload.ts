@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import {
-  getCodec,
   type Handler,
   type HandlerContext,
   handlerFailure,
@@ -56,7 +55,7 @@ class Answer {
 }
 
 class OffloadWorker {
-  private readonly codecName = getCodec(init.options.codec).name;
+  private readonly codecName = init.codecName;
   private readonly peers = new Map<number, HandlerContext>();
   private answer = new Answer();
   private lateAnswerScheduled = false;
@@ -143,6 +142,7 @@ class OffloadWorker {
       remotePort,
       codec: this.codecName,
       options: init.options.handlerOptions,
+      state: new Map(),
     };
   }
 }

@@ -4,6 +4,7 @@ import {
   HandlerFailedError,
   HandlerNotFoundError,
   InvalidOptionError,
+  rawCodec,
   resolveServerOptions,
 } from '@switchyard/protocol';
 import { expect, test } from 'vitest';
@@ -14,6 +15,7 @@ import { cleanup, runnableModes, testHandler } from './helpers.js';
 async function offloadDispatch(handler: string, handlerOptions = {}) {
   const server = new OffloadServer({
     options: resolveServerOptions({ handler, handlerOptions }),
+    codec: rawCodec,
     workers: 1,
     maxQueuedRequests: 16,
   });
@@ -23,6 +25,7 @@ async function offloadDispatch(handler: string, handlerOptions = {}) {
     remoteAddress: '127.0.0.1',
     remotePort: 1,
     codec: 'raw',
+    state: new Map(),
     options: handlerOptions,
   };
   const dispatch = (

@@ -1,4 +1,4 @@
-import { resolveServerOptions } from '@switchyard/protocol';
+import { linesCodec, resolveServerOptions } from '@switchyard/protocol';
 import { expect, onTestFinished, test, vi } from 'vitest';
 import { OffloadServer } from '../src/index.js';
 import type { FromWorker, ReplyBatch, ToWorker } from '../src/messages.js';
@@ -23,6 +23,7 @@ async function gatedServer() {
   );
   onTestFinished(() => received.mockRestore());
   const server = new OffloadServer({
+    codec: linesCodec,
     options: resolveServerOptions({
       codec: 'lines',
       handler: testHandler('sync-gated'),
