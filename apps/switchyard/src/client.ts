@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { ReplyVerifier } from '@switchyard/conformance/verifier';
-import { type CodecName, getCodec } from '@switchyard/protocol';
+import { type Codec, type CodecReference, loadCodec } from '@switchyard/protocol';
 
 /** The messages each connection sends unless others are given. */
 export const DEFAULT_MESSAGES: readonly string[] = Object.freeze([
@@ -14,7 +14,8 @@ export interface ClientOptions {
   readonly connections: number;
   readonly messages?: readonly string[];
   /** How each message is framed on the wire. Default `raw`. */
-  readonly codec?: CodecName;
+  /** A built-in name, a codec module, or a codec. Default `raw`. */
+  readonly codec?: CodecReference;
   /** Give up on a connection whose bytes have not all come back by then. Default 10 s. */
   readonly timeoutMs?: number;
   /** Receives one line per event (start, send, receive, close). */
@@ -47,12 +48,16 @@ function show(bytes: Buffer): string {
  */
 export async function runClient(options: ClientOptions): Promise<ConnectionResult[]> {
   const ids = Array.from({ length: options.connections }, (_, index) => index + 1);
-  return Promise.all(ids.map((connid) => runConnection(connid, options)));
+  const codec = await loadCodec(options.codec ?? 'raw');
+  return Promise.all(ids.map((connid) => runConnection(connid, codec, options)));
 }
 
-function runConnection(connid: number, options: ClientOptions): Promise<ConnectionResult> {
+function runConnection(
+  connid: number,
+  codec: Codec,
+  options: ClientOptions,
+): Promise<ConnectionResult> {
   const { host, port, log = () => {}, timeoutMs = 10_000 } = options;
-  const codec = getCodec(options.codec ?? 'raw');
   const frames = (options.messages ?? DEFAULT_MESSAGES).map((message) =>
     codec.encode(Buffer.from(message)),
   );

@@ -70,7 +70,7 @@ describe.concurrent('bad input gets one clear line and a non-zero exit', () => {
     );
     expectOneLineError(
       run,
-      /no default export that is a function \[SWITCHYARD_ERR_HANDLER_INVALID\]/,
+      /no default export that is a function or an object with a handle\(\) method \[SWITCHYARD_ERR_HANDLER_INVALID\]/,
     );
   });
 

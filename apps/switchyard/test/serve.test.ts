@@ -27,6 +27,52 @@ test('serve answers a plain net client and exits 0 on SIGTERM', async () => {
   expect(served.stderr()).toMatch(/closed: 1 connections, 2 requests, 2 replies/);
 });
 
+const dbDownHandler = fileURLToPath(new URL('./fixtures/db-down.mjs', import.meta.url));
+
+describe('serve logs one line per failure, with the connection, code and message', () => {
+  for (const contender of contenders()) {
+    test(`${contender.name}: a handler failure keeps its message`, async () => {
+      const served = await startServe([
+        ...contender.serveArgs,
+        '--codec',
+        'lines',
+        '--handler',
+        dbDownHandler,
+      ]);
+      const socket = connect(served.port, served.host);
+      onTestFinished(() => {
+        socket.destroy();
+      });
+      socket.on('error', () => {});
+      await once(socket, 'connect');
+      const port = socket.localPort;
+      socket.write('GET user:1\n');
+      await served.waitForStderr(
+        new RegExp(
+          `^connection \\d+ 127\\.0\\.0\\.1:${port}: SWITCHYARD_ERR_HANDLER_FAILED: handler failed: database connection lost$`,
+          'm',
+        ),
+      );
+      expect(await served.stop()).toBe(0);
+    });
+  }
+});
+
+test('serve refuses a codec module that cannot load, with the loader message', async () => {
+  const run = await runCli([
+    'serve',
+    '--strategy',
+    'selector',
+    '--port',
+    '0',
+    '--codec',
+    './no-such-codec.mjs',
+  ]);
+  expect(run.code).not.toBe(0);
+  expect(run.stderr).toContain('SWITCHYARD_ERR_CODEC_NOT_FOUND');
+  expect(run.stderr).toContain('no-such-codec.mjs');
+});
+
 test('serve logs connection errors to stderr by code', async () => {
   const served = await startServe([
     '--strategy',
@@ -42,7 +88,9 @@ test('serve logs connection errors to stderr by code', async () => {
   });
   socket.on('error', () => {});
   socket.write('far too long for the limit\n');
-  await served.waitForStderr(/^error: SWITCHYARD_ERR_FRAME_TOO_LARGE x1$/m);
+  await served.waitForStderr(
+    /^connection 1 127\.0\.0\.1:\d+: SWITCHYARD_ERR_FRAME_TOO_LARGE: frame of \d+ bytes exceeds the limit of 4 bytes$/m,
+  );
   expect(await served.stop()).toBe(0);
 });
 

@@ -1,11 +1,11 @@
-import { type CodecName, InvalidOptionError } from '@switchyard/protocol';
+import { InvalidOptionError, resolveCodecSpecifier } from '@switchyard/protocol';
 import { Command, Option } from 'commander';
 import { DEFAULT_MESSAGES, runClient } from '../client.js';
 import { integerOption, parseInteger } from '../options.js';
 
 interface ClientFlags {
   message?: string[];
-  codec: CodecName;
+  codec: string;
   timeoutMs: number;
 }
 
@@ -21,9 +21,10 @@ export function clientCommand(): Command {
       `messages each connection sends (default: "${DEFAULT_MESSAGES.join('" "')}")`,
     )
     .addOption(
-      new Option('-c, --codec <codec>', 'framing of each message')
-        .choices(['raw', 'lines', 'length-prefixed'])
-        .default('raw'),
+      new Option(
+        '-c, --codec <codec>',
+        'framing of each message: raw, lines, length-prefixed, or a codec module (./my-codec.mjs)',
+      ).default('raw'),
     )
     .option(
       '--timeout-ms <ms>',
@@ -41,7 +42,7 @@ export function clientCommand(): Command {
         host,
         port,
         connections,
-        codec: flags.codec,
+        codec: resolveCodecSpecifier(flags.codec),
         timeoutMs: flags.timeoutMs,
         ...(flags.message && { messages: flags.message }),
         log: (line) => console.log(line),

@@ -3,11 +3,12 @@ import {
   type ExternalTarget,
   formatTable,
   listCases,
+  type StrategyTarget,
   type Target,
   toJson,
   toJUnitXml,
 } from '@switchyard/conformance';
-import { type CodecName, InvalidOptionError } from '@switchyard/protocol';
+import { InvalidOptionError, resolveCodecSpecifier } from '@switchyard/protocol';
 import { Command, Option } from 'commander';
 import { contenderTarget, runMatrix, summarizeMatrix, summaryLine } from '../matrix.js';
 import { formatHostPort, integerOption, parseHostPort } from '../options.js';
@@ -17,7 +18,7 @@ import { contenderNames, selectContenders } from '../registry.js';
 interface ConformanceFlags {
   strategy?: string;
   target?: string;
-  codec?: CodecName;
+  codec?: string;
   concurrent?: boolean;
   oneAtATime?: boolean;
   parallelHandlers?: boolean;
@@ -38,9 +39,10 @@ export function conformanceCommand(): Command {
     )
     .option('--target <host:port>', 'test a server that is already running instead')
     .addOption(
-      new Option('-c, --codec <codec>', 'with --target: the codec the server speaks')
-        .choices(['raw', 'lines', 'length-prefixed'])
-        .default('raw'),
+      new Option(
+        '-c, --codec <codec>',
+        'the codec to test: raw, lines, length-prefixed or a codec module (./my-codec.mjs); with --target, the one the server speaks (default raw); without, every built-in',
+      ),
     )
     .addOption(
       new Option(
@@ -91,8 +93,13 @@ async function conformance(flags: ConformanceFlags): Promise<void> {
 }
 
 function chooseTargets(flags: ConformanceFlags): Target[] {
-  if (flags.target === undefined)
-    return selectContenders(flags.strategy ?? 'all').map(contenderTarget);
+  const codec = flags.codec === undefined ? undefined : resolveCodecSpecifier(flags.codec);
+  if (flags.target === undefined) {
+    return selectContenders(flags.strategy ?? 'all').map((contender) => {
+      const target = contenderTarget(contender) as StrategyTarget;
+      return codec === undefined ? target : { ...target, options: { ...target.options, codec } };
+    });
+  }
   if (flags.strategy !== undefined) {
     throw new InvalidOptionError(
       '--target',
@@ -104,7 +111,7 @@ function chooseTargets(flags: ConformanceFlags): Target[] {
     kind: 'external',
     host,
     port,
-    codec: flags.codec ?? 'raw',
+    codec: codec ?? 'raw',
     capabilities: {
       connections: flags.oneAtATime ? 'one-at-a-time' : 'concurrent',
       parallelHandlers: flags.parallelHandlers ?? false,

@@ -1,18 +1,20 @@
 import {
-  type CodecName,
   describeOptionValue,
   ErrorCode,
   InvalidOptionError,
   isSwitchyardError,
   ListenFailedError,
+  loadCodec,
   loadHandler,
   type RunningServer,
+  resolveCodecSpecifier,
   resolveHandlerSpecifier,
   type ServerOptions,
   type Strategy,
   type StrategyOption,
 } from '@switchyard/protocol';
 import { Command, Option } from 'commander';
+import { FailureLog } from '../failure-log.js';
 import { flagOf, formatHostPort, integerOption, parseStrategyOption } from '../options.js';
 import { type Contender, contenderNames, getContender, strategies } from '../registry.js';
 
@@ -22,7 +24,7 @@ import { type Contender, contenderNames, getContender, strategies } from '../reg
  */
 export interface ServeFlags {
   strategy: string;
-  codec: CodecName;
+  codec: string;
   handler: string;
   burnRounds?: number;
   host: string;
@@ -101,7 +103,6 @@ export function strategiesHelp(list: readonly Strategy[] = strategies): string {
 }
 
 /** How often the server's error counters are checked; new counts are logged to stderr. */
-const ERROR_LOG_INTERVAL_MS = 1000;
 
 /**
  * `switchyard serve`: runs one strategy as a real TCP service until SIGINT or SIGTERM. Its
@@ -115,9 +116,10 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       `strategy to run (${contenderNames(list).join(', ')}; "name:mode" is short for --mode)`,
     )
     .addOption(
-      new Option('-c, --codec <codec>', 'wire format')
-        .choices(['raw', 'lines', 'length-prefixed'])
-        .default('raw'),
+      new Option(
+        '-c, --codec <codec>',
+        'wire format: raw, lines, length-prefixed, or a module (./my-codec.mjs) whose default export is a codec',
+      ).default('raw'),
     )
     .option(
       '--handler <handler>',
@@ -214,7 +216,8 @@ export function serveOptions(
     ...specific,
     host: flags.host,
     port: flags.port,
-    codec: flags.codec,
+    // Absolute, so worker threads and child processes load the same module as this process.
+    codec: resolveCodecSpecifier(flags.codec),
     // Absolute, so worker threads resolve a relative path the same way this process does.
     handler: resolveHandlerSpecifier(flags.handler),
     handlerOptions: flags.burnRounds === undefined ? {} : { rounds: flags.burnRounds },
@@ -244,7 +247,8 @@ async function serve(flags: ServeFlags, list: readonly Strategy[]): Promise<void
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  // Load the handler here first, so a bad module is one clear error whatever the strategy.
+  // Load the codec and handler here first, so a bad module is one clear error whatever the strategy.
+  await loadCodec(options.codec!);
   await loadHandler(options.handler!);
   try {
     server = await contender.strategy.listen(options);
@@ -255,7 +259,9 @@ async function serve(flags: ServeFlags, list: readonly Strategy[]): Promise<void
   process.stderr.write(
     `${contender.name} serving ${flags.handler} over ${flags.codec}; SIGINT or SIGTERM to stop\n`,
   );
-  logErrorsWhileRunning(server);
+  const failures = new FailureLog((line) => process.stderr.write(line));
+  server.on('failure', failures.record);
+  stopping = () => failures.flush();
   if (stopRequested) await shutdown(server, 'SIGTERM', flags.closeTimeoutMs);
 }
 
@@ -270,19 +276,8 @@ function explainListenError(error: unknown): unknown {
   );
 }
 
-/** Logs new error counts (framing, handler, socket errors) once a second, on stderr. */
-function logErrorsWhileRunning(server: RunningServer): void {
-  let seen: Partial<Record<string, number>> = {};
-  const timer = setInterval(() => {
-    const errors = server.stats().errors;
-    for (const [code, count = 0] of Object.entries(errors)) {
-      const added = count - (seen[code] ?? 0);
-      if (added > 0) process.stderr.write(`error: ${code} x${added}\n`);
-    }
-    seen = { ...errors };
-  }, ERROR_LOG_INTERVAL_MS);
-  timer.unref();
-}
+/** Reports the failures the log held back, when the server stops. */
+let stopping: () => void = () => {};
 
 async function shutdown(server: RunningServer, signal: string, timeoutMs: number): Promise<void> {
   process.stderr.write(`${signal}: closing (waiting up to ${timeoutMs} ms for connections)\n`);
@@ -292,6 +287,7 @@ async function shutdown(server: RunningServer, signal: string, timeoutMs: number
     // A close that ran out of time still stopped the server, as it was asked to.
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   }
+  stopping();
   const { accepted, framesIn, framesOut, refused } = server.stats();
   process.stderr.write(
     `closed: ${accepted} connections, ${framesIn} requests, ${framesOut} replies, ${refused} refused\n`,
