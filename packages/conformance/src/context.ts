@@ -1,5 +1,5 @@
 import {
-  type CodecName,
+  type Codec,
   DEFAULT_MAX_FRAME_BYTES,
   type ResolvedServerOptions,
   type RunningServer,
@@ -7,11 +7,12 @@ import {
   type ServerOptions,
   type ServerStats,
   type StrategyCapabilities,
+  serverOptionKeys,
 } from '@switchyard/protocol';
 import { Client, type ConnectOptions } from './client.js';
 import { Conditions, type Description, type WaitOptions } from './conditions.js';
 import { CaseSkipped } from './outcome.js';
-import type { Target } from './types.js';
+import type { PreparedTarget } from './prepare.js';
 
 /** How long stats may lag behind what a client saw (errors are counted on socket events). */
 export const STATS_SETTLE_MS = 5_000;
@@ -29,17 +30,23 @@ export interface ServerUnderTest {
   readonly options: ResolvedServerOptions;
 }
 
+/** Options a case starts its server with: server options, a codec to exercise, strategy keys. */
+export type CaseServerOptions = Omit<ServerOptions, 'codec'> & {
+  /** One of the case's {@link CaseContext.codecs}; default {@link CaseContext.codec}. */
+  codec?: Codec;
+} & Record<string, unknown>;
+
 /** What a case body gets: its codecs, its target's capabilities, and tracked resources. */
 export interface CaseContext {
   /** The codecs to exercise, in order; `codec` is the first. */
-  readonly codecs: readonly CodecName[];
-  readonly codec: CodecName;
+  readonly codecs: readonly Codec[];
+  readonly codec: Codec;
   readonly capabilities: StrategyCapabilities;
   /** True for strategy targets: options can be chosen and stats read. */
   readonly controlled: boolean;
   readonly signal: AbortSignal;
   /** A fresh server (strategy) with these options on top of the target's, or the external one. */
-  server(options?: ServerOptions & Record<string, unknown>): Promise<ServerUnderTest>;
+  server(options?: CaseServerOptions): Promise<ServerUnderTest>;
   /** A client connected to `server`, destroyed when the case ends. */
   connect(server: ServerUnderTest, options?: ConnectOptions): Promise<Client>;
   /** Waits for a condition no socket event announces (stats, shared memory), polling briefly. */
@@ -57,7 +64,7 @@ export interface CaseContext {
 
 /** One run of one case against one target: owns and finally releases everything it opened. */
 export class CaseRun implements CaseContext {
-  readonly codec: CodecName;
+  readonly codec: Codec;
   readonly capabilities: StrategyCapabilities;
   readonly controlled: boolean;
   readonly conditions: Conditions;
@@ -67,9 +74,10 @@ export class CaseRun implements CaseContext {
   private readonly cleanups: (() => unknown)[] = [];
 
   constructor(
-    private readonly target: Target,
-    readonly codecs: readonly CodecName[],
+    private readonly prepared: PreparedTarget,
+    readonly codecs: readonly Codec[],
   ) {
+    const { target } = prepared;
     this.codec = codecs[0]!;
     this.controlled = target.kind === 'strategy';
     this.capabilities =
@@ -81,23 +89,23 @@ export class CaseRun implements CaseContext {
     return this.controller.signal;
   }
 
-  async server(options: ServerOptions & Record<string, unknown> = {}): Promise<ServerUnderTest> {
-    const target = this.target;
+  async server({ codec, ...options }: CaseServerOptions = {}): Promise<ServerUnderTest> {
+    const { target } = this.prepared;
     if (target.kind === 'external') {
       return {
         host: target.host,
         port: target.port,
         running: undefined,
         options: resolveServerOptions({
-          codec: target.codec,
+          codec: this.prepared.reference(codec ?? this.codec),
           maxFrameBytes: target.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
         }),
       };
     }
-    const merged = {
-      codec: this.codec,
+    const merged: ServerOptions & Record<string, unknown> = {
       ...target.options,
       ...options,
+      codec: this.prepared.reference(codec ?? this.codec),
       host: options.host ?? target.options?.host ?? '127.0.0.1',
       port: 0,
     };
@@ -107,7 +115,8 @@ export class CaseRun implements CaseContext {
       host: running.address.host,
       port: running.address.port,
       running,
-      options: resolveServerOptions(merged),
+      // The strategy checked its own keys; what the cases read are the common ones.
+      options: resolveServerOptions(commonOptions(merged)),
     };
   }
 
@@ -163,6 +172,12 @@ export class CaseRun implements CaseContext {
     }
     await Promise.all(this.servers.map((server) => destroyWithin(server, DESTROY_LIMIT_MS)));
   }
+}
+
+function commonOptions(options: ServerOptions & Record<string, unknown>): ServerOptions {
+  return Object.fromEntries(
+    Object.entries(options).filter(([key]) => serverOptionKeys.includes(key)),
+  ) as ServerOptions;
 }
 
 async function destroyWithin(server: RunningServer, limitMs: number): Promise<void> {

@@ -1,7 +1,8 @@
-import { type CodecName, InvalidOptionError } from '@switchyard/protocol';
+import { type Codec, getCodec, InvalidOptionError } from '@switchyard/protocol';
 import { allCases, type CaseDefinition } from './cases/index.js';
 import { CaseRun } from './context.js';
 import { CaseFailure, CaseSkipped } from './outcome.js';
+import { lacksTrait, type PreparedTarget, prepareTarget, traitText } from './prepare.js';
 import type {
   CaseInfo,
   CaseResult,
@@ -30,8 +31,9 @@ export function caseFilter(filter: string | undefined): (id: string) => boolean 
   return (id) => tests.some((test) => test(id));
 }
 
-function info({ id, description, tier, codecs, needs, timeoutMs }: CaseDefinition): CaseInfo {
-  return { id, description, tier, codecs, needs, timeoutMs };
+function info(definition: CaseDefinition): CaseInfo {
+  const { id, description, tier, codecs, defaultCodecs, needs, timeoutMs } = definition;
+  return { id, description, tier, codecs, defaultCodecs, needs, timeoutMs };
 }
 
 /** Every case (or those matching `filter`), without running anything. */
@@ -40,14 +42,20 @@ export function listCases(filter?: string): CaseInfo[] {
   return allCases.filter((definition) => matches(definition.id)).map(info);
 }
 
-/** The target's name, kind and capabilities, as reports show them. */
-export function describeTarget(target: Target): TargetInfo {
+/**
+ * The target's name, kind and capabilities, as reports show them. The codec is named by `codec`
+ * once loaded; without it, by the reference (a `Codec`'s name, or the name or specifier given).
+ */
+export function describeTarget(target: Target, codec?: Codec): TargetInfo {
+  const reference = target.kind === 'external' ? target.codec : target.options?.codec;
+  const codecName =
+    codec?.name ?? (typeof reference === 'object' ? reference.name : reference) ?? undefined;
   if (target.kind === 'strategy') {
     return {
       name: target.name ?? target.strategy.name,
       kind: 'strategy',
       capabilities: target.strategy.capabilities,
-      ...(target.options?.codec ? { codec: target.options.codec } : {}),
+      ...(codecName === undefined ? {} : { codec: codecName }),
     };
   }
   return {
@@ -55,7 +63,7 @@ export function describeTarget(target: Target): TargetInfo {
     kind: 'external',
     capabilities: target.capabilities,
     address: `${target.host}:${target.port}`,
-    codec: target.codec,
+    ...(codecName === undefined ? {} : { codec: codecName }),
   };
 }
 
@@ -82,23 +90,31 @@ function capabilitiesOf(target: Target) {
   return target.kind === 'strategy' ? target.strategy.capabilities : target.capabilities;
 }
 
-/** Decides up front whether a case runs against a target, and with which codecs. */
+/**
+ * Decides up front whether a case runs against a target, and with which codecs: the pinned one
+ * if it has the case's trait, else the case's default built-in codecs.
+ */
 export function planCase(
-  target: Target,
+  prepared: PreparedTarget,
   definition: CaseInfo,
-): { skip: string } | { codecs: CodecName[] } {
+): { skip: string } | { codecs: Codec[] } {
   for (const need of definition.needs) {
-    const reason = NEED_REASONS[need](target);
+    const reason = NEED_REASONS[need](prepared.target);
     if (reason) return { skip: reason };
   }
-  const pinned = target.kind === 'external' ? target.codec : target.options?.codec;
-  if (pinned === undefined) return { codecs: [...definition.codecs] };
-  if (!definition.codecs.includes(pinned)) {
+  if (prepared.pinned) {
+    const reason = lacksTrait(prepared.pinned.codec, definition.codecs);
+    return reason === undefined ? { codecs: [prepared.pinned.codec] } : { skip: reason };
+  }
+  const codecs = definition.defaultCodecs
+    .map((name) => getCodec(name))
+    .filter((codec) => lacksTrait(codec, definition.codecs) === undefined);
+  if (codecs.length === 0) {
     return {
-      skip: `applies to the ${definition.codecs.join(', ')} codecs; the target speaks ${pinned}`,
+      skip: `applies to ${traitText[definition.codecs]}; no built-in codec qualifies: pin one that does (options.codec)`,
     };
   }
-  return { codecs: [pinned] };
+  return { codecs };
 }
 
 function validate(target: Target): void {
@@ -106,6 +122,8 @@ function validate(target: Target): void {
     if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)
       throw new InvalidOptionError('port', `expected 1-65535, got ${String(target.port)}`);
     if (!target.host) throw new InvalidOptionError('host', 'an external target needs a host');
+    if (target.codec === undefined)
+      throw new InvalidOptionError('codec', 'an external target needs the codec it speaks');
   } else if (target.kind !== 'strategy') {
     throw new InvalidOptionError('kind', `expected 'strategy' or 'external'`);
   }
@@ -115,19 +133,23 @@ function validate(target: Target): void {
  * Runs one case against one target: starts what it needs, enforces its time limit, and always
  * destroys every socket and server it opened before returning.
  */
-export async function runCase(target: Target, definition: CaseDefinition): Promise<CaseResult> {
+export async function runCase(
+  prepared: PreparedTarget,
+  definition: CaseDefinition,
+): Promise<CaseResult> {
   const base = { id: definition.id, description: definition.description, tier: definition.tier };
-  const plan = planCase(target, definition);
+  const plan = planCase(prepared, definition);
   if ('skip' in plan)
     return { ...base, status: 'skip', message: plan.skip, durationMs: 0, codecs: [] };
-  const run = new CaseRun(target, plan.codecs);
+  const codecs = plan.codecs.map((codec) => codec.name);
+  const run = new CaseRun(prepared, plan.codecs);
   const started = performance.now();
   const result = (status: CaseResult['status'], message?: string): CaseResult => ({
     ...base,
     status,
     ...(message === undefined ? {} : { message }),
     durationMs: Math.round(performance.now() - started),
-    codecs: plan.codecs,
+    codecs,
   });
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -158,25 +180,30 @@ export async function runCase(target: Target, definition: CaseDefinition): Promi
   }
 }
 
-/** Runs every case (or those matching `options.filter`) against `target`, one after another. */
+/**
+ * Runs every case (or those matching `options.filter`) against `target`, one after another. The
+ * target's codec is loaded first; a reference that is not a codec rejects
+ * (`SWITCHYARD_ERR_CODEC_NOT_FOUND`, `SWITCHYARD_ERR_CODEC_INVALID`, `SWITCHYARD_ERR_UNKNOWN_CODEC`).
+ */
 export async function runSuite(
   target: Target,
   options: RunSuiteOptions = {},
 ): Promise<SuiteReport> {
   validate(target);
+  const prepared = await prepareTarget(target);
   const matches = caseFilter(options.filter);
   const startedAt = new Date();
   const started = performance.now();
   const results: CaseResult[] = [];
   for (const definition of allCases) {
     if (!matches(definition.id)) continue;
-    const result = await runCase(target, definition);
+    const result = await runCase(prepared, definition);
     results.push(result);
     options.onResult?.(result);
   }
   const count = (status: CaseResult['status']) => results.filter((r) => r.status === status).length;
   return {
-    target: describeTarget(target),
+    target: describeTarget(target, prepared.pinned?.codec),
     node: process.version,
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - started),

@@ -1,5 +1,6 @@
 import type {
-  CodecName,
+  BuiltinCodecName,
+  CodecReference,
   ServerOptions,
   Strategy,
   StrategyCapabilities,
@@ -19,14 +20,28 @@ export type Need =
   /** Declared `parallelHandlers: true`. */
   | 'parallel-handlers';
 
+/**
+ * Which codecs a case applies to, by what a codec declares (never by its name):
+ * - `any`: every codec;
+ * - `framed`: codecs that buffer and split, i.e. do not declare `frameIsChunk`: they have frames
+ *   to reassemble, and limits, truncations and garbage to get wrong;
+ * - `malformed-examples`: framed codecs that declare `malformedExamples`.
+ */
+export type CodecTrait = 'any' | 'framed' | 'malformed-examples';
+
 /** A case as listed, without running anything. */
 export interface CaseInfo {
   /** Stable id, `group.name`: match on it, it never changes meaning. */
   readonly id: string;
   readonly description: string;
   readonly tier: Tier;
-  /** Codecs the case applies to; with a strategy target it exercises each in turn or the first. */
-  readonly codecs: readonly CodecName[];
+  /** The codecs the case applies to; a target that pins another gets the case skipped. */
+  readonly codecs: CodecTrait;
+  /**
+   * The built-in codecs it exercises when the target pins none, in order: a case runs with the
+   * first, or with each in turn (the stream and framing cases).
+   */
+  readonly defaultCodecs: readonly BuiltinCodecName[];
   readonly needs: readonly Need[];
   /** The case fails if it has not finished by then. */
   readonly timeoutMs: number;
@@ -36,7 +51,11 @@ export interface CaseInfo {
 export interface StrategyTarget {
   readonly kind: 'strategy';
   readonly strategy: Strategy;
-  /** Passed to every `listen` (worker count, codec to pin, ...); a case's own options win. */
+  /**
+   * Passed to every `listen` (worker count, ...); a case's own options win. `codec` pins a codec
+   * (a built-in name, a module specifier or a `Codec`): every case that applies to it runs with
+   * it, the others are skipped.
+   */
   readonly options?: ServerOptions & Record<string, unknown>;
   readonly name?: string;
 }
@@ -46,7 +65,8 @@ export interface ExternalTarget {
   readonly kind: 'external';
   readonly host: string;
   readonly port: number;
-  readonly codec: CodecName;
+  /** The codec it speaks: a built-in name, a module specifier, or a `Codec`. */
+  readonly codec: CodecReference;
   readonly capabilities: StrategyCapabilities;
   readonly name?: string;
   /** The server's frame limit, for the framing cases. Default 16 MiB (the Switchyard default). */
@@ -65,8 +85,8 @@ export interface CaseResult {
   /** Why it failed (what differed) or why it was skipped. */
   readonly message?: string;
   readonly durationMs: number;
-  /** Codecs exercised (empty when skipped before running). */
-  readonly codecs: readonly CodecName[];
+  /** Names of the codecs exercised (empty when skipped before running). */
+  readonly codecs: readonly string[];
 }
 
 /** What a report says about the target it ran against. */
@@ -74,9 +94,10 @@ export interface TargetInfo {
   readonly name: string;
   readonly kind: Target['kind'];
   readonly capabilities: StrategyCapabilities;
-  /** External targets: `host:port` and the codec spoken. */
+  /** External targets: `host:port`. */
   readonly address?: string;
-  readonly codec?: CodecName;
+  /** The name of the codec the target speaks or was pinned to. */
+  readonly codec?: string;
 }
 
 export interface SuiteSummary {

@@ -1,6 +1,7 @@
 import type { Strategy } from '@switchyard/protocol';
 import { describe, test as vitestTest } from 'vitest';
 import { allCases } from './cases/index.js';
+import { type PreparedTarget, prepareTarget } from './prepare.js';
 import { caseFilter, planCase, runCase } from './runner.js';
 import type { StrategyTarget } from './types.js';
 
@@ -10,7 +11,10 @@ const CLEANUP_MARGIN_MS = 10_000;
 export interface DescribeConformanceOptions {
   /** Name shown in the describe block. Default: the strategy's name. */
   name?: string;
-  /** Passed to every `listen` (a case's own options win). */
+  /**
+   * Passed to every `listen` (a case's own options win). `codec` pins a codec: a built-in name,
+   * a module specifier, or a `Codec`.
+   */
   options?: Record<string, unknown>;
   /** Case ids to run, as in `runSuite`. */
   filter?: string;
@@ -33,15 +37,20 @@ export function describeConformance(
   };
   const matches = caseFilter(filter);
   const selected = allCases.filter((definition) => matches(definition.id));
+  // Loaded once, by the first test that runs; a codec that fails to load fails every test with
+  // the loader's error.
+  let prepared: Promise<PreparedTarget> | undefined;
   describe(`conformance: ${name ?? strategy.name}`, () => {
     for (const definition of selected) {
       const title = `${definition.id} (${definition.tier}): ${definition.description}`;
-      const plan = planCase(target, definition);
       vitestTest(
         title,
         async (context) => {
+          prepared ??= prepareTarget(target);
+          const ready = await prepared;
+          const plan = planCase(ready, definition);
           if ('skip' in plan) context.skip(plan.skip);
-          const result = await runCase(target, definition);
+          const result = await runCase(ready, definition);
           if (result.status === 'skip') context.skip(result.message);
           if (result.status === 'fail') throw new Error(`${definition.id}: ${result.message}`);
         },

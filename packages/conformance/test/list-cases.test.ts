@@ -22,6 +22,7 @@ test('lists every case the issue asks for, with unique stable ids', () => {
       'framing.too-large',
       'framing.truncated',
       'framing.garbage',
+      'framing.malformed',
       'handler.error',
       'handler.parallel',
       'lifecycle.graceful-close',
@@ -33,13 +34,21 @@ test('lists every case the issue asks for, with unique stable ids', () => {
   );
 });
 
-test('every case has a description, a tier, codecs and a time limit', () => {
+test('every case has a description, a tier, a codec trait, default codecs and a time limit', () => {
   for (const info of listCases()) {
     expect(info.description.length).toBeGreaterThan(10);
     expect(['MUST', 'SHOULD']).toContain(info.tier);
-    expect(info.codecs.length).toBeGreaterThan(0);
+    expect(['any', 'framed', 'malformed-examples']).toContain(info.codecs);
+    for (const name of info.defaultCodecs)
+      expect(['raw', 'lines', 'length-prefixed']).toContain(name);
     expect(info.timeoutMs).toBeGreaterThan(0);
   }
+  // No built-in codec has malformed examples: only a pinned codec runs that case.
+  expect(listCases('framing.malformed')[0]).toMatchObject({
+    codecs: 'malformed-examples',
+    defaultCodecs: [],
+  });
+  expect(listCases('stream.empty-frames')[0]).toMatchObject({ codecs: 'framed' });
   expect(listCases('socket.no-delay,net.ipv6').map((info) => info.tier)).toEqual([
     'SHOULD',
     'SHOULD',
@@ -52,6 +61,7 @@ test('filters by exact id, by group, by wildcard, comma-separated', () => {
     'framing.too-large',
     'framing.truncated',
     'framing.garbage',
+    'framing.malformed',
   ]);
   expect(listCases('*large*').map((info) => info.id)).toEqual(['echo.large', 'framing.too-large']);
   expect(listCases('echo.hello, limits').map((info) => info.id)).toEqual([

@@ -1,16 +1,15 @@
 import type { Socket } from 'node:net';
 import {
-  getCodec,
-  loadHandler,
   type ResolvedServerOptions,
   resolveServerOptions,
   type Strategy,
 } from '@switchyard/protocol';
-import { BaseServer, Connection } from '@switchyard/server-core';
+import { BaseServer, Connection, loadService } from '@switchyard/server-core';
 
 /**
- * Strategies built from server-core for the suite's own tests: a faithful one, and broken ones
- * whose faults only server control can see (options ignored, stats wrong).
+ * Strategies built from server-core for the suite's own tests: a faithful one (the selector's
+ * composition: any codec and handler through `loadService`, one thread), and broken ones whose
+ * faults only server control can see (options ignored, stats wrong).
  */
 function coreStrategy(
   name: string,
@@ -22,17 +21,22 @@ function coreStrategy(
     capabilities: { connections: 'concurrent', parallelHandlers: false },
     async listen(options) {
       const resolved = resolveServerOptions(options);
-      const handler = await loadHandler(resolved.handler);
+      const { codec, handler } = await loadService(resolved);
       const effective = adjust(resolved);
       class Server extends BaseServer {
         protected accept(socket: Socket, id: number) {
           return new Connection(socket, {
             id,
-            codec: getCodec(effective.codec),
+            codec,
             options: effective,
             stats: this.recorder,
-            dispatch: handler,
+            dispatch: handler.handle,
+            onFailure: this.reportFailure,
           });
+        }
+
+        protected override onShutdown(): Promise<void> {
+          return handler.teardown();
         }
       }
       return new Server({ options: effective }).listen();

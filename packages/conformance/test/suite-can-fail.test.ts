@@ -1,4 +1,4 @@
-import type { CodecName, StrategyCapabilities } from '@switchyard/protocol';
+import type { CodecReference, StrategyCapabilities } from '@switchyard/protocol';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type CaseStatus, runSuite, type SuiteReport } from '../src/index.js';
 import {
@@ -26,7 +26,7 @@ afterEach(async () => {
 
 async function runExternal(
   start: () => Promise<TestServer>,
-  codec: CodecName,
+  codec: CodecReference,
   capabilities: StrategyCapabilities,
   filter: string,
   extra: { maxFrameBytes?: number } = {},

@@ -26,7 +26,8 @@ export const backpressureSlowReader = defineCase({
   description:
     'a client writes 64 MiB without reading: the server stops reading it (buffer under the cap), keeps serving others, then delivers every byte',
   tier: 'MUST',
-  codecs: ALL_CODECS,
+  codecs: 'any',
+  defaultCodecs: ALL_CODECS,
   needs: [],
   timeoutMs: 40_000,
   async run(ctx) {
@@ -93,7 +94,8 @@ export const fairnessNoStarvation = defineCase({
   id: 'fairness.no-starvation',
   description: `while one client streams bulk data, another client's ${STARVATION_ROUND_TRIPS} small request/replies keep completing`,
   tier: 'MUST',
-  codecs: ALL_CODECS,
+  codecs: 'any',
+  defaultCodecs: ALL_CODECS,
   needs: ['concurrent-connections'],
   timeoutMs: 30_000,
   async run(ctx) {

@@ -1,4 +1,4 @@
-import type { CodecName } from '@switchyard/protocol';
+import type { Codec } from '@switchyard/protocol';
 import { wireFrame } from '../bytes.js';
 import type { Client } from '../client.js';
 import type { CaseContext, ServerUnderTest } from '../context.js';
@@ -30,7 +30,7 @@ export function servesOneAtATime(ctx: CaseContext): boolean {
 export async function offenderAndBystander(
   ctx: CaseContext,
   server: ServerUnderTest,
-  codec: CodecName,
+  codec: Codec,
   prefix: string,
   suffix = '',
 ): Promise<Bystanding> {
@@ -39,7 +39,7 @@ export async function offenderAndBystander(
     const offender = await ctx.connect(server, { label: label('offender') });
     await roundTrip(offender, codec, 'offender served first');
     const bystander = await ctx.connect(server, { label: label('bystander') });
-    const waiting = wireFrame(codec, Buffer.from('bystander waits its turn'));
+    const waiting = wireFrame(codec, 'bystander waits its turn');
     await bystander.flush(waiting);
     return { offender, bystander, waiting };
   }
@@ -55,7 +55,7 @@ export async function offenderAndBystander(
  */
 export async function expectBystanderServed(
   { bystander, waiting }: Bystanding,
-  codec: CodecName,
+  codec: Codec,
 ): Promise<void> {
   if (waiting) {
     await bystander.expect(waiting, 'echo of its waiting request once the offender is closed', {

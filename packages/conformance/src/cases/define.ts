@@ -18,7 +18,7 @@ export function defineCase(
   return { timeoutMs: DEFAULT_CASE_TIMEOUT_MS, ...definition };
 }
 
-/** Every codec, `raw` first. */
+/** Every built-in codec, `raw` first. */
 export const ALL_CODECS = ['raw', 'lines', 'length-prefixed'] as const;
-/** The codecs that have frames to get wrong. */
+/** The built-in codecs that have frames to get wrong. */
 export const FRAMED_CODECS = ['length-prefixed', 'lines'] as const;

@@ -1,12 +1,16 @@
+import { type Codec, ErrorCode, type ServerStats } from '@switchyard/protocol';
 import {
-  type CodecName,
-  ErrorCode,
-  LENGTH_PREFIX_BYTES,
-  type ServerStats,
-} from '@switchyard/protocol';
-import { BlockSource, bufferSource, pseudoRandomBytes } from '../bytes.js';
+  BlockSource,
+  bufferSource,
+  formatBytes,
+  pseudoRandomBytes,
+  wireFrame,
+  wireFrames,
+  withoutForbidden,
+} from '../bytes.js';
+import type { Client } from '../client.js';
 import type { CaseContext, ServerUnderTest } from '../context.js';
-import { check } from '../outcome.js';
+import { CaseFailure, check } from '../outcome.js';
 import {
   type Bystanding,
   expectBystanderServed,
@@ -16,44 +20,53 @@ import {
 } from './bystander.js';
 import { roundTrip } from './conn.js';
 import { defineCase, FRAMED_CODECS, WAIT_MS } from './define.js';
+import { bytewiseThenRest, decodeLocally, describeDecoding } from './probe.js';
+import { payloads } from './stream.js';
 
 /** The frame limit the framing cases configure on strategy targets. */
 export const FRAMING_LIMIT = 64 * 1024;
+/** The largest frame limit `framing.too-large` builds a frame over (it holds it in memory). */
+export const MAX_TOO_LARGE_LIMIT = 64 * 1024 * 1024;
 
 function errorCount(stats: ServerStats, code: ErrorCode): number {
   return stats.errors[code] ?? 0;
 }
 
 /** The framing cases' server: a small frame limit on strategy targets. */
-function framingServer(ctx: CaseContext, codec: CodecName) {
+function framingServer(ctx: CaseContext, codec: Codec) {
   return ctx.server({ codec, maxFrameBytes: FRAMING_LIMIT });
 }
 
-/**
- * Starts a server with a small frame limit, an offender, and a bystander that must stay
- * unaffected, connected in the order the target serves them (see {@link offenderAndBystander}).
- */
-async function setUp(ctx: CaseContext, codec: CodecName) {
-  const server = await framingServer(ctx, codec);
-  const pair = await offenderAndBystander(ctx, server, codec, `${codec} `);
-  return { server, ...pair, limit: server.options.maxFrameBytes };
+/** One piece of bad input: what it is, for messages, and how an offender sends it. */
+interface Offence {
+  readonly what: string;
+  send(offender: Client): void;
 }
 
-/** The offender is closed and got nothing back; the bystander is still served; stats counted it. */
+/**
+ * The offender is closed and got nothing back after its bad input; the bystander is still
+ * served; stats counted it.
+ */
 async function expectContained(
   ctx: CaseContext,
   scene: Bystanding & { server: ServerUnderTest },
-  codec: CodecName,
+  codec: Codec,
   code: ErrorCode,
   count: number,
   echoedBefore: number,
+  what: string,
 ) {
   const { server, offender } = scene;
-  await offender.expectGone('the server closes the offending connection', { timeoutMs: WAIT_MS });
-  check(
-    offender.bytesReceived === echoedBefore,
-    () =>
-      `${offender.label}: received ${offender.bytesReceived - echoedBefore} bytes after the bad input`,
+  await ctx.until(
+    () => {
+      if (offender.bytesReceived > echoedBefore)
+        throw new CaseFailure(
+          `${offender.label}: received ${offender.bytesReceived - echoedBefore} bytes after ${what}`,
+        );
+      return offender.gone;
+    },
+    () => `${offender.label}: the server closes the connection after ${what} (still open)`,
+    { timeoutMs: WAIT_MS },
   );
   await expectBystanderServed(scene, codec);
   if (server.running) {
@@ -65,34 +78,87 @@ async function expectContained(
   }
 }
 
-/** Bytes with no newline, long enough to pass `limit` as one unfinished line. */
-function endlessLine(limit: number): BlockSource {
-  const block = Buffer.alloc(64 * 1024, 0x61);
-  return new BlockSource(Math.ceil((limit + 1) / block.length) + 1, block.length, () => block);
+/**
+ * Each offence from an offender of its own, counted as `code`, on one server. Concurrently one
+ * bystander stays connected through all of them; one at a time, each offender has its own
+ * bystander waiting behind it, which ends its turn before the next offender. `prelude` runs on
+ * each offender, after it was served once and before its offence.
+ */
+async function expectEachContained(
+  ctx: CaseContext,
+  codec: Codec,
+  code: ErrorCode,
+  offences: readonly Offence[],
+  prelude?: (offender: Client) => Promise<void>,
+) {
+  const server = await framingServer(ctx, codec);
+  const prefix = `${codec.name} `;
+  let scene = await offenderAndBystander(ctx, server, codec, prefix);
+  for (const [index, offence] of offences.entries()) {
+    if (index > 0) {
+      const suffix = ` ${index + 1}`;
+      if (servesOneAtATime(ctx)) {
+        await releaseTurn(scene);
+        scene = await offenderAndBystander(ctx, server, codec, prefix, suffix);
+      } else {
+        const offender = await ctx.connect(server, { label: `${prefix}offender${suffix}` });
+        scene = { ...scene, offender };
+      }
+    }
+    const { offender } = scene;
+    // One at a time the offender was served already: it had to hold the turn.
+    if (!servesOneAtATime(ctx)) await roundTrip(offender, codec, 'offender before');
+    await prelude?.(offender);
+    const before = offender.bytesReceived;
+    offence.send(offender);
+    await expectContained(ctx, { ...scene, server }, codec, code, index + 1, before, offence.what);
+  }
+}
+
+/** The frame limit the case's server enforces: the one it configures, or the external one. */
+async function limitOf(ctx: CaseContext): Promise<number> {
+  if (ctx.controlled) return FRAMING_LIMIT;
+  return (await ctx.server()).options.maxFrameBytes;
 }
 
 export const framingTooLarge = defineCase({
   id: 'framing.too-large',
   description:
-    'a frame over maxFrameBytes closes that connection only, counted as SWITCHYARD_ERR_FRAME_TOO_LARGE',
+    'a frame of maxFrameBytes + 1 closes that connection only (and so does the part of it by which the decoder can tell), counted as SWITCHYARD_ERR_FRAME_TOO_LARGE',
   tier: 'MUST',
-  codecs: FRAMED_CODECS,
+  codecs: 'framed',
+  defaultCodecs: FRAMED_CODECS,
   needs: [],
   timeoutMs: 20_000,
   async run(ctx) {
+    const limit = await limitOf(ctx);
+    if (limit >= MAX_TOO_LARGE_LIMIT)
+      ctx.skip(`the target's frame limit is ${formatBytes(limit)}: too large a frame to build`);
     for (const codec of ctx.codecs) {
-      const setup = await setUp(ctx, codec);
-      const { offender, limit } = setup;
-      await roundTrip(offender, codec, 'offender before');
-      const before = offender.bytesReceived;
-      if (codec === 'length-prefixed') {
-        const header = Buffer.alloc(LENGTH_PREFIX_BYTES);
-        header.writeUInt32BE(Math.min(limit + 1, 0xffff_ffff));
-        offender.write(Buffer.concat([header, Buffer.alloc(1024, 0x62)]));
-      } else {
-        offender.pump(endlessLine(limit));
+      const payload = withoutForbidden(codec, pseudoRandomBytes(limit + 1, 0x70));
+      const wire = wireFrame(codec, payload);
+      // Where the codec's own decoder refuses it: often before the end (a header says it all).
+      const local = decodeLocally(codec, limit, bytewiseThenRest(wire, 64));
+      check(
+        local.error?.code === ErrorCode.FRAME_TOO_LARGE,
+        () =>
+          `codec ${codec.name}: its own decoder, with maxFrameBytes ${limit}, gave ` +
+          `${describeDecoding(local)} for a frame of ${limit + 1} bytes, not ${ErrorCode.FRAME_TOO_LARGE}`,
+      );
+      const offences: Offence[] = [
+        {
+          what: `a frame of ${limit + 1} bytes`,
+          send: (offender) => offender.pump(bufferSource(wire)),
+        },
+      ];
+      if (local.pushed < wire.length) {
+        const part = wire.subarray(0, local.pushed);
+        offences.push({
+          what: `the first ${part.length} of its ${wire.length} bytes, enough to tell`,
+          send: (offender) => offender.pump(bufferSource(part)),
+        });
       }
-      await expectContained(ctx, setup, codec, ErrorCode.FRAME_TOO_LARGE, 1, before);
+      await expectEachContained(ctx, codec, ErrorCode.FRAME_TOO_LARGE, offences);
     }
   },
 });
@@ -100,91 +166,137 @@ export const framingTooLarge = defineCase({
 export const framingTruncated = defineCase({
   id: 'framing.truncated',
   description:
-    'a client that ends mid-frame is closed, counted as SWITCHYARD_ERR_TRUNCATED_FRAME; others are unaffected',
+    'a client that ends mid-frame (a frame without its last byte, then only its first byte) is closed, counted as SWITCHYARD_ERR_TRUNCATED_FRAME; others are unaffected',
   tier: 'MUST',
-  codecs: FRAMED_CODECS,
+  codecs: 'framed',
+  defaultCodecs: FRAMED_CODECS,
   needs: [],
   async run(ctx) {
+    const limit = await limitOf(ctx);
     for (const codec of ctx.codecs) {
-      const partials =
-        codec === 'lines'
-          ? [Buffer.from('a line that never ends')]
-          : [
-              Buffer.concat([Buffer.from([0, 0, 0, 100]), Buffer.alloc(10, 0x63)]),
-              Buffer.from([0, 0]),
-            ];
-      // The first offender sends half a payload; for length-prefixed a second sends half a header.
-      // Concurrently, one bystander stays connected through both; one at a time, each offender
-      // has its own bystander waiting behind it, which ends its turn before the next offender.
-      const server = await framingServer(ctx, codec);
-      let scene = await offenderAndBystander(ctx, server, codec, `${codec} `);
-      for (const [index, partial] of partials.entries()) {
-        if (index > 0) {
-          const suffix = ` ${index + 1}`;
-          if (servesOneAtATime(ctx)) {
-            await releaseTurn(scene);
-            scene = await offenderAndBystander(ctx, server, codec, `${codec} `, suffix);
-          } else {
-            const offender = await ctx.connect(server, { label: `${codec} offender${suffix}` });
-            scene = { ...scene, offender };
-          }
-        }
-        const before = scene.offender.bytesReceived;
-        scene.offender.end(partial);
-        await expectContained(
-          ctx,
-          { ...scene, server },
-          codec,
-          ErrorCode.TRUNCATED_FRAME,
-          index + 1,
-          before,
+      const wire = wireFrame(codec, 'a frame that never ends');
+      const partials = [wire.subarray(0, -1)];
+      if (wire.length > 2) partials.push(wire.subarray(0, 1));
+      for (const partial of partials) {
+        const local = decodeLocally(codec, limit, [partial], { end: true });
+        check(
+          local.error?.code === ErrorCode.TRUNCATED_FRAME,
+          () =>
+            `codec ${codec.name}: its own decoder gave ${describeDecoding(local)} for the first ` +
+            `${partial.length} of ${wire.length} bytes of a frame then the end, not ${ErrorCode.TRUNCATED_FRAME}`,
         );
       }
+      await expectEachContained(
+        ctx,
+        codec,
+        ErrorCode.TRUNCATED_FRAME,
+        partials.map((partial) => ({
+          what: `the first ${partial.length} of a frame's ${wire.length} bytes, then the end`,
+          send: (offender) => offender.end(partial),
+        })),
+      );
     }
   },
 });
 
+/** Bytes per block of garbage. */
+const GARBAGE_BLOCK = 64 * 1024;
+/** Seeds tried for garbage that the codec refuses before it makes a frame of it. */
+const GARBAGE_SEEDS = 8;
+
+/**
+ * Random bytes (of those the codec allows in a frame), past the frame limit, that the codec's own
+ * decoder refuses before it completes a frame, and the error it refuses them with.
+ */
+function garbageFor(codec: Codec, limit: number) {
+  const blocks = Math.ceil((limit + 1) / GARBAGE_BLOCK) + 1;
+  for (let attempt = 0; attempt < GARBAGE_SEEDS; attempt++) {
+    const source = new BlockSource(blocks, GARBAGE_BLOCK, (index) =>
+      withoutForbidden(codec, pseudoRandomBytes(GARBAGE_BLOCK, 43 + attempt * 0x10000 + index)),
+    );
+    const all = function* () {
+      for (let index = 0; index < blocks; index++) yield source.block(index);
+    };
+    const local = decodeLocally(codec, limit, all());
+    const code = local.error?.code;
+    if (code === ErrorCode.FRAME_TOO_LARGE || code === ErrorCode.MALFORMED_FRAME)
+      return { source, code };
+  }
+  return undefined;
+}
+
 export const framingGarbage = defineCase({
   id: 'framing.garbage',
   description:
-    'random bytes: arbitrary binary lines echo intact; a garbage header or an endless line closes that connection only, counted',
+    'random bytes: frames of random binary payloads echo intact; random bytes past the frame limit, which the codec refuses, close that connection only, counted',
   tier: 'MUST',
-  codecs: FRAMED_CODECS,
+  codecs: 'framed',
+  defaultCodecs: FRAMED_CODECS,
   needs: [],
   timeoutMs: 20_000,
   async run(ctx) {
+    const limit = await limitOf(ctx);
     for (const codec of ctx.codecs) {
-      const setup = await setUp(ctx, codec);
-      const { offender, limit } = setup;
-      if (codec === 'length-prefixed') {
-        const garbage = pseudoRandomBytes(16 * 1024, 41);
-        // Random, except that the first header declares at least 2 GiB: over any sane limit.
-        garbage[0] = garbage[0]! | 0x80;
-        if (garbage.readUInt32BE(0) <= limit)
-          ctx.skip(`the target accepts frames of ${limit} bytes`);
-        offender.write(garbage);
-      } else {
-        // Any bytes are a valid line up to the newline: NUL, CR, 0xff, invalid UTF-8 all echo.
-        const binary = pseudoRandomBytes(32 * 1024, 42);
-        binary[binary.length - 1] = 0x0a;
-        const echoed = offender.expectStream(bufferSource(binary), 'echo of random binary lines');
-        offender.write(binary);
-        await echoed;
-        offender.pump(
-          new BlockSource(Math.ceil((limit + 1) / (64 * 1024)) + 1, 64 * 1024, (index) => {
-            const block = pseudoRandomBytes(64 * 1024, 43 + index);
-            for (let i = 0; i < block.length; i++) if (block[i] === 0x0a) block[i] = 0x0b;
-            return block;
-          }),
+      const garbage = garbageFor(codec, limit);
+      if (!garbage)
+        return ctx.skip(
+          `codec ${codec.name} makes frames of random bytes (${GARBAGE_SEEDS} seeds tried)`,
+        );
+      const { source, code } = garbage;
+      // Any payload bytes the codec allows echo, NUL, CR, 0xff and invalid UTF-8 among them.
+      const binary = wireFrames(codec, payloads(codec, 16, 4096, 42));
+      await expectEachContained(
+        ctx,
+        codec,
+        code,
+        [
+          {
+            what: `${formatBytes(source.length)} of random bytes (refused as ${code})`,
+            send: (offender) => offender.pump(source),
+          },
+        ],
+        async (offender) => {
+          const echoed = offender.expectStream(
+            bufferSource(binary),
+            'echo of random binary frames',
+          );
+          offender.write(binary);
+          await echoed;
+        },
+      );
+    }
+  },
+});
+
+export const framingMalformed = defineCase({
+  id: 'framing.malformed',
+  description:
+    "each of the codec's malformedExamples closes that connection only, counted as SWITCHYARD_ERR_MALFORMED_FRAME",
+  tier: 'MUST',
+  codecs: 'malformed-examples',
+  defaultCodecs: [],
+  needs: [],
+  async run(ctx) {
+    const limit = await limitOf(ctx);
+    for (const codec of ctx.codecs) {
+      const examples = (codec.malformedExamples ?? []).map((example) => Buffer.from(example));
+      for (const [index, example] of examples.entries()) {
+        const local = decodeLocally(codec, limit, [example]);
+        check(
+          local.error?.code === ErrorCode.MALFORMED_FRAME,
+          () =>
+            `codec ${codec.name}: its own decoder gave ${describeDecoding(local)} for ` +
+            `malformedExamples[${index}], not ${ErrorCode.MALFORMED_FRAME}`,
         );
       }
-      await expectContained(
+      await expectEachContained(
         ctx,
-        setup,
         codec,
-        ErrorCode.FRAME_TOO_LARGE,
-        1,
-        offender.bytesReceived,
+        ErrorCode.MALFORMED_FRAME,
+        examples.map((example, index) => ({
+          what: `malformedExamples[${index}] (${example.length} bytes)`,
+          send: (offender) => offender.write(example),
+        })),
       );
     }
   },

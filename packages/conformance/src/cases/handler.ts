@@ -12,7 +12,8 @@ export const handlerError = defineCase({
   description:
     'a handler that throws closes that connection only, counted as SWITCHYARD_ERR_HANDLER_FAILED',
   tier: 'MUST',
-  codecs: ['lines', 'length-prefixed', 'raw'],
+  codecs: 'any',
+  defaultCodecs: ['lines', 'length-prefixed', 'raw'],
   needs: ['server-control'],
   async run(ctx) {
     const server = await ctx.server({
@@ -44,7 +45,8 @@ export const handlerParallel = defineCase({
   description:
     "two requests' handlers are observed running at the same time, through shared memory",
   tier: 'MUST',
-  codecs: ALL_CODECS,
+  codecs: 'any',
+  defaultCodecs: ALL_CODECS,
   needs: ['server-control', 'parallel-handlers'],
   async run(ctx) {
     const probe = new SharedArrayBuffer(4);
@@ -55,7 +57,7 @@ export const handlerParallel = defineCase({
     const clients = await Promise.all(
       [1, 2].map((index) => ctx.connect(server, { label: `client ${index}` })),
     );
-    for (const client of clients) client.write(wireFrame(ctx.codec, Buffer.from('probe')));
+    for (const client of clients) client.write(wireFrame(ctx.codec, 'probe'));
     await Promise.all(
       clients.map((client) =>
         client.expect(

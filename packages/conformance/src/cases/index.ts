@@ -2,7 +2,7 @@ import { backpressureSlowReader, fairnessNoStarvation } from './backpressure.js'
 import { connConcurrent, connHalfClose, connOneAtATime, connReset } from './conn.js';
 import type { CaseDefinition } from './define.js';
 import { echoBinary, echoHello, echoLarge, echoMulticonn } from './echo.js';
-import { framingGarbage, framingTooLarge, framingTruncated } from './framing.js';
+import { framingGarbage, framingMalformed, framingTooLarge, framingTruncated } from './framing.js';
 import { handlerError, handlerParallel } from './handler.js';
 import { lifecycleDestroy, lifecycleGracefulClose } from './lifecycle.js';
 import { limitsIdleTimeout, limitsMaxConnections } from './limits.js';
@@ -27,6 +27,7 @@ export const allCases: readonly CaseDefinition[] = Object.freeze([
   framingTooLarge,
   framingTruncated,
   framingGarbage,
+  framingMalformed,
   handlerError,
   handlerParallel,
   lifecycleGracefulClose,

@@ -58,7 +58,7 @@ export async function connectUnlessRefused(
 async function expectNotServed(ctx: CaseContext, server: ServerUnderTest, what: string) {
   const late = await connectUnlessRefused(ctx, server, 'late client');
   if (!late) return;
-  late.write(wireFrame(ctx.codec, Buffer.from('too late')));
+  late.write(wireFrame(ctx.codec, 'too late'));
   await late.expectGone(what, { timeoutMs: WAIT_MS });
   check(late.bytesReceived === 0, `${what}: the late client got a reply`);
 }
@@ -68,12 +68,13 @@ export const lifecycleGracefulClose = defineCase({
   description:
     'close() with requests in flight delivers every owed reply, refuses new connections, resolves, and is idempotent',
   tier: 'MUST',
-  codecs: ['lines', 'length-prefixed', 'raw'],
+  codecs: 'any',
+  defaultCodecs: ['lines', 'length-prefixed', 'raw'],
   needs: ['server-control'],
   async run(ctx) {
     const { server, open, arrived } = await gatedServer(ctx);
     const running = server.running!;
-    const request = (client: Client) => wireFrame(ctx.codec, Buffer.from(`${client.label} asks`));
+    const request = (client: Client) => wireFrame(ctx.codec, `${client.label} asks`);
     /** Clients owed replies when close() begins, with the bytes each is owed. */
     let owed: { client: Client; reply: Buffer }[];
     /** One-at-a-time: clients waiting their turn when close() begins, and what they wrote. */
@@ -84,7 +85,7 @@ export const lifecycleGracefulClose = defineCase({
       // more clients wait their turn with a request written.
       const served = await ctx.connect(server, { label: 'client 1' });
       const pipelined = [1, 2, 3].map((index) =>
-        wireFrame(ctx.codec, Buffer.from(`client 1 asks, request ${index}`)),
+        wireFrame(ctx.codec, `client 1 asks, request ${index}`),
       );
       served.write(pipelined[0]!);
       await arrived(1);
@@ -144,13 +145,14 @@ export const lifecycleDestroy = defineCase({
   description:
     'destroy() with a request in flight closes every connection without waiting, resolves, and is idempotent',
   tier: 'MUST',
-  codecs: ['lines', 'length-prefixed', 'raw'],
+  codecs: 'any',
+  defaultCodecs: ['lines', 'length-prefixed', 'raw'],
   needs: ['server-control'],
   async run(ctx) {
     const { server, arrived } = await gatedServer(ctx);
     const running = server.running!;
     const client = await ctx.connect(server);
-    client.write(wireFrame(ctx.codec, Buffer.from('never answered')));
+    client.write(wireFrame(ctx.codec, 'never answered'));
     await arrived(1);
     const destroying = track(running.destroy());
     // The gate is still shut: only an abort can close this connection now.

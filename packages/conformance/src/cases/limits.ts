@@ -10,7 +10,8 @@ export const limitsMaxConnections = defineCase({
   description:
     'the connection over maxConnections is refused promptly and counted; a freed slot admits the next',
   tier: 'MUST',
-  codecs: ALL_CODECS,
+  codecs: 'any',
+  defaultCodecs: ALL_CODECS,
   needs: ['server-control'],
   async run(ctx) {
     const server = await ctx.server({ maxConnections: 2 });
@@ -21,7 +22,7 @@ export const limitsMaxConnections = defineCase({
     // Refused: reset during or right after the handshake, or closed unserved.
     const over = await connectUnlessRefused(ctx, server, 'over the limit');
     if (over) {
-      over.write(wireFrame(ctx.codec, Buffer.from('over the limit')));
+      over.write(wireFrame(ctx.codec, 'over the limit'));
       await over.expectGone('the server closes the connection over the limit', {
         timeoutMs: WAIT_MS,
       });
@@ -54,7 +55,8 @@ export const limitsIdleTimeout = defineCase({
   description:
     'a connection idle past idleTimeoutMs is closed (not before), counted as SWITCHYARD_ERR_IDLE_TIMEOUT',
   tier: 'MUST',
-  codecs: ALL_CODECS,
+  codecs: 'any',
+  defaultCodecs: ALL_CODECS,
   needs: ['server-control'],
   async run(ctx) {
     const server = await ctx.server({ idleTimeoutMs: IDLE_TIMEOUT_MS });
