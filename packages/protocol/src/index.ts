@@ -1,5 +1,6 @@
 export * from './codec.js';
 export * from './codec-loader.js';
+export * from './error-serialization.js';
 export * from './errors.js';
 export * from './handler.js';
 export * from './modules.js';

@@ -8,10 +8,10 @@ import {
   handlerFailure,
   IdleTimeoutError,
   type Reply,
-  type ResolvedServerOptions,
   SocketError,
   type SwitchyardError,
 } from '@switchyard/protocol';
+import type { ConnectionOptions, Dispatch } from './connection-options.js';
 import {
   type ConnectionEvent,
   type ConnectionState,
@@ -22,23 +22,7 @@ import { endAndLinger } from './lingering-close.js';
 import { ReplyOrder, type ReplySlot } from './reply-order.js';
 import type { StatsRecorder } from './stats.js';
 
-/** Runs the handler for one request: in this thread, or by sending it elsewhere. */
-export type Dispatch = (request: Buffer, context: HandlerContext) => Reply | Promise<Reply>;
-
-export interface ConnectionOptions {
-  readonly id: number;
-  readonly codec: Codec;
-  readonly options: ResolvedServerOptions;
-  readonly stats: StatsRecorder;
-  readonly dispatch: Dispatch;
-  /**
-   * Handler calls outstanding at once on this connection. Further requests wait, in order,
-   * and count against the buffer cap. Default: unlimited.
-   */
-  readonly maxInFlight?: number;
-  /** Told of the failure that ends this connection, after it is counted (the server's `failure`). */
-  readonly onFailure?: (failure: ConnectionFailure) => void;
-}
+export type { ConnectionOptions, Dispatch } from './connection-options.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -126,8 +110,7 @@ export class Connection {
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('drain', () => this.updateBackpressure());
-    // Node has already destroyed the socket when it emits 'error' (reset, broken pipe), so the
-    // state reads `closed` by now: this failure is counted and reported here, not by fail().
+    // Node has already destroyed the socket on 'error' (reset, broken pipe): reported, not fail().
     socket.on('error', (error) =>
       this.report(new SocketError(`socket error: ${error.message}`, { cause: error })),
     );
@@ -174,7 +157,7 @@ export class Connection {
     this.socket.destroy();
   }
 
-  /** A method, not a getter: TypeScript would keep a narrowed `state` across the calls between. */
+  // A method, not a getter: TypeScript would keep a narrowed `state` across the calls between.
   private isClosed(): boolean {
     return this.state === 'closed';
   }
@@ -280,8 +263,7 @@ export class Connection {
     try {
       bytes = this.codec.encode(reply);
     } catch (error) {
-      // A reply the codec cannot carry (a newline inside a `lines` frame): nothing after it can
-      // be trusted to frame correctly either.
+      // A reply the codec cannot carry (`\n` in a `lines` frame): nothing after it would frame.
       this.fail(decoderFailure(error, this.codec.name));
       return;
     }

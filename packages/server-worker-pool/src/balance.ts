@@ -56,3 +56,22 @@ export function pickLeastLoaded(connections: readonly (number | undefined)[]): n
   }
   return best;
 }
+
+/** How offload spreads the requests of one connection. */
+export type Affinity = 'connection' | 'request';
+
+/**
+ * Offload with affinity: the worker a connection's next request goes to. Under `connection`, the
+ * worker it is pinned to while that slot has a worker (a replaced worker keeps its slot), else a
+ * fresh pick; under `request`, always a fresh pick. `pick` is {@link pickOffloadWorker} applied to
+ * the current loads, called only when needed.
+ */
+export function workerForRequest(
+  affinity: Affinity,
+  pinned: number | undefined,
+  slotAlive: (index: number) => boolean,
+  pick: () => number,
+): number {
+  if (affinity === 'connection' && pinned !== undefined && slotAlive(pinned)) return pinned;
+  return pick();
+}

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import {
+  defineChoiceOption,
   defineIntegerOption,
   defineModeOption,
   HandoffUnsupportedError,
@@ -11,10 +12,12 @@ import {
   type Strategy,
   type StrategyModes,
 } from '@switchyard/protocol';
+import type { Affinity } from './balance.js';
 import { canTransferSockets, HandoffServer } from './handoff.js';
 import type { PoolMode } from './messages.js';
 import { OffloadServer } from './offload.js';
 
+export type { Affinity } from './balance.js';
 export { canTransferSockets, HandoffServer } from './handoff.js';
 export type { PoolMode } from './messages.js';
 export { type OffloadInit, OffloadServer } from './offload.js';
@@ -48,6 +51,13 @@ export const workerPoolOptions = {
     min: 1,
   }),
   mode: defineModeOption(workerPoolModes),
+  affinity: defineChoiceOption({
+    key: 'affinity',
+    description:
+      'offload: connection (every request of a connection runs in one worker, so per-worker state stays consistent) or request (spread for parallelism); handoff is per connection by nature',
+    defaultText: 'connection',
+    choices: ['connection', 'request'],
+  }),
   maxQueuedRequests: defineIntegerOption({
     key: 'maxQueuedRequests',
     description:
@@ -73,6 +83,13 @@ export interface WorkerPoolOptions extends ServerOptions {
    * every connection stops reading until the queue is half empty. Default 4096.
    */
   maxQueuedRequests?: number;
+  /**
+   * Offload: `connection` (default) runs every request of a connection in the same worker, so a
+   * handler's module state (per worker) and `context.state` see that connection's own writes;
+   * `request` spreads a connection's requests over the workers, for parallelism within one
+   * connection. Handoff runs whole connections in one worker whatever this says.
+   */
+  affinity?: Affinity;
 }
 
 /** {@link WorkerPoolOptions} with every default filled in and `auto` decided. */
@@ -81,6 +98,7 @@ export interface ResolvedWorkerPoolOptions {
   readonly workers: number;
   readonly mode: PoolMode;
   readonly maxQueuedRequests: number;
+  readonly affinity: Affinity;
 }
 
 /**
@@ -90,7 +108,7 @@ export interface ResolvedWorkerPoolOptions {
 export function resolveWorkerPoolOptions(
   options: WorkerPoolOptions = {},
 ): ResolvedWorkerPoolOptions {
-  const { workers, mode = 'auto', maxQueuedRequests, ...serverOptions } = options;
+  const { workers, mode = 'auto', maxQueuedRequests, affinity, ...serverOptions } = options;
   const asked = workerPoolOptions.mode.validate(mode);
   const server = resolveServerOptions(serverOptions, Object.keys(workerPoolOptions));
   const chosen = asked === 'auto' ? workerPoolModes.auto() : asked;
@@ -107,6 +125,7 @@ export function resolveWorkerPoolOptions(
       maxQueuedRequests === undefined
         ? DEFAULT_MAX_QUEUED_REQUESTS
         : workerPoolOptions.maxQueuedRequests.validate(maxQueuedRequests),
+    affinity: affinity === undefined ? 'connection' : workerPoolOptions.affinity.validate(affinity),
   };
 }
 
@@ -122,7 +141,8 @@ export const workerPoolStrategy: Strategy<WorkerPoolOptions> = {
   modes: workerPoolModes,
   options: Object.values(workerPoolOptions),
   async listen(options) {
-    const { server, workers, mode, maxQueuedRequests } = resolveWorkerPoolOptions(options);
+    const { server, workers, mode, maxQueuedRequests, affinity } =
+      resolveWorkerPoolOptions(options);
     if (typeof server.handler !== 'string') {
       throw new InvalidOptionError(
         'handler',
@@ -139,7 +159,7 @@ export const workerPoolStrategy: Strategy<WorkerPoolOptions> = {
     const running =
       mode === 'handoff'
         ? new HandoffServer({ options: server, codec, workers })
-        : new OffloadServer({ options: server, codec, workers, maxQueuedRequests });
+        : new OffloadServer({ options: server, codec, workers, maxQueuedRequests, affinity });
     return running.start();
   },
 };

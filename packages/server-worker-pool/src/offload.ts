@@ -7,7 +7,7 @@ import {
   WorkerExitedError,
 } from '@switchyard/protocol';
 import { Connection } from '@switchyard/server-core';
-import { pickOffloadWorker } from './balance.js';
+import { type Affinity, pickOffloadWorker, workerForRequest } from './balance.js';
 import { WorkerLink } from './link.js';
 import type { FromWorker } from './messages.js';
 import { PoolServer, type PoolWorker } from './pool.js';
@@ -32,6 +32,8 @@ export interface OffloadInit {
   readonly codec: Codec;
   readonly workers: number;
   readonly maxQueuedRequests: number;
+  /** Default `connection`. */
+  readonly affinity?: Affinity;
 }
 
 /**
@@ -44,6 +46,9 @@ export interface OffloadInit {
 export class OffloadServer extends PoolServer {
   private readonly codec: Codec;
   private readonly maxQueuedRequests: number;
+  private readonly affinity: Affinity;
+  /** Under `connection` affinity: the worker slot each connection's requests go to. */
+  private readonly pinned = new Map<number, number>();
   /** By pool slot; a slot's link is replaced with its worker. */
   private readonly links: (WorkerLink | undefined)[] = [];
   private readonly live = new Set<Connection>();
@@ -53,10 +58,11 @@ export class OffloadServer extends PoolServer {
   /** Moving average of handler time per request, as the workers measure it. */
   private costMicros = INITIAL_COST_MICROS;
 
-  constructor({ options, codec, workers, maxQueuedRequests }: OffloadInit) {
+  constructor({ options, codec, workers, maxQueuedRequests, affinity }: OffloadInit) {
     super({ options, codec, mode: 'offload', workers });
     this.codec = codec;
     this.maxQueuedRequests = maxQueuedRequests;
+    this.affinity = affinity ?? 'connection';
   }
 
   protected accept(socket: Socket, connectionId: number): Connection {
@@ -72,6 +78,7 @@ export class OffloadServer extends PoolServer {
     this.live.add(connection);
     void connection.closed.then(() => {
       this.live.delete(connection);
+      this.pinned.delete(connectionId);
       for (const link of this.links) link?.forgetConnection(connectionId);
     });
     return connection;
@@ -103,10 +110,18 @@ export class OffloadServer extends PoolServer {
 
   private dispatch(request: Buffer, context: HandlerContext): Promise<Buffer> {
     const links = this.currentLinks();
-    const index = pickOffloadWorker(links, {
-      handlerMicros: this.costMicros,
-      messageMicros: MESSAGE_COST_MICROS,
-    });
+    const id = context.connectionId;
+    const index = workerForRequest(
+      this.affinity,
+      this.pinned.get(id),
+      (slot) => links[slot] !== undefined,
+      () =>
+        pickOffloadWorker(links, {
+          handlerMicros: this.costMicros,
+          messageMicros: MESSAGE_COST_MICROS,
+        }),
+    );
+    if (this.affinity === 'connection' && index >= 0) this.pinned.set(id, index);
     const link = links[index];
     if (!link) return Promise.reject(new WorkerExitedError('no worker thread is running'));
     const requestId = this.nextRequestId++;

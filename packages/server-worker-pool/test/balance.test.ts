@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { type OffloadLoad, pickLeastLoaded, pickOffloadWorker } from '../src/balance.js';
+import {
+  type OffloadLoad,
+  pickLeastLoaded,
+  pickOffloadWorker,
+  workerForRequest,
+} from '../src/balance.js';
 
 const costly = { handlerMicros: 200, messageMicros: 40 };
 const cheap = { handlerMicros: 2, messageMicros: 40 };
@@ -62,4 +67,19 @@ test('least loaded is the first of the fewest connections', () => {
       return picked === live.find(([, c]) => c === fewest)![0];
     }),
   );
+});
+
+describe('workerForRequest', () => {
+  const alive = (slots: boolean[]) => (index: number) => slots[index] === true;
+
+  test('connection affinity keeps the pinned worker while its slot has one', () => {
+    const pick = () => 1;
+    expect(workerForRequest('connection', 0, alive([true, true]), pick)).toBe(0);
+    expect(workerForRequest('connection', undefined, alive([true, true]), pick)).toBe(1);
+    expect(workerForRequest('connection', 0, alive([false, true]), pick)).toBe(1);
+  });
+
+  test('request affinity always picks afresh', () => {
+    expect(workerForRequest('request', 0, alive([true, true]), () => 1)).toBe(1);
+  });
 });

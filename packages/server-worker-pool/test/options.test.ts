@@ -39,6 +39,7 @@ test('lists every option it takes beyond the common ones, mode included', () => 
   expect(workerPoolStrategy.options?.map((option) => option.key)).toEqual([
     'workers',
     'mode',
+    'affinity',
     'maxQueuedRequests',
   ]);
   expect(workerPoolOptions.mode.value).toEqual(defineModeOption(workerPoolModes).value);

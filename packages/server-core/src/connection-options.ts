@@ -1,0 +1,26 @@
+import type {
+  Codec,
+  ConnectionFailure,
+  HandlerContext,
+  Reply,
+  ResolvedServerOptions,
+} from '@switchyard/protocol';
+import type { StatsRecorder } from './stats.js';
+
+/** Runs the handler for one request: in this thread, or by sending it elsewhere. */
+export type Dispatch = (request: Buffer, context: HandlerContext) => Reply | Promise<Reply>;
+
+export interface ConnectionOptions {
+  readonly id: number;
+  readonly codec: Codec;
+  readonly options: ResolvedServerOptions;
+  readonly stats: StatsRecorder;
+  readonly dispatch: Dispatch;
+  /**
+   * Handler calls outstanding at once on this connection. Further requests wait, in order,
+   * and count against the buffer cap. Default: unlimited.
+   */
+  readonly maxInFlight?: number;
+  /** Told of the failure that ends this connection, after it is counted (the server's `failure`). */
+  readonly onFailure?: (failure: ConnectionFailure) => void;
+}

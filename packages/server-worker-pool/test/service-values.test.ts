@@ -1,0 +1,83 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import type { RunningServer } from '@switchyard/protocol';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { workerPoolStrategy } from '../src/index.js';
+import { cleanup, runnableModes, testHandler } from './helpers.js';
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Sends `count` pipelined lines on one connection; resolves with the reply lines. */
+async function pipelined(server: RunningServer, count: number): Promise<string[]> {
+  const socket = connect(server.address.port, '127.0.0.1');
+  onTestFinished(() => {
+    socket.destroy();
+  });
+  await once(socket, 'connect');
+  socket.end(Array.from({ length: count }, (_, i) => `r${i}\n`).join(''));
+  let text = '';
+  for await (const chunk of socket) text += chunk;
+  return text.split('\n').filter((line) => line !== '');
+}
+
+describe('affinity', () => {
+  test('connection (the default): every request of a connection runs in one worker', async () => {
+    const server = cleanup(
+      await workerPoolStrategy.listen({
+        mode: 'offload',
+        workers: 2,
+        codec: 'lines',
+        handler: testHandler('counter'),
+        handlerOptions: { tag: 'ready' },
+      }),
+    );
+    for (let round = 0; round < 3; round++) {
+      const replies = await pipelined(server, 200);
+      expect(replies).toHaveLength(200);
+      const threads = new Set(replies.map((reply) => reply.split(' ')[0]));
+      expect(threads.size).toBe(1);
+      // Module state and context.state both saw every request of the connection, in order.
+      replies.forEach((reply, i) => {
+        expect(reply.split(' ').slice(1)).toEqual([String(i + 1), String(i + 1), 'ready']);
+      });
+    }
+  });
+
+  test('an unknown affinity is refused', async () => {
+    const error = await rejectionOf(workerPoolStrategy.listen({ affinity: 'socket' as never }));
+    expect(error).toMatchObject({ code: 'SWITCHYARD_ERR_INVALID_OPTION', option: 'affinity' });
+  });
+});
+
+describe('what crosses to a worker', () => {
+  for (const mode of runnableModes()) {
+    test(`${mode}: a handler value is refused, saying to pass a module specifier`, async () => {
+      const error = await rejectionOf(
+        workerPoolStrategy.listen({ mode, handler: (request) => request }),
+      );
+      expect(error).toMatchObject({ code: 'SWITCHYARD_ERR_INVALID_OPTION', option: 'handler' });
+      expect((error as Error).message).toContain('module specifier');
+    });
+
+    test(`${mode}: a codec module that does not exist rejects listen with the loader message`, async () => {
+      const error = await rejectionOf(
+        workerPoolStrategy.listen({ mode, workers: 1, codec: './no-such-codec.mjs' }),
+      );
+      expect(error).toMatchObject({ code: 'SWITCHYARD_ERR_CODEC_NOT_FOUND' });
+      expect((error as Error).message).toContain('no-such-codec.mjs');
+    });
+  }
+
+  test('a misspelt pool option is refused naming it', async () => {
+    const error = await rejectionOf(workerPoolStrategy.listen({ workres: 2 } as never));
+    expect(error).toMatchObject({ code: 'SWITCHYARD_ERR_INVALID_OPTION', option: 'workres' });
+    expect((error as Error).message).toContain('did you mean workers?');
+  });
+});
