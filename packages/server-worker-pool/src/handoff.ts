@@ -2,8 +2,10 @@ import { Socket } from 'node:net';
 import { MessageChannel } from 'node:worker_threads';
 import {
   type Codec,
+  deserializeError,
   ErrorCode,
   type ResolvedServerOptions,
+  type SwitchyardError,
   type WorkerExitedError,
 } from '@switchyard/protocol';
 import type { TrackedConnection } from '@switchyard/server-core';
@@ -137,6 +139,9 @@ export class HandoffServer extends PoolServer {
     } else if (message.type === 'closed') {
       this.remotes.get(message.connectionId)?.markClosed();
       this.remotes.delete(message.connectionId);
+    } else if (message.type === 'failure') {
+      const { type: _, error, ...where } = message;
+      this.reportFailure({ ...where, error: deserializeError(error) as SwitchyardError });
     }
   }
 

@@ -95,6 +95,15 @@ export interface ConnectionClosed {
   readonly connectionId: number;
 }
 
+/** Handoff: a failure ended a connection in the worker (already counted in its stats). */
+export interface ConnectionFailed {
+  readonly type: 'failure';
+  readonly connectionId: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly error: SerializedError;
+}
+
 /** The handler loaded: the worker takes work from now on. */
 export interface WorkerReady {
   readonly type: 'ready';
@@ -114,7 +123,8 @@ export type FromWorker =
   | WorkerLoadFailed
   | ReplyBatch
   | StatsReport
-  | ConnectionClosed;
+  | ConnectionClosed
+  | ConnectionFailed;
 
 /** Packs byte strings into one fresh ArrayBuffer (to transfer) and their end offsets. */
 export function packBytes(parts: readonly Uint8Array[]): { bytes: ArrayBuffer; ends: number[] } {

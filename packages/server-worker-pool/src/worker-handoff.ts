@@ -1,4 +1,4 @@
-import type { Codec, Handler } from '@switchyard/protocol';
+import { type Codec, type Handler, serializeError } from '@switchyard/protocol';
 import { Connection, type StatsDelta, StatsRecorder } from '@switchyard/server-core';
 import type { AdoptConnection, CloseConnection, ToHandoffWorker } from './messages.js';
 import { init, post, startWorker } from './worker-host.js';
@@ -44,6 +44,8 @@ class HandoffWorker {
       options: init.options,
       stats: this.recorder,
       dispatch: this.handler,
+      onFailure: ({ error, ...where }) =>
+        post({ type: 'failure', ...where, error: serializeError(error) }),
     });
     this.connections.set(connectionId, connection);
     this.statsTimer ??= setInterval(() => this.report(), STATS_INTERVAL_MS);

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import type { RunningServer } from '@switchyard/protocol';
-import { describe, expect, onTestFinished, test } from 'vitest';
+import type { ConnectionFailure, RunningServer } from '@switchyard/protocol';
+import { describe, expect, onTestFinished, test, vi } from 'vitest';
 import { workerPoolStrategy } from '../src/index.js';
 import { cleanup, runnableModes, testHandler } from './helpers.js';
 
@@ -57,7 +57,7 @@ describe('affinity', () => {
 });
 
 describe('what crosses to a worker', () => {
-  for (const mode of runnableModes()) {
+  for (const mode of runnableModes) {
     test(`${mode}: a handler value is refused, saying to pass a module specifier`, async () => {
       const error = await rejectionOf(
         workerPoolStrategy.listen({ mode, handler: (request) => request }),
@@ -80,4 +80,37 @@ describe('what crosses to a worker', () => {
     expect(error).toMatchObject({ code: 'SWITCHYARD_ERR_INVALID_OPTION', option: 'workres' });
     expect((error as Error).message).toContain('did you mean workers?');
   });
+});
+
+describe('the failure event', () => {
+  for (const mode of runnableModes) {
+    test(`${mode}: a handler failure in a worker arrives with its message, id and address`, async () => {
+      const server = cleanup(
+        await workerPoolStrategy.listen({
+          mode,
+          workers: 1,
+          codec: 'lines',
+          handler: testHandler('throw-on-marker'),
+        }),
+      );
+      const seen: ConnectionFailure[] = [];
+      server.on('failure', (failure) => seen.push(failure));
+      const socket = connect(server.address.port, '127.0.0.1');
+      onTestFinished(() => {
+        socket.destroy();
+      });
+      socket.on('error', () => {});
+      await once(socket, 'connect');
+      const port = socket.localPort;
+      socket.write('boom\n');
+      await once(socket, 'close');
+      await vi.waitFor(() => expect(seen).toHaveLength(1));
+      expect(seen[0]).toMatchObject({ remoteAddress: '127.0.0.1', remotePort: port });
+      expect(seen[0]!.error).toMatchObject({
+        code: 'SWITCHYARD_ERR_HANDLER_FAILED',
+        message: 'handler failed: boom requested',
+      });
+      expect((seen[0]!.error.cause as Error).message).toBe('boom requested');
+    });
+  }
 });
