@@ -115,8 +115,18 @@ export interface WorkerLoadFailed {
   readonly error: SerializedError;
 }
 
-export type ToOffloadWorker = RequestBatch;
-export type ToHandoffWorker = AdoptConnection | CloseConnection;
+/** The pool is shutting down: run the handler's teardown, then say `torn-down`. */
+export interface TearDown {
+  readonly type: 'teardown';
+}
+
+/** The handler's teardown has run (or failed: the pool terminates the thread either way). */
+export interface TornDown {
+  readonly type: 'torn-down';
+}
+
+export type ToOffloadWorker = RequestBatch | TearDown;
+export type ToHandoffWorker = AdoptConnection | CloseConnection | TearDown;
 export type ToWorker = ToOffloadWorker | ToHandoffWorker;
 export type FromWorker =
   | WorkerReady
@@ -124,7 +134,8 @@ export type FromWorker =
   | ReplyBatch
   | StatsReport
   | ConnectionClosed
-  | ConnectionFailed;
+  | ConnectionFailed
+  | TornDown;
 
 /** Packs byte strings into one fresh ArrayBuffer (to transfer) and their end offsets. */
 export function packBytes(parts: readonly Uint8Array[]): { bytes: ArrayBuffer; ends: number[] } {

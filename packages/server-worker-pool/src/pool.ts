@@ -20,6 +20,9 @@ export class PoolWorker {
     readonly thread: Worker,
   ) {}
 
+  /** True once it loaded the handler and ran its setup. */
+  ready = false;
+
   post(message: ToWorker, transfer?: readonly unknown[]): void {
     this.thread.postMessage(message, transfer as readonly ArrayBuffer[] | undefined);
   }
@@ -38,6 +41,9 @@ export interface WorkerPoolInit {
    */
   readonly onExit: (worker: PoolWorker, error: WorkerExitedError) => void;
 }
+
+/** How long a worker's handler `teardown` may take when the pool shuts down. */
+export const TEARDOWN_LIMIT_MS = 5000;
 
 /** Slot states: a slot is empty when its thread died before it could load the handler. */
 type Slot = PoolWorker | undefined;
@@ -74,6 +80,34 @@ export class WorkerPool {
     await Promise.all(this.workers.map((worker) => worker?.thread.terminate()));
   }
 
+  /**
+   * Asks every ready thread to run the handler's `teardown`, waits for each to say it has (or to
+   * exit, or for {@link TEARDOWN_LIMIT_MS}: a hung teardown must not hang `close`), then
+   * terminates them all.
+   */
+  async tearDownAndTerminate(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(
+      this.workers.map((worker) => {
+        if (!worker || !worker.ready) return undefined;
+        const thread = worker.thread;
+        return new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, TEARDOWN_LIMIT_MS);
+          const done = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          thread.on('message', (message: FromWorker) => {
+            if (message.type === 'torn-down') done();
+          });
+          thread.once('exit', done);
+          worker.post({ type: 'teardown' });
+        });
+      }),
+    );
+    await this.terminate();
+  }
+
   private spawn(index: number): Promise<void> {
     const { filename, options } = this.entry;
     const thread = new Worker(filename, { ...options, workerData: this.init.workerData });
@@ -85,6 +119,7 @@ export class WorkerPool {
       thread.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           ready = true;
+          worker.ready = true;
           resolve();
         } else if (message.type === 'load-failed') {
           reject(deserializeError(message.error));
@@ -157,6 +192,6 @@ export abstract class PoolServer extends BaseServer {
   protected abstract onWorkerExit(worker: PoolWorker, error: WorkerExitedError): void;
 
   protected override async onShutdown(): Promise<void> {
-    await this.pool.terminate();
+    await this.pool.tearDownAndTerminate();
   }
 }

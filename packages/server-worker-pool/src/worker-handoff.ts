@@ -1,6 +1,6 @@
 import { type Codec, type Handler, serializeError } from '@switchyard/protocol';
 import { Connection, type StatsDelta, StatsRecorder } from '@switchyard/server-core';
-import type { AdoptConnection, CloseConnection, ToHandoffWorker } from './messages.js';
+import type { AdoptConnection, CloseConnection, TearDown, ToHandoffWorker } from './messages.js';
 import { init, post, startWorker } from './worker-host.js';
 
 // The entry of a handoff thread: adopts whole connections (their sockets transferred) and runs
@@ -32,7 +32,7 @@ class HandoffWorker {
     private readonly codec: Codec,
   ) {}
 
-  onMessage(message: ToHandoffWorker): void {
+  onMessage(message: Exclude<ToHandoffWorker, TearDown>): void {
     if (message.type === 'adopt') this.adopt(message);
     else this.close(message);
   }

@@ -2,13 +2,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import {
   type Codec,
   type Handler,
+  type LoadedHandler,
   loadCodec,
   loadHandler,
   resolveCodecSpecifier,
   resolveHandlerSpecifier,
   serializeError,
 } from '@switchyard/protocol';
-import type { FromWorker, WorkerInit } from './messages.js';
+import type { FromWorker, TearDown, WorkerInit } from './messages.js';
 
 // What every pool thread shares, whatever its mode: the start data, the port to the main thread,
 // and loading the handler before any work is taken.
@@ -40,17 +41,19 @@ function fromHere(specifier: string): string {
  * error as cause) and the thread ends.
  */
 export async function startWorker<Message>(
-  serve: (handler: Handler, codec: Codec | undefined) => (message: Message) => void,
+  serve: (
+    handler: Handler,
+    codec: Codec | undefined,
+  ) => (message: Exclude<Message, TearDown>) => void,
 ): Promise<void> {
   let handler: Handler;
+  let loaded: LoadedHandler;
   let codec: Codec | undefined;
   try {
     if (init.loadsCodec) {
       codec = await loadCodec(fromHere(resolveCodecSpecifier(String(init.options.codec))));
     }
-    const loaded = await loadHandler(
-      fromHere(resolveHandlerSpecifier(String(init.options.handler))),
-    );
+    loaded = await loadHandler(fromHere(resolveHandlerSpecifier(String(init.options.handler))));
     await loaded.setup(init.options.handlerOptions);
     handler = loaded.handle;
   } catch (error) {
@@ -58,6 +61,16 @@ export async function startWorker<Message>(
     port.close();
     return;
   }
-  port.on('message', serve(handler, codec));
+  const listener = serve(handler, codec);
+  port.on('message', (message: Message | TearDown) => {
+    if ((message as TearDown).type !== 'teardown') {
+      listener(message as Exclude<Message, TearDown>);
+      return;
+    }
+    loaded.teardown().then(
+      () => post({ type: 'torn-down' }),
+      () => post({ type: 'torn-down' }),
+    );
+  });
   post({ type: 'ready' });
 }

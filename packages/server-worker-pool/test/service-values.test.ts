@@ -1,5 +1,8 @@
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ConnectionFailure, RunningServer } from '@switchyard/protocol';
 import { describe, expect, onTestFinished, test, vi } from 'vitest';
 import { workerPoolStrategy } from '../src/index.js';
@@ -113,4 +116,45 @@ describe('the failure event', () => {
       expect((seen[0]!.error.cause as Error).message).toBe('boom requested');
     });
   }
+});
+
+describe('the handler lifecycle in workers', () => {
+  for (const mode of runnableModes) {
+    test(`${mode}: setup runs once per worker before listen resolves, teardown on close`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'switchyard-lifecycle-'));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+      const file = join(dir, 'calls.log');
+      const server = cleanup(
+        await workerPoolStrategy.listen({
+          mode,
+          workers: 2,
+          handler: testHandler('teardown-marker'),
+          handlerOptions: { file },
+        }),
+      );
+      const lines = () => readFileSync(file, 'utf8').trim().split('\n').sort();
+      expect(lines().filter((line) => line.startsWith('setup'))).toHaveLength(2);
+      await server.close();
+      const calls = lines();
+      const setups = calls.filter((line) => line.startsWith('setup')).map((l) => l.split(' ')[1]);
+      const teardowns = calls
+        .filter((line) => line.startsWith('teardown'))
+        .map((l) => l.split(' ')[1]);
+      expect(teardowns.sort()).toEqual(setups.sort());
+    });
+  }
+
+  test('a setup failure rejects listen with HANDLER_SETUP_FAILED, message and cause from the thread', async () => {
+    const error = await rejectionOf(
+      workerPoolStrategy.listen({
+        mode: 'offload',
+        workers: 2,
+        handler: testHandler('teardown-marker'),
+        handlerOptions: { file: '/nonexistent-dir/calls.log' },
+      }),
+    );
+    expect(error).toMatchObject({ code: 'SWITCHYARD_ERR_HANDLER_SETUP_FAILED' });
+    expect((error as Error).message).toContain('ENOENT');
+    expect((error as Error).cause).toBeInstanceOf(Error);
+  });
 });
