@@ -30,6 +30,7 @@ function measure({ rounds, calls }: Job): Cost {
     remotePort: 0,
     codec: 'raw',
     options: { rounds },
+    state: new Map(),
   };
   const request = Buffer.alloc(1024, 7);
   for (let i = 0; i < Math.ceil(calls / 10); i++) burn(request, context);

@@ -89,7 +89,7 @@ export class WorkerPool {
     this.stopping = true;
     await Promise.all(
       this.workers.map((worker) => {
-        if (!worker || !worker.ready) return undefined;
+        if (!worker?.ready) return undefined;
         const thread = worker.thread;
         return new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, TEARDOWN_LIMIT_MS);
