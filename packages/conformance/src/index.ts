@@ -1,4 +1,4 @@
-export type { CaseContext, ServerUnderTest } from './context.js';
+export type { CaseContext, CaseServerOptions, ServerUnderTest } from './context.js';
 export { type TestHandlerName, testHandlers } from './handlers.js';
 export { formatTable, toJson, toJUnitXml } from './reporters.js';
 export { caseFilter, describeTarget, listCases, runSuite } from './runner.js';
@@ -6,6 +6,7 @@ export type {
   CaseInfo,
   CaseResult,
   CaseStatus,
+  CodecTrait,
   ExternalTarget,
   Need,
   RunSuiteOptions,

@@ -11,6 +11,7 @@ import {
   reordersReplies,
   type TestServer,
 } from './broken-servers.js';
+import { netstringCodec } from './fixtures/netstring.js';
 import { faithful, noFrameLimit, unbounded } from './strategies.js';
 
 const CONCURRENT: StrategyCapabilities = { connections: 'concurrent', parallelHandlers: false };
@@ -179,11 +180,15 @@ describe('strategy targets: faults only server control can see', () => {
     expect(messageOf(bad, 'backpressure.slow-reader')).toMatch(/(held \d+ bytes|never stopped)/);
   });
 
-  test('a strategy that ignores maxFrameBytes fails framing.too-large', async () => {
+  test.each([
+    ['length-prefixed', 'length-prefixed'],
+    ['a user codec', netstringCodec],
+  ])('a strategy that ignores maxFrameBytes fails framing.too-large (%s)', async (_, codec) => {
     const report = await runSuite(
-      { kind: 'strategy', strategy: noFrameLimit, options: { codec: 'length-prefixed' } },
+      { kind: 'strategy', strategy: noFrameLimit, options: { codec } },
       { filter: 'framing.too-large,echo.hello' },
     );
     expectStatuses(report, { 'echo.hello': 'pass', 'framing.too-large': 'fail' });
+    expect(messageOf(report, 'framing.too-large')).toMatch(/after a frame of 65537 bytes/);
   });
 });

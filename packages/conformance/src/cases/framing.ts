@@ -20,7 +20,7 @@ import {
 } from './bystander.js';
 import { roundTrip } from './conn.js';
 import { defineCase, FRAMED_CODECS, WAIT_MS } from './define.js';
-import { bytewiseThenRest, decodeLocally, describeDecoding } from './probe.js';
+import { decodeLocally, describeDecoding, probingChunks } from './probe.js';
 import { payloads } from './stream.js';
 
 /** The frame limit the framing cases configure on strategy targets. */
@@ -115,6 +115,13 @@ async function expectEachContained(
   }
 }
 
+/** `wire` is echoed to `client`, verified as it arrives. */
+async function echoes(client: Client, wire: Buffer, what: string): Promise<void> {
+  const echoed = client.expectStream(bufferSource(wire), what);
+  client.write(wire);
+  await echoed;
+}
+
 /** The frame limit the case's server enforces: the one it configures, or the external one. */
 async function limitOf(ctx: CaseContext): Promise<number> {
   if (ctx.controlled) return FRAMING_LIMIT;
@@ -124,7 +131,7 @@ async function limitOf(ctx: CaseContext): Promise<number> {
 export const framingTooLarge = defineCase({
   id: 'framing.too-large',
   description:
-    'a frame of maxFrameBytes + 1 closes that connection only (and so does the part of it by which the decoder can tell), counted as SWITCHYARD_ERR_FRAME_TOO_LARGE',
+    'a frame of exactly maxFrameBytes is echoed; one of maxFrameBytes + 1 closes that connection only (and so does the part of it by which the decoder can tell), counted as SWITCHYARD_ERR_FRAME_TOO_LARGE',
   tier: 'MUST',
   codecs: 'framed',
   defaultCodecs: FRAMED_CODECS,
@@ -136,9 +143,18 @@ export const framingTooLarge = defineCase({
       ctx.skip(`the target's frame limit is ${formatBytes(limit)}: too large a frame to build`);
     for (const codec of ctx.codecs) {
       const payload = withoutForbidden(codec, pseudoRandomBytes(limit + 1, 0x70));
+      // The limit is on the frame as the handler sees it, not on its bytes on the wire.
+      const atLimit = wireFrame(codec, payload.subarray(0, limit));
+      const accepted = decodeLocally(codec, limit, [atLimit]);
+      check(
+        accepted.frames === 1,
+        () =>
+          `codec ${codec.name}: its own decoder, with maxFrameBytes ${limit}, gave ` +
+          `${describeDecoding(accepted)} for a frame of exactly ${limit} bytes, not the frame`,
+      );
       const wire = wireFrame(codec, payload);
       // Where the codec's own decoder refuses it: often before the end (a header says it all).
-      const local = decodeLocally(codec, limit, bytewiseThenRest(wire, 64));
+      const local = decodeLocally(codec, limit, probingChunks(wire, 64));
       check(
         local.error?.code === ErrorCode.FRAME_TOO_LARGE,
         () =>
@@ -158,7 +174,9 @@ export const framingTooLarge = defineCase({
           send: (offender) => offender.pump(bufferSource(part)),
         });
       }
-      await expectEachContained(ctx, codec, ErrorCode.FRAME_TOO_LARGE, offences);
+      await expectEachContained(ctx, codec, ErrorCode.FRAME_TOO_LARGE, offences, (offender) =>
+        echoes(offender, atLimit, `echo of a frame of exactly ${limit} bytes`),
+      );
     }
   },
 });
@@ -255,14 +273,7 @@ export const framingGarbage = defineCase({
             send: (offender) => offender.pump(source),
           },
         ],
-        async (offender) => {
-          const echoed = offender.expectStream(
-            bufferSource(binary),
-            'echo of random binary frames',
-          );
-          offender.write(binary);
-          await echoed;
-        },
+        (offender) => echoes(offender, binary, 'echo of random binary frames'),
       );
     }
   },

@@ -37,11 +37,15 @@ export function decodeLocally(
   return { frames: 0, pushed, error: undefined };
 }
 
-/** `bytes` one byte at a time for its first `head` bytes, then the rest in one chunk. */
-export function* bytewiseThenRest(bytes: Buffer, head: number): Generator<Buffer> {
+/**
+ * `bytes` as chunks that show where a decoder stops: its first `head` bytes one at a time, then
+ * all but the last byte, then the last.
+ */
+export function* probingChunks(bytes: Buffer, head: number): Generator<Buffer> {
   const split = Math.min(head, bytes.length);
   for (let i = 0; i < split; i++) yield bytes.subarray(i, i + 1);
-  if (split < bytes.length) yield bytes.subarray(split);
+  if (split < bytes.length - 1) yield bytes.subarray(split, bytes.length - 1);
+  if (split < bytes.length) yield bytes.subarray(Math.max(split, bytes.length - 1));
 }
 
 /** How the local decoder's outcome reads in a message. */
