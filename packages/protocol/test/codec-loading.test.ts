@@ -11,18 +11,10 @@ import {
   MalformedFrameError,
   resolveCodecSpecifier,
 } from '../src/index.js';
+import { rejectionOf } from './support/streams.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const fixture = (name: string) => pathToFileURL(`${fixtures}${name}`).href;
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('loadCodec', () => {
   test('takes a built-in name, a codec object, and a module whose default export is a codec', async () => {

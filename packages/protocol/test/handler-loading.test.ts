@@ -12,6 +12,7 @@ import {
   loadHandler,
   resolveHandlerSpecifier,
 } from '../src/index.js';
+import { rejectionOf } from './support/streams.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const fixture = (name: string) => pathToFileURL(`${fixtures}${name}`).href;
@@ -24,15 +25,6 @@ const context = {
   options: {},
   state: new Map(),
 } as const;
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('resolveHandlerSpecifier', () => {
   test('maps built-in names to the package subpaths', () => {

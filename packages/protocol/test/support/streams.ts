@@ -70,3 +70,13 @@ export function thrownBy(fn: () => unknown): unknown {
   }
   return undefined;
 }
+
+/** What `promise` rejects with; fails the test if it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
