@@ -13,8 +13,10 @@ export interface ClientOptions {
   readonly port: number;
   readonly connections: number;
   readonly messages?: readonly string[];
-  /** How each message is framed on the wire. Default `raw`. */
-  /** A built-in name, a codec module, or a codec. Default `raw`. */
+  /**
+   * How each message is framed on the wire: a built-in name, a module specifier (paths against
+   * the current directory) whose default export is a codec, or a codec. Default `raw`.
+   */
   readonly codec?: CodecReference;
   /** Give up on a connection whose bytes have not all come back by then. Default 10 s. */
   readonly timeoutMs?: number;
@@ -25,9 +27,9 @@ export interface ClientOptions {
 /** What one connection sent and got back. */
 export interface ConnectionResult {
   readonly connid: number;
-  /** Bytes sent (printed as `msg_total`). */
+  /** Bytes sent, framing included (printed as `msg_total`). */
   readonly msgTotal: number;
-  /** Bytes received (printed as `recv_total`). */
+  /** Bytes received, framing included (printed as `recv_total`). */
   readonly recvTotal: number;
   /** True when exactly the bytes sent came back. */
   readonly ok: boolean;
@@ -35,36 +37,55 @@ export interface ConnectionResult {
   readonly problem?: string;
 }
 
-/** Shows bytes as a quoted string, escaping what is not printable (length prefixes). */
+/** Shows a message or reply as a quoted string, escaping what is not printable. */
 function show(bytes: Buffer): string {
   return JSON.stringify(bytes.toString('utf8'));
+}
+
+/** A message as typed and as it goes on the wire. */
+interface Outgoing {
+  readonly message: Buffer;
+  readonly wire: Buffer;
 }
 
 /**
  * The classic multi-connection echo client: opens `connections` connections at once; each sends
  * its messages, reads until as many bytes came back as it sent (`recv_total == msg_total`), then
- * closes. A reply that differs from what was sent, an early close or a timeout fails that
- * connection only.
+ * closes. Replies are checked byte for byte on the wire and logged as the codec decodes them (a
+ * `lines` message `who` goes out as `who\n` and its reply is shown as `who`). A reply that
+ * differs from what was sent, an early close or a timeout fails that connection only. Throws
+ * before connecting when the codec cannot be loaded or cannot carry a message (a `\n` in a
+ * `lines` message: `SWITCHYARD_ERR_MALFORMED_FRAME`).
  */
 export async function runClient(options: ClientOptions): Promise<ConnectionResult[]> {
-  const ids = Array.from({ length: options.connections }, (_, index) => index + 1);
   const codec = await loadCodec(options.codec ?? 'raw');
-  return Promise.all(ids.map((connid) => runConnection(connid, codec, options)));
+  const outgoing = (options.messages ?? DEFAULT_MESSAGES).map((text) => {
+    const message = Buffer.from(text);
+    // A user's codec may hand back any Uint8Array; the socket and the verifier take it as is.
+    const encoded: Uint8Array = codec.encode(message);
+    const wire = Buffer.isBuffer(encoded)
+      ? encoded
+      : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.length);
+    return { message, wire };
+  });
+  const ids = Array.from({ length: options.connections }, (_, index) => index + 1);
+  return Promise.all(ids.map((connid) => runConnection(connid, options, codec, outgoing)));
 }
 
 function runConnection(
   connid: number,
-  codec: Codec,
   options: ClientOptions,
+  codec: Codec,
+  outgoing: readonly Outgoing[],
 ): Promise<ConnectionResult> {
   const { host, port, log = () => {}, timeoutMs = 10_000 } = options;
-  const frames = (options.messages ?? DEFAULT_MESSAGES).map((message) =>
-    codec.encode(Buffer.from(message)),
-  );
   // Each message's echo is expected back in order; an empty raw message puts nothing on the wire.
   const verifier = new ReplyVerifier();
-  for (const frame of frames) if (frame.length > 0) verifier.expect(frame);
-  const msgTotal = frames.reduce((total, frame) => total + frame.length, 0);
+  for (const { wire } of outgoing) if (wire.length > 0) verifier.expect(wire);
+  const msgTotal = outgoing.reduce((total, { wire }) => total + wire.length, 0);
+  // Only to show replies as frames: the check is on the wire bytes, whatever the codec.
+  const decoder = codec.createDecoder();
+  let undecodable: string | undefined;
   let recvTotal = 0;
 
   return new Promise((resolve) => {
@@ -95,20 +116,30 @@ function runConnection(
       timeoutMs,
     );
     socket.on('connect', () => {
-      for (const frame of frames) {
-        log(`sending ${show(frame)} to connection ${connid}`);
-        socket.write(frame);
+      for (const { message, wire } of outgoing) {
+        log(`sending ${show(message)} to connection ${connid}`);
+        socket.write(wire);
       }
       // Nothing was sent: there is nothing to wait for.
       if (msgTotal === 0) finish(socket);
     });
     socket.on('data', (chunk: Buffer) => {
-      log(`received ${show(chunk)} from connection ${connid}`);
+      if (undecodable === undefined) {
+        try {
+          for (const frame of decoder.push(chunk)) {
+            log(`received ${show(frame)} from connection ${connid}`);
+          }
+        } catch (error) {
+          undecodable = `reply is not ${codec.name}: ${error instanceof Error ? error.message : String(error)}`;
+          log(`received ${show(chunk)} from connection ${connid} (${undecodable})`);
+        }
+      } else log(`received ${show(chunk)} from connection ${connid}`);
       recvTotal += chunk.length;
       const mismatch = verifier.consume(chunk);
       if (mismatch?.kind === 'unexpected') {
         finish(socket, `got ${recvTotal} bytes back, sent ${msgTotal}`);
       } else if (mismatch) finish(socket, `mismatch: ${mismatch.message}`);
+      else if (undecodable !== undefined) finish(socket, undecodable);
       else if (verifier.pending === 0) finish(socket);
     });
     socket.on('end', () => finish(socket, `server closed after ${recvTotal} of ${msgTotal} bytes`));

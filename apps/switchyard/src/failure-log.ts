@@ -1,77 +1,169 @@
 import type { ConnectionFailure } from '@switchyard/protocol';
+import { formatHostPort } from './options.js';
+
+/** Milliseconds from any fixed origin; injected so tests drive time by hand. */
+export type Clock = () => number;
+
+export interface TokenBucketOptions {
+  /** Lines allowed at once, after a quiet spell. */
+  readonly burst: number;
+  /** Lines allowed per second once the burst is spent. */
+  readonly perSecond: number;
+  readonly now?: Clock;
+}
 
 /**
- * A token bucket: `burst` lines at once, then `perSecond` a second. Pure apart from the clock it is
- * given, so it is tested with a fake one. Log lines are what it bounds: a flood of failing clients
- * must not fill a disk, but the first failures of an incident are the ones an operator needs.
+ * A token bucket: holds up to `burst` tokens, refilled continuously at `perSecond`; each `take`
+ * spends one. No timers and no I/O: time is whatever `now` says when a token is asked for.
  */
-export class LineBudget {
+export class TokenBucket {
+  private readonly burst: number;
+  private readonly perMs: number;
+  private readonly now: Clock;
   private tokens: number;
   private last: number;
 
-  constructor(
-    private readonly burst: number,
-    private readonly perSecond: number,
-    private readonly now: () => number = () => performance.now(),
-  ) {
+  constructor({ burst, perSecond, now = () => performance.now() }: TokenBucketOptions) {
+    if (!(burst >= 1) || !(perSecond > 0)) {
+      throw new RangeError(`a token bucket needs burst >= 1 and perSecond > 0`);
+    }
+    this.burst = burst;
+    this.perMs = perSecond / 1000;
+    this.now = now;
     this.tokens = burst;
     this.last = now();
   }
 
-  /** True when a line may be written now; takes one token. */
+  /** Spends a token if there is one; false means "over the limit, drop it". */
   take(): boolean {
     const now = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    // A clock that goes backwards (not performance.now, but an injected one may) adds nothing.
+    const elapsed = Math.max(0, now - this.last);
     this.last = now;
+    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.perMs);
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
   }
 }
 
-/** One line for a failure: `connection 7 127.0.0.1:51234: CODE: message (cause: ...)`. */
+/**
+ * The limit on `serve`'s failure lines. The burst of 20 logs the start of an incident in full
+ * (the first failures say most about it); then 10 a second is more than anyone reads and still
+ * shows that it goes on. However fast connections fail, the log grows by at most about 10 lines
+ * of at most {@link MAX_MESSAGE_CHARS} characters a second plus one count line, so a client that
+ * fails 50 000 connections a second costs the disk kilobytes a second, not megabytes. What is held
+ * back is still counted, by code, in the line that says so.
+ */
+export const FAILURE_LOG_LIMIT = { burst: 20, perSecond: 10 } as const;
+
+/** A failure message longer than this is cut: a handler's error text is the user's to size. */
+export const MAX_MESSAGE_CHARS = 500;
+
+/** Deepest cause followed for the text of a failure line. */
+const MAX_CAUSE_DEPTH = 4;
+
+/**
+ * One line for a failure: `connection 7 127.0.0.1:51234: SWITCHYARD_ERR_HANDLER_FAILED: handler
+ * failed: database connection lost`. The message, followed by each cause's message that it does
+ * not already contain; never a stack; control characters escaped so a failure is one line.
+ */
 export function formatFailure({
   connectionId,
   remoteAddress,
   remotePort,
   error,
 }: ConnectionFailure): string {
-  const cause = error.cause instanceof Error ? error.cause.message : undefined;
-  // The cause is shown only where the message does not already carry it.
-  const because = cause !== undefined && !error.message.includes(cause) ? ` (cause: ${cause})` : '';
-  const address = remoteAddress.includes(':') ? `[${remoteAddress}]` : remoteAddress;
-  return `connection ${connectionId} ${address}:${remotePort}: ${error.code}: ${error.message}${because}`;
+  const address = remoteAddress ? formatHostPort({ host: remoteAddress, port: remotePort }) : '?';
+  return `connection ${connectionId} ${address}: ${error.code}: ${oneLine(describeError(error))}`;
 }
 
-/** Default budget: 20 lines at once, then 10 a second (36,000 lines an hour at most). */
-export const FAILURE_LOG_BURST = 20;
-export const FAILURE_LOG_PER_SECOND = 10;
+function describeError(error: Error): string {
+  let text = error.message || error.name;
+  let cause: unknown = error.cause;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && cause !== undefined; depth++) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    if (message && !text.includes(message)) text += `: ${message}`;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return text;
+}
+
+function oneLine(text: string): string {
+  const escaped = text.replace(/\p{Cc}/gu, (char) =>
+    char === '\n' ? '\\n' : char === '\r' ? '\\r' : char === '\t' ? ' ' : escapeByte(char),
+  );
+  if (escaped.length <= MAX_MESSAGE_CHARS) return escaped;
+  const cut = escaped.length - MAX_MESSAGE_CHARS;
+  return `${escaped.slice(0, MAX_MESSAGE_CHARS)}... (${cut} more characters)`;
+}
+
+function escapeByte(char: string): string {
+  return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+}
+
+/** The line that says how many failures the limit held back, by code. */
+export function suppressedLine(byCode: ReadonlyMap<string, number>): string {
+  let total = 0;
+  for (const count of byCode.values()) total += count;
+  const codes = [...byCode].map(([code, count]) => `${code} x${count}`).join(', ');
+  const { burst, perSecond } = FAILURE_LOG_LIMIT;
+  return `${total} failure${total === 1 ? '' : 's'} not logged (${codes}; failure lines are limited to ${burst} at once, then ${perSecond} a second)`;
+}
+
+/** A server's error counters, by code (`stats().errors`). */
+export type ErrorCounts = Readonly<Partial<Record<string, number>>>;
 
 /**
- * Writes one line per failure through a {@link LineBudget}. Failures over budget are counted, and
- * the next line written (or {@link flush}) says how many were not logged.
+ * `serve`'s log of what went wrong, so that each error is told once:
+ * - a line per connection failure ({@link formatFailure}) while the limiter lets it through;
+ *   the rest are counted;
+ * - {@link FailureLog.flush}, called once a second and on shutdown, says how many the limit held
+ *   back (`N failures not logged (CODE xN, ...)`), and writes `error: CODE xN` for what the
+ *   server counted that no failure told of: errors that end no connection, such as connections
+ *   refused at `--max-connections`, a worker thread that exited or a close that timed out.
+ *
+ * A failure reaches the listener right after it is counted, on the same thread or (from a
+ * worker) ahead of the counters that include it, so the counters never run ahead of the
+ * failures reported.
  */
 export class FailureLog {
-  private suppressed = 0;
+  /** Failures reported, logged or not, by code. */
+  private readonly reported = new Map<string, number>();
+  /** Held back since the last flush, by code. */
+  private suppressed = new Map<string, number>();
+  /** Counted errors already written as `error: CODE xN`, by code. */
+  private readonly counted = new Map<string, number>();
 
   constructor(
     private readonly write: (line: string) => void,
-    private readonly budget = new LineBudget(FAILURE_LOG_BURST, FAILURE_LOG_PER_SECOND),
+    private readonly limiter: { take(): boolean } = new TokenBucket(FAILURE_LOG_LIMIT),
   ) {}
 
-  readonly record = (failure: ConnectionFailure): void => {
-    if (!this.budget.take()) {
-      this.suppressed++;
-      return;
-    }
-    this.flush();
-    this.write(`${formatFailure(failure)}\n`);
-  };
-
-  /** Reports failures not logged since the last line, if any. */
-  flush(): void {
-    if (this.suppressed === 0) return;
-    this.write(`${this.suppressed} failures not logged (rate limit)\n`);
-    this.suppressed = 0;
+  report(failure: ConnectionFailure): void {
+    const { code } = failure.error;
+    increment(this.reported, code, 1);
+    if (this.limiter.take()) this.write(formatFailure(failure));
+    else increment(this.suppressed, code, 1);
   }
+
+  /**
+   * Writes `error: CODE xN` for errors in `errors` (the server's counters) that no failure told
+   * of, then `N failures not logged (...)` if the limit held any back since the last flush.
+   */
+  flush(errors: ErrorCounts = {}): void {
+    for (const [code, total = 0] of Object.entries(errors)) {
+      const untold = total - (this.reported.get(code) ?? 0) - (this.counted.get(code) ?? 0);
+      if (untold <= 0) continue;
+      this.write(`error: ${code} x${untold}`);
+      increment(this.counted, code, untold);
+    }
+    if (this.suppressed.size === 0) return;
+    this.write(suppressedLine(this.suppressed));
+    this.suppressed = new Map();
+  }
+}
+
+function increment(counts: Map<string, number>, code: string, by: number): void {
+  counts.set(code, (counts.get(code) ?? 0) + by);
 }

@@ -5,15 +5,19 @@ import {
   type SuiteReport,
   type Target,
 } from '@switchyard/conformance';
+import type { CodecReference } from '@switchyard/protocol';
 import { type Progress, silentProgress } from './progress.js';
 import type { Contender } from './registry.js';
 
-/** The conformance target that runs a contender in-process. */
-export function contenderTarget(contender: Contender): Target {
+/**
+ * The conformance target that runs a contender in-process; with `codec` (a built-in name or a
+ * module specifier, which worker threads load too) every case runs over that codec.
+ */
+export function contenderTarget(contender: Contender, codec?: CodecReference): Target {
   return {
     kind: 'strategy',
     strategy: contender.strategy,
-    options: { ...contender.options },
+    options: { ...contender.options, ...(codec !== undefined && { codec }) },
     name: contender.name,
   };
 }

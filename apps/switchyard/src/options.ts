@@ -1,4 +1,5 @@
-import { InvalidOptionError, type StrategyOption } from '@switchyard/protocol';
+import { codecNames, InvalidOptionError, type StrategyOption } from '@switchyard/protocol';
+import { Option } from 'commander';
 
 /** A host and port as typed on the command line or printed by `serve`. */
 export interface HostPort {
@@ -65,4 +66,23 @@ export function parseStrategyOption(
   const value =
     option.value.type === 'integer' && /^-?\d+$/.test(text.trim()) ? Number(text) : text;
   return option.validate(value, flag);
+}
+
+/** What every `--codec` flag takes, for its help. */
+export const codecChoicesHelp = `${codecNames.join(', ')}, or a module (a path such as ./codec.mjs, a file: URL or a package) whose default export is a codec`;
+
+/**
+ * The `-c, --codec <codec>` flag: a built-in name or a module specifier, kept as typed (each
+ * command resolves or loads it). `description` says what the codec is for in that command.
+ */
+export function codecOption(description: string, defaultValue?: string): Option {
+  const option = new Option('-c, --codec <codec>', `${description}: ${codecChoicesHelp}`).argParser(
+    (text: string) => {
+      if (text.trim() === '') {
+        throw new InvalidOptionError('--codec', `expected ${codecChoicesHelp}, got ""`);
+      }
+      return text;
+    },
+  );
+  return defaultValue === undefined ? option : option.default(defaultValue);
 }

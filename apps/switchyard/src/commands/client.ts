@@ -1,7 +1,7 @@
-import { InvalidOptionError, resolveCodecSpecifier } from '@switchyard/protocol';
-import { Command, Option } from 'commander';
+import { InvalidOptionError } from '@switchyard/protocol';
+import { Command } from 'commander';
 import { DEFAULT_MESSAGES, runClient } from '../client.js';
-import { integerOption, parseInteger } from '../options.js';
+import { codecOption, integerOption, parseInteger } from '../options.js';
 
 interface ClientFlags {
   message?: string[];
@@ -20,12 +20,7 @@ export function clientCommand(): Command {
       '-m, --message <text...>',
       `messages each connection sends (default: "${DEFAULT_MESSAGES.join('" "')}")`,
     )
-    .addOption(
-      new Option(
-        '-c, --codec <codec>',
-        'framing of each message: raw, lines, length-prefixed, or a codec module (./my-codec.mjs)',
-      ).default('raw'),
-    )
+    .addOption(codecOption('framing of each message', 'raw'))
     .option(
       '--timeout-ms <ms>',
       'fail a connection whose bytes have not all come back by then',
@@ -42,7 +37,7 @@ export function clientCommand(): Command {
         host,
         port,
         connections,
-        codec: resolveCodecSpecifier(flags.codec),
+        codec: flags.codec,
         timeoutMs: flags.timeoutMs,
         ...(flags.message && { messages: flags.message }),
         log: (line) => console.log(line),

@@ -3,21 +3,21 @@ import {
   type ExternalTarget,
   formatTable,
   listCases,
-  type StrategyTarget,
   type Target,
   toJson,
   toJUnitXml,
 } from '@switchyard/conformance';
-import { InvalidOptionError, resolveCodecSpecifier } from '@switchyard/protocol';
+import { InvalidOptionError, loadCodec, resolveCodecSpecifier } from '@switchyard/protocol';
 import { Command, Option } from 'commander';
 import { contenderTarget, runMatrix, summarizeMatrix, summaryLine } from '../matrix.js';
-import { formatHostPort, integerOption, parseHostPort } from '../options.js';
+import { codecOption, formatHostPort, integerOption, parseHostPort } from '../options.js';
 import { stderrProgress } from '../progress.js';
 import { contenderNames, selectContenders } from '../registry.js';
 
 interface ConformanceFlags {
   strategy?: string;
   target?: string;
+  /** A built-in codec name or a module specifier, as typed. */
   codec?: string;
   concurrent?: boolean;
   oneAtATime?: boolean;
@@ -39,9 +39,8 @@ export function conformanceCommand(): Command {
     )
     .option('--target <host:port>', 'test a server that is already running instead')
     .addOption(
-      new Option(
-        '-c, --codec <codec>',
-        'the codec to test: raw, lines, length-prefixed or a codec module (./my-codec.mjs); with --target, the one the server speaks (default raw); without, every built-in',
+      codecOption(
+        'the codec the --target server speaks (default raw), or the codec every strategy runs with (default: the codecs each case names)',
       ),
     )
     .addOption(
@@ -67,7 +66,8 @@ export function conformanceCommand(): Command {
         'Examples:\n' +
         '  switchyard conformance\n' +
         '  switchyard conformance --strategy selector --case echo\n' +
-        '  switchyard conformance --target 127.0.0.1:7000 --codec lines --concurrent\n',
+        '  switchyard conformance --target 127.0.0.1:7000 --codec lines --concurrent\n' +
+        '  switchyard conformance --strategy selector --codec ./my-codec.mjs --case framing\n',
     )
     .action((flags: ConformanceFlags) => conformance(flags));
 }
@@ -79,7 +79,11 @@ async function conformance(flags: ConformanceFlags): Promise<void> {
     }
     return;
   }
-  const targets = chooseTargets(flags);
+  // Absolute, so the strategies' worker threads load the very module this process checks here.
+  const codec = flags.codec === undefined ? undefined : resolveCodecSpecifier(flags.codec);
+  // Loaded once up front so a bad module is one clear error, not a failure in every case.
+  if (codec !== undefined) await loadCodec(codec);
+  const targets = chooseTargets(flags, codec);
   const reports = await runMatrix(targets, {
     ...(flags.case && { filter: flags.case }),
     progress: stderrProgress(),
@@ -92,13 +96,11 @@ async function conformance(flags: ConformanceFlags): Promise<void> {
   if (summary.mustFailed > 0) process.exitCode = 1;
 }
 
-function chooseTargets(flags: ConformanceFlags): Target[] {
-  const codec = flags.codec === undefined ? undefined : resolveCodecSpecifier(flags.codec);
+function chooseTargets(flags: ConformanceFlags, codec: string | undefined): Target[] {
   if (flags.target === undefined) {
-    return selectContenders(flags.strategy ?? 'all').map((contender) => {
-      const target = contenderTarget(contender) as StrategyTarget;
-      return codec === undefined ? target : { ...target, options: { ...target.options, codec } };
-    });
+    return selectContenders(flags.strategy ?? 'all').map((contender) =>
+      contenderTarget(contender, codec),
+    );
   }
   if (flags.strategy !== undefined) {
     throw new InvalidOptionError(

@@ -1,7 +1,9 @@
 import {
+  type Codec,
   describeOptionValue,
   ErrorCode,
   InvalidOptionError,
+  isCodecName,
   isSwitchyardError,
   ListenFailedError,
   loadCodec,
@@ -14,8 +16,14 @@ import {
   type StrategyOption,
 } from '@switchyard/protocol';
 import { Command, Option } from 'commander';
-import { FailureLog } from '../failure-log.js';
-import { flagOf, formatHostPort, integerOption, parseStrategyOption } from '../options.js';
+import { FAILURE_LOG_LIMIT, FailureLog } from '../failure-log.js';
+import {
+  codecOption,
+  flagOf,
+  formatHostPort,
+  integerOption,
+  parseStrategyOption,
+} from '../options.js';
 import { type Contender, contenderNames, getContender, strategies } from '../registry.js';
 
 /**
@@ -24,6 +32,7 @@ import { type Contender, contenderNames, getContender, strategies } from '../reg
  */
 export interface ServeFlags {
   strategy: string;
+  /** A built-in codec name or a module specifier, as typed. */
   codec: string;
   handler: string;
   burnRounds?: number;
@@ -102,7 +111,8 @@ export function strategiesHelp(list: readonly Strategy[] = strategies): string {
   return rows.map(([name, text]) => `  ${name.padEnd(width)}${text}`).join('\n');
 }
 
-/** How often the server's error counters are checked; new counts are logged to stderr. */
+/** How often what the failure lines did not tell is logged: counts, and lines held back. */
+const ERROR_LOG_INTERVAL_MS = 1000;
 
 /**
  * `switchyard serve`: runs one strategy as a real TCP service until SIGINT or SIGTERM. Its
@@ -115,12 +125,7 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       '-s, --strategy <name>',
       `strategy to run (${contenderNames(list).join(', ')}; "name:mode" is short for --mode)`,
     )
-    .addOption(
-      new Option(
-        '-c, --codec <codec>',
-        'wire format: raw, lines, length-prefixed, or a module (./my-codec.mjs) whose default export is a codec',
-      ).default('raw'),
-    )
+    .addOption(codecOption('wire format', 'raw'))
     .option(
       '--handler <handler>',
       'echo, burn, or a module path whose default export is a handler',
@@ -172,8 +177,12 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       // Built when help is shown: it asks each mode whether this Node supports it.
       () =>
         `\nStrategies and their modes ([name] before a flag: the strategies that take it):\n${strategiesHelp(list)}\n\n` +
-        'Prints exactly one line "listening on HOST:PORT" to stdout when ready; logs go to stderr.\n' +
-        'Example: switchyard serve --strategy selector --codec lines --port 7000\n',
+        'Prints exactly one line "listening on HOST:PORT" to stdout when ready; logs go to stderr,\n' +
+        'among them a line per failed connection ("connection ID HOST:PORT: CODE: why"; at most\n' +
+        `${FAILURE_LOG_LIMIT.burst} at once, then ${FAILURE_LOG_LIMIT.perSecond} a second, and a count of the rest).\n` +
+        'Examples:\n' +
+        '  switchyard serve --strategy selector --codec lines --port 7000\n' +
+        '  switchyard serve --strategy worker-pool --codec ./my-codec.mjs --handler ./my-handler.mjs\n',
     )
     .action((flags: ServeFlags) => serve(flags, list));
 }
@@ -216,9 +225,9 @@ export function serveOptions(
     ...specific,
     host: flags.host,
     port: flags.port,
-    // Absolute, so worker threads and child processes load the same module as this process.
+    // Absolute, so worker threads and child processes resolve a relative path the same way
+    // this process does.
     codec: resolveCodecSpecifier(flags.codec),
-    // Absolute, so worker threads resolve a relative path the same way this process does.
     handler: resolveHandlerSpecifier(flags.handler),
     handlerOptions: flags.burnRounds === undefined ? {} : { rounds: flags.burnRounds },
     maxConnections: flags.maxConnections,
@@ -234,35 +243,43 @@ async function serve(flags: ServeFlags, list: readonly Strategy[]): Promise<void
   const { contender, options } = serveOptions(flags, list);
   // Signals that arrive while starting are honoured once the server is up.
   let stopRequested = false;
-  let server: RunningServer | undefined;
+  let running: { server: RunningServer; failures: FailureLog } | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopRequested) {
       process.stderr.write(`${signal} again: aborting open connections\n`);
-      void server?.destroy();
+      if (running) void abort(running.server, running.failures);
       return;
     }
     stopRequested = true;
-    if (server) void shutdown(server, signal, flags.closeTimeoutMs);
+    if (running) void shutdown(running.server, signal, flags.closeTimeoutMs, running.failures);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  // Load the codec and handler here first, so a bad module is one clear error whatever the strategy.
-  await loadCodec(options.codec!);
+  // Load codec and handler here first, so a bad module is one clear error (the loader's own
+  // message) whatever the strategy, before anything listens.
+  const codec = await loadCodec(options.codec!);
   await loadHandler(options.handler!);
+  let server: RunningServer;
   try {
     server = await contender.strategy.listen(options);
   } catch (error) {
     throw explainListenError(error);
   }
+  const failures = new FailureLog((line) => process.stderr.write(`${line}\n`));
+  server.on('failure', (failure) => failures.report(failure));
+  running = { server, failures };
   process.stdout.write(`listening on ${formatHostPort(server.address)}\n`);
   process.stderr.write(
-    `${contender.name} serving ${flags.handler} over ${flags.codec}; SIGINT or SIGTERM to stop\n`,
+    `${contender.name} serving ${flags.handler} over ${describeCodec(codec, flags.codec)}; SIGINT or SIGTERM to stop\n`,
   );
-  const failures = new FailureLog((line) => process.stderr.write(line));
-  server.on('failure', failures.record);
-  stopping = () => failures.flush();
-  if (stopRequested) await shutdown(server, 'SIGTERM', flags.closeTimeoutMs);
+  logErrorsWhileRunning(server, failures);
+  if (stopRequested) await shutdown(server, 'SIGTERM', flags.closeTimeoutMs, failures);
+}
+
+/** `lines`, or `netstring (./codec.mjs)` for a codec from a module. */
+function describeCodec(codec: Codec, typed: string): string {
+  return isCodecName(typed) ? typed : `${codec.name} (${typed})`;
 }
 
 /** Adds what to do about an address in use, the commonest reason `serve` cannot start. */
@@ -276,10 +293,18 @@ function explainListenError(error: unknown): unknown {
   );
 }
 
-/** Reports the failures the log held back, when the server stops. */
-let stopping: () => void = () => {};
+/** Once a second: what the failure lines did not tell (see {@link FailureLog.flush}). */
+function logErrorsWhileRunning(server: RunningServer, failures: FailureLog): void {
+  const timer = setInterval(() => failures.flush(server.stats().errors), ERROR_LOG_INTERVAL_MS);
+  timer.unref();
+}
 
-async function shutdown(server: RunningServer, signal: string, timeoutMs: number): Promise<void> {
+async function shutdown(
+  server: RunningServer,
+  signal: string,
+  timeoutMs: number,
+  failures: FailureLog,
+): Promise<void> {
   process.stderr.write(`${signal}: closing (waiting up to ${timeoutMs} ms for connections)\n`);
   try {
     await server.close({ timeoutMs });
@@ -287,7 +312,7 @@ async function shutdown(server: RunningServer, signal: string, timeoutMs: number
     // A close that ran out of time still stopped the server, as it was asked to.
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   }
-  stopping();
+  failures.flush(server.stats().errors);
   const { accepted, framesIn, framesOut, refused } = server.stats();
   process.stderr.write(
     `closed: ${accepted} connections, ${framesIn} requests, ${framesOut} replies, ${refused} refused\n`,
@@ -295,4 +320,9 @@ async function shutdown(server: RunningServer, signal: string, timeoutMs: number
   process.exitCode = 0;
   // Nothing should be left running; if a strategy leaves a handle open, do not hang on it.
   setTimeout(() => process.exit(), 2000).unref();
+}
+
+async function abort(server: RunningServer, failures: FailureLog): Promise<void> {
+  await server.destroy();
+  failures.flush(server.stats().errors);
 }
