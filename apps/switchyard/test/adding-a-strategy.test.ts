@@ -33,7 +33,12 @@ const fakeStrategy: Strategy = {
   capabilities: selectorStrategy.capabilities,
   modes: fakeModes,
   options: [defineModeOption(fakeModes), fakeBatch],
-  listen: (options?: ServerOptions) => selectorStrategy.listen(options),
+  // Takes its own options off, as a real strategy does: the selector refuses keys it does not know.
+  listen: ({
+    mode: _mode,
+    maxBatchFrames: _batch,
+    ...options
+  }: ServerOptions & Record<string, unknown> = {}) => selectorStrategy.listen(options),
 };
 /** The one line a new strategy adds to the registry. */
 const registered = [...strategies, fakeStrategy];
@@ -88,6 +93,13 @@ describe('a strategy added to the registry list is picked up with no other code'
     expect(() => parseServe(['--strategy', 'fake', '--mode', 'slow'])).toThrow(
       /--mode: expected one of auto, quick, exotic, got "slow"/,
     );
+  });
+
+  test('what serve builds for it, its listen accepts', async ({ onTestFinished }) => {
+    const { options } = parseServe(['--strategy', 'fake', '--max-batch-frames', '16']);
+    const server = await fakeStrategy.listen(options);
+    onTestFinished(() => server.destroy());
+    await server.close();
   });
 
   test('its flag is refused on other strategies, theirs on it', () => {

@@ -74,6 +74,66 @@ describe.concurrent('bad input gets one clear line and a non-zero exit', () => {
     );
   });
 
+  test("a codec module that does not exist, with the loader's reason", async ({
+    onTestFinished,
+  }) => {
+    const run = await runCli(
+      ['serve', '--strategy', 'selector', '--codec', './no/such/codec.mjs'],
+      onTestFinished,
+    );
+    expectOneLineError(
+      run,
+      /codec module not found or failed to load: file:\/\/\S+\/no\/such\/codec\.mjs \(Cannot find module .*\).*\[SWITCHYARD_ERR_CODEC_NOT_FOUND\]/,
+    );
+  });
+
+  test('a misspelt built-in codec is looked for as a package, and the built-ins are named', async ({
+    onTestFinished,
+  }) => {
+    const run = await runCli(
+      ['serve', '--strategy', 'selector', '--codec', 'line'],
+      onTestFinished,
+    );
+    expectOneLineError(
+      run,
+      /codec module not found .*line.*built-in codecs are raw, lines, length-prefixed \[SWITCHYARD_ERR_CODEC_NOT_FOUND\]/,
+    );
+  });
+
+  test('a codec module whose default export is not a codec says what is missing', async ({
+    onTestFinished,
+  }) => {
+    const run = await runCli(
+      ['serve', '--strategy', 'selector', '--codec', fixture('not-a-codec.mjs')],
+      onTestFinished,
+    );
+    expectOneLineError(
+      run,
+      /not-a-codec\.mjs .*is not a Codec: createDecoder must be a function \[SWITCHYARD_ERR_CODEC_INVALID\]/,
+    );
+  });
+
+  test('client and conformance load a codec module the same way', async ({ onTestFinished }) => {
+    const client = await runCli(
+      ['client', '127.0.0.1', '1', '1', '--codec', fixture('not-a-codec.mjs')],
+      onTestFinished,
+    );
+    expectOneLineError(client, /\[SWITCHYARD_ERR_CODEC_INVALID\]/);
+    const conformance = await runCli(
+      ['conformance', '--target', '127.0.0.1:1', '--codec', './no/such/codec.mjs'],
+      onTestFinished,
+    );
+    expectOneLineError(conformance, /\[SWITCHYARD_ERR_CODEC_NOT_FOUND\]/);
+  });
+
+  test('a lines message with a newline in it cannot be framed', async ({ onTestFinished }) => {
+    const run = await runCli(
+      ['client', '127.0.0.1', '1', '1', '--codec', 'lines', '-m', 'two\nlines'],
+      onTestFinished,
+    );
+    expectOneLineError(run, /\[SWITCHYARD_ERR_MALFORMED_FRAME\]/);
+  });
+
   test('an option the strategy does not take', async ({ onTestFinished }) => {
     const run = await runCli(['serve', '--strategy', 'selector', '--workers', '2'], onTestFinished);
     expectOneLineError(run, /--workers: the selector strategy does not take it/);

@@ -13,13 +13,22 @@ export interface CliRun {
 /** Registers cleanup for the current test; concurrent tests must pass their context's own. */
 export type OnFinished = (cleanup: () => void) => void;
 
+/** Where the CLI runs: `cwd` is what relative module paths are resolved against. */
+export interface CliOptions {
+  readonly cwd?: string;
+}
+
 /** Starts `switchyard ...args` as a user would: a child process. Killed when the test ends. */
 export function spawnCli(
   args: readonly string[],
   onFinished: OnFinished = onTestFinished,
+  { cwd }: CliOptions = {},
 ): ChildProcess {
   const { command, args: prefix } = selfCommand();
-  const child = spawn(command, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, [...prefix, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd !== undefined && { cwd }),
+  });
   child.stdout!.setEncoding('utf8');
   child.stderr!.setEncoding('utf8');
   onFinished(() => {
@@ -32,8 +41,9 @@ export function spawnCli(
 export async function runCli(
   args: readonly string[],
   onFinished: OnFinished = onTestFinished,
+  options: CliOptions = {},
 ): Promise<CliRun> {
-  const child = spawnCli(args, onFinished);
+  const child = spawnCli(args, onFinished, options);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (text: string) => (stdout += text));
@@ -57,8 +67,11 @@ export interface Served {
 }
 
 /** Starts `switchyard serve ...args` on a free port and waits for `listening on HOST:PORT`. */
-export async function startServe(args: readonly string[]): Promise<Served> {
-  const child = spawnCli(['serve', '--port', '0', ...args]);
+export async function startServe(
+  args: readonly string[],
+  options: CliOptions = {},
+): Promise<Served> {
+  const child = spawnCli(['serve', '--port', '0', ...args], onTestFinished, options);
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (text: string) => (stderr += text));

@@ -1,10 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect, onTestFinished, test } from 'vitest';
 import { runCli, startServe } from './cli.js';
 
 const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/m;
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 test('conformance --target passes against a serve process', async () => {
   const served = await startServe(['--strategy', 'selector', '--codec', 'length-prefixed']);
@@ -58,5 +60,25 @@ test('start --no-bench runs the matrix and writes a report', async () => {
   const report = await readFile(reportPath!, 'utf8');
   expect(report).toContain('## Conformance');
   expect(report).toMatch(SUMMARY);
+  expect(run.code).toBe(0);
+});
+
+test('conformance --strategy --codec PATH loads it relative to where it runs, on worker threads too', async () => {
+  const run = await runCli(
+    [
+      'conformance',
+      '--strategy',
+      'selector,worker-pool',
+      '--codec',
+      './hex-lines-codec.mjs',
+      '--case',
+      'framing',
+    ],
+    onTestFinished,
+    { cwd: fixtures },
+  );
+  const [, passed, failed] = SUMMARY.exec(run.stdout) ?? [];
+  expect(Number(passed), run.stdout + run.stderr).toBeGreaterThan(0);
+  expect(failed, run.stdout + run.stderr).toBe('0');
   expect(run.code).toBe(0);
 });

@@ -1,74 +1,205 @@
-import { ErrorCode, HandlerFailedError, type SwitchyardError } from '@switchyard/protocol';
+import {
+  type ConnectionFailure,
+  FrameTooLargeError,
+  HandlerNotFoundError,
+  handlerFailure,
+  MalformedFrameError,
+  SocketError,
+} from '@switchyard/protocol';
 import { describe, expect, test } from 'vitest';
-import { FailureLog, formatFailure, LineBudget } from '../src/failure-log.js';
+import {
+  FAILURE_LOG_LIMIT,
+  FailureLog,
+  formatFailure,
+  MAX_MESSAGE_CHARS,
+  TokenBucket,
+} from '../src/failure-log.js';
 
-const failure = (error: SwitchyardError, connectionId = 7) => ({
-  connectionId,
+/** A clock the test moves by hand. */
+function fakeClock(start = 1_000) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+const failure = (
+  error: ConnectionFailure['error'],
+  extra: Partial<ConnectionFailure> = {},
+): ConnectionFailure => ({
+  connectionId: 7,
   remoteAddress: '127.0.0.1',
   remotePort: 51234,
   error,
+  ...extra,
 });
 
-describe('formatFailure', () => {
-  test('connection, address, code and message on one line', () => {
-    const error = new HandlerFailedError('handler failed: database connection lost', {
-      cause: new Error('database connection lost'),
-    });
+describe('token bucket', () => {
+  test('allows a burst at once, then refuses until time refills it', () => {
+    const clock = fakeClock();
+    const bucket = new TokenBucket({ burst: 3, perSecond: 10, now: clock.now });
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    clock.advance(99);
+    expect(bucket.take()).toBe(false);
+    clock.advance(1);
+    expect(bucket.take()).toBe(true);
+    expect(bucket.take()).toBe(false);
+  });
+
+  test('a sustained flood gets exactly the refill rate through', () => {
+    const clock = fakeClock();
+    const bucket = new TokenBucket({ burst: 20, perSecond: 10, now: clock.now });
+    let allowed = 0;
+    // 10 seconds of one attempt per millisecond.
+    for (let ms = 0; ms < 10_000; ms++) {
+      if (bucket.take()) allowed++;
+      clock.advance(1);
+    }
+    expect(allowed).toBe(20 + 100 - 1);
+  });
+
+  test('a quiet spell refills it to the burst, never beyond', () => {
+    const clock = fakeClock();
+    const bucket = new TokenBucket({ burst: 2, perSecond: 10, now: clock.now });
+    clock.advance(60_000);
+    expect([bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, false]);
+  });
+
+  test('a clock that steps back adds nothing', () => {
+    const clock = fakeClock();
+    const bucket = new TokenBucket({ burst: 1, perSecond: 10, now: clock.now });
+    expect(bucket.take()).toBe(true);
+    clock.advance(-5_000);
+    expect(bucket.take()).toBe(false);
+    clock.advance(5_100);
+    expect(bucket.take()).toBe(true);
+  });
+
+  test('refuses a limit that would let nothing through', () => {
+    expect(() => new TokenBucket({ burst: 0, perSecond: 10 })).toThrow(RangeError);
+    expect(() => new TokenBucket({ burst: 1, perSecond: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('failure line', () => {
+  test('names the connection, the client address, the code and why', () => {
+    const error = handlerFailure(new Error('database connection lost'));
     expect(formatFailure(failure(error))).toBe(
       'connection 7 127.0.0.1:51234: SWITCHYARD_ERR_HANDLER_FAILED: handler failed: database connection lost',
     );
   });
 
-  test('adds a cause the message lacks, and brackets an IPv6 address', () => {
-    const error = new HandlerFailedError('handler failed', { cause: new Error('ECONNREFUSED') });
-    expect(formatFailure({ ...failure(error), remoteAddress: '::1' })).toBe(
-      `connection 7 [::1]:51234: ${ErrorCode.HANDLER_FAILED}: handler failed (cause: ECONNREFUSED)`,
+  test("adds a cause's message only when the message does not already say it", () => {
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    expect(formatFailure(failure(new SocketError('socket error', { cause: reset })))).toBe(
+      'connection 7 127.0.0.1:51234: SWITCHYARD_ERR_SOCKET_ERROR: socket error: read ECONNRESET',
+    );
+    const missing = new HandlerNotFoundError('./h.mjs', { cause: new Error('Cannot find module') });
+    expect(formatFailure(failure(missing)).match(/Cannot find module/g)).toHaveLength(1);
+    const chain = new MalformedFrameError('codec x failed: bad header', {
+      cause: new Error('bad header', { cause: new Error('byte 3 is 0xff') }),
+    });
+    expect(formatFailure(failure(chain))).toMatch(
+      /SWITCHYARD_ERR_MALFORMED_FRAME: codec x failed: bad header: byte 3 is 0xff$/,
     );
   });
-});
 
-describe('LineBudget', () => {
-  test('allows a burst, then refills at the rate', () => {
-    let now = 0;
-    const budget = new LineBudget(3, 2, () => now);
-    expect([budget.take(), budget.take(), budget.take(), budget.take()]).toEqual([
-      true,
-      true,
-      true,
-      false,
-    ]);
-    now += 499;
-    expect(budget.take()).toBe(false);
-    now += 1;
-    expect(budget.take()).toBe(true);
-    now += 60_000;
-    expect([budget.take(), budget.take(), budget.take(), budget.take()]).toEqual([
-      true,
-      true,
-      true,
-      false,
-    ]);
+  test('is one line and never a stack, whatever the message holds', () => {
+    const error = handlerFailure(new Error('first\nsecond\r\n\tthird\u0000'));
+    const line = formatFailure(failure(error));
+    expect(line).toBe(
+      'connection 7 127.0.0.1:51234: SWITCHYARD_ERR_HANDLER_FAILED: handler failed: first\\nsecond\\r\\n third\\x00',
+    );
+    expect(line).not.toMatch(/\n|\s+at /);
+  });
+
+  test('cuts a huge message', () => {
+    const line = formatFailure(failure(handlerFailure(new Error('x'.repeat(100_000)))));
+    expect(line.length).toBeLessThan(MAX_MESSAGE_CHARS + 200);
+    expect(line).toMatch(/\.\.\. \(\d+ more characters\)$/);
+  });
+
+  test('puts an IPv6 address in brackets, and says when there is none', () => {
+    const error = new FrameTooLargeError(10, 4);
+    expect(formatFailure(failure(error, { remoteAddress: '::1', remotePort: 9 }))).toMatch(
+      /^connection 7 \[::1\]:9: SWITCHYARD_ERR_FRAME_TOO_LARGE: frame of 10 bytes/,
+    );
+    expect(formatFailure(failure(error, { remoteAddress: '' }))).toMatch(/^connection 7 \?: /);
   });
 });
 
-describe('FailureLog', () => {
-  test('a flood writes the burst, counts the rest, and says so on the next line and on flush', () => {
-    let now = 0;
+describe('failure log', () => {
+  function setup() {
+    const clock = fakeClock();
     const lines: string[] = [];
-    const log = new FailureLog((line) => lines.push(line), new LineBudget(2, 1, () => now));
-    const error = new HandlerFailedError('handler failed: boom');
-    for (let id = 1; id <= 1000; id++) log.record(failure(error, id));
-    expect(lines).toHaveLength(2);
-    now += 1000;
-    log.record(failure(error, 1001));
-    expect(lines.slice(2)).toEqual([
-      '998 failures not logged (rate limit)\n',
-      `connection 1001 127.0.0.1:51234: ${ErrorCode.HANDLER_FAILED}: handler failed: boom\n`,
+    const log = new FailureLog(
+      (line) => lines.push(line),
+      new TokenBucket({ ...FAILURE_LOG_LIMIT, now: clock.now }),
+    );
+    const fail = (count: number, error = handlerFailure(new Error('boom'))) => {
+      for (let i = 0; i < count; i++) log.report(failure(error, { connectionId: i + 1 }));
+    };
+    return { clock, lines, log, fail };
+  }
+  const HANDLER = 'SWITCHYARD_ERR_HANDLER_FAILED';
+  const TOO_LARGE = 'SWITCHYARD_ERR_FRAME_TOO_LARGE';
+
+  test('a flood logs the burst, then says how many it held back by code, once', () => {
+    const { lines, log, fail } = setup();
+    fail(990);
+    fail(10, new FrameTooLargeError(10, 4));
+    expect(lines).toHaveLength(FAILURE_LOG_LIMIT.burst);
+    expect(lines[0]).toBe(`connection 1 127.0.0.1:51234: ${HANDLER}: handler failed: boom`);
+    log.flush({ [HANDLER]: 990, [TOO_LARGE]: 10 });
+    expect(lines.slice(FAILURE_LOG_LIMIT.burst)).toEqual([
+      `980 failures not logged (${HANDLER} x970, ${TOO_LARGE} x10; failure lines are limited to 20 at once, then 10 a second)`,
     ]);
-    log.record(failure(error, 1002));
+    log.flush({ [HANDLER]: 990, [TOO_LARGE]: 10 });
+    expect(lines).toHaveLength(FAILURE_LOG_LIMIT.burst + 1);
+  });
+
+  test('logs again at the refill rate as time passes', () => {
+    const { clock, lines, fail } = setup();
+    fail(FAILURE_LOG_LIMIT.burst + 5);
+    lines.length = 0;
+    clock.advance(1000);
+    fail(50);
+    expect(lines).toHaveLength(FAILURE_LOG_LIMIT.perSecond);
+  });
+
+  test('tells each error once: counted errors no failure told of get an error: line', () => {
+    const { lines, log, fail } = setup();
+    fail(3);
+    // Three failures told line by line; two refusals that end no connection the log saw.
+    log.flush({ [HANDLER]: 3, SWITCHYARD_ERR_CONNECTION_REFUSED: 2 });
+    expect(lines.slice(3)).toEqual(['error: SWITCHYARD_ERR_CONNECTION_REFUSED x2']);
+    log.flush({ [HANDLER]: 3, SWITCHYARD_ERR_CONNECTION_REFUSED: 5 });
+    expect(lines.slice(4)).toEqual(['error: SWITCHYARD_ERR_CONNECTION_REFUSED x3']);
+    log.flush({ [HANDLER]: 3, SWITCHYARD_ERR_CONNECTION_REFUSED: 5 });
+    expect(lines).toHaveLength(5);
+    expect(lines.some((line) => line.includes('not logged'))).toBe(false);
+  });
+
+  test('counters that lag behind the failures reported write nothing', () => {
+    const { lines, log, fail } = setup();
+    fail(2);
+    log.flush({ [HANDLER]: 1 });
+    log.flush({});
+    expect(lines).toHaveLength(2);
+  });
+
+  test('one held back is "1 failure"', () => {
+    const { lines, log, fail } = setup();
+    fail(FAILURE_LOG_LIMIT.burst + 1);
     log.flush();
-    expect(lines.at(-1)).toBe('1 failures not logged (rate limit)\n');
-    log.flush();
-    expect(lines.at(-1)).toBe('1 failures not logged (rate limit)\n');
+    expect(lines.at(-1)).toMatch(/^1 failure not logged \(SWITCHYARD_ERR_HANDLER_FAILED x1; /);
   });
 });

@@ -1,7 +1,10 @@
+import { pathToFileURL } from 'node:url';
 import { isSwitchyardError } from '@switchyard/protocol';
 import { workerPoolModes } from '@switchyard/server-worker-pool';
-import { expect, test } from 'vitest';
-import { type ServeFlags, serveOptions } from '../src/commands/serve.js';
+import { expect, onTestFinished, test } from 'vitest';
+import { clientCommand } from '../src/commands/client.js';
+import { conformanceCommand } from '../src/commands/conformance.js';
+import { type ServeFlags, serveCommand, serveOptions } from '../src/commands/serve.js';
 import { flagOf, formatHostPort, parseHostPort, parseInteger } from '../src/options.js';
 import { contenderNames, contenders, getContender, selectContenders } from '../src/registry.js';
 
@@ -144,4 +147,39 @@ test('serve names the contender by the mode that runs, auto decided', () => {
   expect(
     serveOptions(flags({ strategy: 'worker-pool:offload', mode: 'handoff' })).contender.name,
   ).toBe('worker-pool:handoff');
+});
+
+test('--codec keeps a built-in name and makes a path absolute, as a file: URL', () => {
+  expect(serveOptions(flags({ codec: 'lines' })).options.codec).toBe('lines');
+  expect(serveOptions(flags({ codec: './codecs/my.mjs' })).options.codec).toBe(
+    pathToFileURL(`${process.cwd()}/codecs/my.mjs`).href,
+  );
+  expect(serveOptions(flags({ codec: 'some-codec-package' })).options.codec).toBe(
+    'some-codec-package',
+  );
+});
+
+test('every --codec flag names the built-in codecs and takes a module', () => {
+  for (const command of [serveCommand(), clientCommand(), conformanceCommand()]) {
+    let help = '';
+    command.configureOutput({ writeOut: (text) => (help += text) }).outputHelp();
+    const text = help.replace(/\s+/g, ' ');
+    expect(text, command.name()).toContain('-c, --codec <codec> ');
+    expect(text, command.name()).toContain(
+      'raw, lines, length-prefixed, or a module (a path such as ./codec.mjs, a file: URL or a package) whose default export is a codec',
+    );
+  }
+});
+
+test("serve's options for every contender are ones its strategy's listen accepts", async () => {
+  for (const contender of contenders()) {
+    const pool = contender.strategy.name === 'worker-pool' ? { workers: '1' } : {};
+    const { options } = serveOptions(
+      flags({ strategy: contender.name, codec: 'lines', maxConnections: 4, ...pool }),
+    );
+    // Unknown keys are refused by listen: every key serve builds must be one the strategy takes.
+    const server = await contender.strategy.listen(options);
+    onTestFinished(() => server.destroy());
+    await server.close();
+  }
 });
