@@ -48,13 +48,11 @@ async function start(flags: StartFlags): Promise<void> {
 
   console.log(`switchyard start on Node ${process.version}: ${names.join(', ')}`);
   progress.line(`conformance: ${all.length} strategies, one after another`);
-  const reports = await runMatrix(
-    all.map((contender) => contenderTarget(contender)),
-    {
-      progress,
-      ...(flags.case && { filter: flags.case }),
-    },
-  );
+  const targets = all.map((contender) => contenderTarget(contender));
+  const reports = await runMatrix(targets, {
+    progress,
+    ...(flags.case && { filter: flags.case }),
+  });
   const summary = summarizeMatrix(reports);
   const matrix = formatTable(reports);
   console.log(`\nConformance\n\n${matrix}\n${summaryLine(summary)}\n`);
