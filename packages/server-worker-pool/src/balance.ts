@@ -61,17 +61,16 @@ export function pickLeastLoaded(connections: readonly (number | undefined)[]): n
 export type Affinity = 'connection' | 'request';
 
 /**
- * Offload with affinity: the worker a connection's next request goes to. Under `connection`, the
- * worker it is pinned to while that slot has a worker (a replaced worker keeps its slot), else a
- * fresh pick; under `request`, always a fresh pick. `pick` is {@link pickOffloadWorker} applied to
- * the current loads, called only when needed.
+ * Offload with affinity: the worker slot a connection's next request must go to, or undefined
+ * when it is free to go wherever {@link pickOffloadWorker} says. Under `connection`, the slot it
+ * is pinned to while that slot has a worker (a replaced worker keeps its slot); under `request`,
+ * never. Takes the slots rather than a callback so that the per-request path allocates nothing.
  */
-export function workerForRequest(
+export function pinnedWorker(
   affinity: Affinity,
   pinned: number | undefined,
-  slotAlive: (index: number) => boolean,
-  pick: () => number,
-): number {
-  if (affinity === 'connection' && pinned !== undefined && slotAlive(pinned)) return pinned;
-  return pick();
+  slots: readonly unknown[],
+): number | undefined {
+  if (affinity !== 'connection' || pinned === undefined) return undefined;
+  return slots[pinned] === undefined ? undefined : pinned;
 }

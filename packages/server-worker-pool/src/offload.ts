@@ -7,7 +7,7 @@ import {
   WorkerExitedError,
 } from '@switchyard/protocol';
 import { Connection } from '@switchyard/server-core';
-import { type Affinity, pickOffloadWorker, workerForRequest } from './balance.js';
+import { type Affinity, pickOffloadWorker, pinnedWorker } from './balance.js';
 import { WorkerLink } from './link.js';
 import type { FromWorker } from './messages.js';
 import { PoolServer, type PoolWorker } from './pool.js';
@@ -111,16 +111,12 @@ export class OffloadServer extends PoolServer {
   private dispatch(request: Buffer, context: HandlerContext): Promise<Buffer> {
     const links = this.currentLinks();
     const id = context.connectionId;
-    const index = workerForRequest(
-      this.affinity,
-      this.pinned.get(id),
-      (slot) => links[slot] !== undefined,
-      () =>
-        pickOffloadWorker(links, {
-          handlerMicros: this.costMicros,
-          messageMicros: MESSAGE_COST_MICROS,
-        }),
-    );
+    const index =
+      pinnedWorker(this.affinity, this.pinned.get(id), links) ??
+      pickOffloadWorker(links, {
+        handlerMicros: this.costMicros,
+        messageMicros: MESSAGE_COST_MICROS,
+      });
     if (this.affinity === 'connection' && index >= 0) this.pinned.set(id, index);
     const link = links[index];
     if (!link) return Promise.reject(new WorkerExitedError('no worker thread is running'));

@@ -4,7 +4,7 @@ import {
   type OffloadLoad,
   pickLeastLoaded,
   pickOffloadWorker,
-  workerForRequest,
+  pinnedWorker,
 } from '../src/balance.js';
 
 const costly = { handlerMicros: 200, messageMicros: 40 };
@@ -69,17 +69,17 @@ test('least loaded is the first of the fewest connections', () => {
   );
 });
 
-describe('workerForRequest', () => {
-  const alive = (slots: boolean[]) => (index: number) => slots[index] === true;
+describe('pinnedWorker', () => {
+  const both = ['worker 0', 'worker 1'];
+  const pick = 1;
 
   test('connection affinity keeps the pinned worker while its slot has one', () => {
-    const pick = () => 1;
-    expect(workerForRequest('connection', 0, alive([true, true]), pick)).toBe(0);
-    expect(workerForRequest('connection', undefined, alive([true, true]), pick)).toBe(1);
-    expect(workerForRequest('connection', 0, alive([false, true]), pick)).toBe(1);
+    expect(pinnedWorker('connection', 0, both) ?? pick).toBe(0);
+    expect(pinnedWorker('connection', undefined, both) ?? pick).toBe(1);
+    expect(pinnedWorker('connection', 0, [undefined, 'worker 1']) ?? pick).toBe(1);
   });
 
   test('request affinity always picks afresh', () => {
-    expect(workerForRequest('request', 0, alive([true, true]), () => 1)).toBe(1);
+    expect(pinnedWorker('request', 0, both) ?? pick).toBe(1);
   });
 });
