@@ -22,6 +22,10 @@ export const ErrorCode = {
   CODEC_NOT_FOUND: 'SWITCHYARD_ERR_CODEC_NOT_FOUND',
   /** A codec (a module's default export, or an object given) does not implement `Codec`. */
   CODEC_INVALID: 'SWITCHYARD_ERR_CODEC_INVALID',
+  /** A workload module could not be resolved, or threw while loading. */
+  WORKLOAD_NOT_FOUND: 'SWITCHYARD_ERR_WORKLOAD_NOT_FOUND',
+  /** A workload (a module's default export, or an object given) does not implement `Workload`. */
+  WORKLOAD_INVALID: 'SWITCHYARD_ERR_WORKLOAD_INVALID',
   /** A codec name is not one of the built-in codecs. */
   UNKNOWN_CODEC: 'SWITCHYARD_ERR_UNKNOWN_CODEC',
   /** A strategy name is not registered. */
@@ -162,6 +166,29 @@ export class CodecInvalidError extends SwitchyardError {
   }
 }
 
+export class WorkloadNotFoundError extends SwitchyardError {
+  constructor(
+    readonly specifier: string,
+    options?: { cause?: unknown },
+  ) {
+    const reason = options?.cause instanceof Error ? ` (${options.cause.message})` : '';
+    super(
+      ErrorCode.WORKLOAD_NOT_FOUND,
+      `workload module not found or failed to load: ${specifier}${reason}; built-in workloads are echo, burn, bulk, churn`,
+      options,
+    );
+  }
+}
+
+export class WorkloadInvalidError extends SwitchyardError {
+  constructor(
+    readonly specifier: string,
+    detail: string,
+  ) {
+    super(ErrorCode.WORKLOAD_INVALID, `workload ${specifier} is not a Workload: ${detail}`);
+  }
+}
+
 export class UnknownCodecError extends SwitchyardError {
   constructor(readonly codec: string) {
     super(ErrorCode.UNKNOWN_CODEC, `unknown codec "${codec}" (known: raw, lines, length-prefixed)`);
@@ -256,6 +283,8 @@ const errorClasses: Readonly<Record<ErrorCode, SwitchyardErrorClass>> = {
   [ErrorCode.HANDLER_SETUP_FAILED]: HandlerSetupFailedError,
   [ErrorCode.CODEC_NOT_FOUND]: CodecNotFoundError,
   [ErrorCode.CODEC_INVALID]: CodecInvalidError,
+  [ErrorCode.WORKLOAD_NOT_FOUND]: WorkloadNotFoundError,
+  [ErrorCode.WORKLOAD_INVALID]: WorkloadInvalidError,
   [ErrorCode.UNKNOWN_CODEC]: UnknownCodecError,
   [ErrorCode.UNKNOWN_STRATEGY]: UnknownStrategyError,
   [ErrorCode.INVALID_OPTION]: InvalidOptionError,

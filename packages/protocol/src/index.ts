@@ -7,3 +7,4 @@ export * from './modules.js';
 export * from './option-keys.js';
 export * from './strategy.js';
 export * from './strategy-options.js';
+export * from './workload.js';
