@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { type ByteSource, formatBytes } from './bytes.js';
 import type { Conditions, WaitOptions } from './conditions.js';
-import { CaseFailure, ConnectFailed } from './outcome.js';
+import { CaseFailure, ConnectFailed, WrongReply } from './outcome.js';
 import { ReplyVerifier } from './verifier.js';
 
 /** Bytes written per `write` when streaming a source: one default socket read's worth. */
@@ -199,6 +199,19 @@ export class Client {
     this.socket.destroy();
   }
 
+  /** Every byte collected and not yet read, now; none left collected after. */
+  take(): Buffer {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.collected = 0;
+    return all;
+  }
+
+  /** Waits for a condition that this client's socket events decide. */
+  wait(check: () => boolean, what: string | (() => string), options?: WaitOptions): Promise<void> {
+    return this.conditions.until(check, what, options);
+  }
+
   /** Waits for exactly `length` bytes (however TCP splits them) and returns them. */
   async read(length: number, what: string, options?: WaitOptions): Promise<Buffer> {
     await this.conditions.until(
@@ -236,7 +249,7 @@ export class Client {
           const got = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
           this.chunks = [got];
           const mismatch = verifier.consume(got.subarray(checked, want.length));
-          if (mismatch) throw new CaseFailure(`${this.label}: ${what}: ${mismatch.message}`);
+          if (mismatch) throw new WrongReply(`${this.label}: ${what}: ${mismatch.message}`);
         }
         if (verifier.verifiedBytes >= want.length) return true;
         if (this.gone)
@@ -269,7 +282,7 @@ export class Client {
       await this.conditions.until(
         () => {
           if (verifier.mismatch)
-            throw new CaseFailure(`${this.label}: ${what}: ${verifier.mismatch.message}`);
+            throw new WrongReply(`${this.label}: ${what}: ${verifier.mismatch.message}`);
           if (verifier.verifiedBytes >= length()) return true;
           if (this.gone)
             throw new CaseFailure(

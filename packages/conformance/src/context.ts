@@ -11,6 +11,7 @@ import {
 } from '@switchyard/protocol';
 import { Client, type ConnectOptions } from './client.js';
 import { Conditions, type Description, type WaitOptions } from './conditions.js';
+import { converse, ECHO, type ServiceOracle } from './oracle.js';
 import { CaseSkipped } from './outcome.js';
 import type { PreparedTarget } from './prepare.js';
 
@@ -28,6 +29,13 @@ export interface ServerUnderTest {
   readonly running: RunningServer | undefined;
   /** The options it runs with (strategy targets), or what is assumed (external). */
   readonly options: ResolvedServerOptions;
+  /** The codec it speaks. */
+  readonly codec: Codec;
+  /**
+   * What its replies are checked by: the target's oracle when it runs the service's handler,
+   * echo when the case chose a handler of its own.
+   */
+  readonly oracle: ServiceOracle;
 }
 
 /** Options a case starts its server with: server options, a codec to exercise, strategy keys. */
@@ -44,9 +52,19 @@ export interface CaseContext {
   readonly capabilities: StrategyCapabilities;
   /** True for strategy targets: options can be chosen and stats read. */
   readonly controlled: boolean;
+  /** What the service's replies are checked by (the servers `server()` starts without a handler). */
+  readonly oracle: ServiceOracle;
   readonly signal: AbortSignal;
   /** A fresh server (strategy) with these options on top of the target's, or the external one. */
   server(options?: CaseServerOptions): Promise<ServerUnderTest>;
+  /**
+   * A server running the built-in echo handler, for a case that measures the strategy with
+   * echoes (limits, flow control): the service itself when it is checked as echo, else the
+   * strategy with `handler: 'echo'`. Skips, saying `why`, on an external target that is not.
+   */
+  echoServer(why: string, options?: CaseServerOptions): Promise<ServerUnderTest>;
+  /** Skips the case, saying `why`, unless the service is checked as echo. */
+  requireEcho(why: string): void;
   /** A client connected to `server`, destroyed when the case ends. */
   connect(server: ServerUnderTest, options?: ConnectOptions): Promise<Client>;
   /** Waits for a condition no socket event announces (stats, shared memory), polling briefly. */
@@ -72,6 +90,8 @@ export class CaseRun implements CaseContext {
   private readonly clients = new Set<Client>();
   private readonly servers: RunningServer[] = [];
   private readonly cleanups: (() => unknown)[] = [];
+  /** Connections made so far: the next one's number for the oracle. */
+  private connections = 0;
 
   constructor(
     private readonly prepared: PreparedTarget,
@@ -89,23 +109,43 @@ export class CaseRun implements CaseContext {
     return this.controller.signal;
   }
 
-  async server({ codec, ...options }: CaseServerOptions = {}): Promise<ServerUnderTest> {
-    const { target } = this.prepared;
+  get oracle(): ServiceOracle {
+    return this.prepared.oracle;
+  }
+
+  echoServer(why: string, options: CaseServerOptions = {}): Promise<ServerUnderTest> {
+    if (this.oracle.echo) return this.server(options);
+    if (!this.controlled) this.requireEcho(why);
+    return this.server({ ...options, handler: 'echo', handlerOptions: {} });
+  }
+
+  requireEcho(why: string): void {
+    if (!this.oracle.echo)
+      this.skip(`needs an echo handler: ${why}; this target's replies are checked by ${this.oracle.label}`);
+  }
+
+  async server({ codec = this.codec, ...options }: CaseServerOptions = {}): Promise<ServerUnderTest> {
+    const { target, service } = this.prepared;
     if (target.kind === 'external') {
       return {
         host: target.host,
         port: target.port,
         running: undefined,
         options: resolveServerOptions({
-          codec: this.prepared.reference(codec ?? this.codec),
+          codec: this.prepared.reference(codec),
           maxFrameBytes: target.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
         }),
+        codec,
+        oracle: this.oracle,
       };
     }
+    // A case's own handler is a test handler that echoes; without one the server is the service.
+    const own = options.handler !== undefined;
     const merged: ServerOptions & Record<string, unknown> = {
       ...target.options,
+      ...(!own && service),
       ...options,
-      codec: this.prepared.reference(codec ?? this.codec),
+      codec: this.prepared.reference(codec),
       host: options.host ?? target.options?.host ?? '127.0.0.1',
       port: 0,
     };
@@ -117,12 +157,18 @@ export class CaseRun implements CaseContext {
       running,
       // The strategy checked its own keys; what the cases read are the common ones.
       options: resolveServerOptions(commonOptions(merged)),
+      codec,
+      oracle: own ? ECHO : this.oracle,
     };
   }
 
   async connect(server: ServerUnderTest, options?: ConnectOptions): Promise<Client> {
+    const connection = this.connections++;
     const client = await Client.connect(server.host, server.port, this.conditions, options);
     this.clients.add(client);
+    // Replies may be larger than the requests: decode them with at least the default limit.
+    const limit = Math.max(server.options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
+    converse(client, server.codec, server.oracle, connection, limit);
     return client;
   }
 

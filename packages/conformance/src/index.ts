@@ -1,5 +1,6 @@
 export type { CaseContext, CaseServerOptions, ServerUnderTest } from './context.js';
 export { type TestHandlerName, testHandlers } from './handlers.js';
+export type { OracleRequest, ServiceOracle } from './oracle.js';
 export { formatTable, toJson, toJUnitXml } from './reporters.js';
 export { caseFilter, describeTarget, listCases, runSuite } from './runner.js';
 export type {
@@ -15,5 +16,6 @@ export type {
   SuiteSummary,
   Target,
   TargetInfo,
+  TargetWorkload,
   Tier,
 } from './types.js';

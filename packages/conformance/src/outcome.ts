@@ -8,6 +8,12 @@ export class CaseFailure extends Error {
   override readonly name = 'CaseFailure';
 }
 
+/**
+ * A reply came back wrong (a byte, or a reply the oracle refused), as opposed to a connection
+ * that ended or a wait that timed out: the runner adds what it assumed about the handler.
+ */
+export class WrongReply extends CaseFailure {}
+
 /** The case cannot run here (no IPv6 on this host, ...); the message is the reason. */
 export class CaseSkipped extends Error {
   override readonly name = 'CaseSkipped';

@@ -1,7 +1,7 @@
 import { type Codec, getCodec, InvalidOptionError } from '@switchyard/protocol';
 import { allCases, type CaseDefinition } from './cases/index.js';
 import { CaseRun } from './context.js';
-import { CaseFailure, CaseSkipped } from './outcome.js';
+import { CaseFailure, CaseSkipped, WrongReply } from './outcome.js';
 import { lacksTrait, type PreparedTarget, prepareTarget, traitText } from './prepare.js';
 import type {
   CaseInfo,
@@ -46,16 +46,20 @@ export function listCases(filter?: string): CaseInfo[] {
  * The target's name, kind and capabilities, as reports show them. The codec is named by `codec`
  * once loaded; without it, by the reference (a `Codec`'s name, or the name or specifier given).
  */
-export function describeTarget(target: Target, codec?: Codec): TargetInfo {
+export function describeTarget(target: Target, codec?: Codec, oracle?: string): TargetInfo {
   const reference = target.kind === 'external' ? target.codec : target.options?.codec;
   const codecName =
     codec?.name ?? (typeof reference === 'object' ? reference.name : reference) ?? undefined;
+  const described = {
+    ...(codecName === undefined ? {} : { codec: codecName }),
+    ...(oracle === undefined ? {} : { oracle }),
+  };
   if (target.kind === 'strategy') {
     return {
       name: target.name ?? target.strategy.name,
       kind: 'strategy',
       capabilities: target.strategy.capabilities,
-      ...(codecName === undefined ? {} : { codec: codecName }),
+      ...described,
     };
   }
   return {
@@ -63,7 +67,7 @@ export function describeTarget(target: Target, codec?: Codec): TargetInfo {
     kind: 'external',
     capabilities: target.capabilities,
     address: `${target.host}:${target.port}`,
-    ...(codecName === undefined ? {} : { codec: codecName }),
+    ...described,
   };
 }
 
@@ -122,8 +126,11 @@ function validate(target: Target): void {
     if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)
       throw new InvalidOptionError('port', `expected 1-65535, got ${String(target.port)}`);
     if (!target.host) throw new InvalidOptionError('host', 'an external target needs a host');
-    if (target.codec === undefined)
-      throw new InvalidOptionError('codec', 'an external target needs the codec it speaks');
+    if (target.codec === undefined && target.workload === undefined)
+      throw new InvalidOptionError(
+        'codec',
+        'an external target needs the codec it speaks (or a workload that names it)',
+      );
   } else if (target.kind !== 'strategy') {
     throw new InvalidOptionError('kind', `expected 'strategy' or 'external'`);
   }
@@ -171,6 +178,8 @@ export async function runCase(
     return result('pass');
   } catch (error) {
     if (error instanceof CaseSkipped) return result('skip', error.message);
+    if (error instanceof WrongReply && prepared.oracle.note)
+      return result('fail', `${error.message} (${prepared.oracle.note})`);
     if (error instanceof CaseFailure) return result('fail', error.message);
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return result('fail', `unexpected error: ${detail}`);
@@ -182,8 +191,9 @@ export async function runCase(
 
 /**
  * Runs every case (or those matching `options.filter`) against `target`, one after another. The
- * target's codec is loaded first; a reference that is not a codec rejects
- * (`SWITCHYARD_ERR_CODEC_NOT_FOUND`, `SWITCHYARD_ERR_CODEC_INVALID`, `SWITCHYARD_ERR_UNKNOWN_CODEC`).
+ * target's workload and codec are loaded first; a reference that is not one rejects
+ * (`SWITCHYARD_ERR_CODEC_NOT_FOUND`, `SWITCHYARD_ERR_CODEC_INVALID`, `SWITCHYARD_ERR_UNKNOWN_CODEC`,
+ * `SWITCHYARD_ERR_WORKLOAD_NOT_FOUND`, `SWITCHYARD_ERR_WORKLOAD_INVALID`).
  */
 export async function runSuite(
   target: Target,
@@ -203,7 +213,11 @@ export async function runSuite(
   }
   const count = (status: CaseResult['status']) => results.filter((r) => r.status === status).length;
   return {
-    target: describeTarget(target, prepared.pinned?.codec),
+    target: describeTarget(
+      target,
+      prepared.pinned?.codec,
+      target.workload === undefined ? undefined : prepared.oracle.label,
+    ),
     node: process.version,
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - started),

@@ -1,10 +1,19 @@
 import type {
   BuiltinCodecName,
   CodecReference,
+  ReplyOracle,
   ServerOptions,
   Strategy,
   StrategyCapabilities,
+  WorkloadReference,
 } from '@switchyard/protocol';
+
+/**
+ * What a good reply is: a workload (a built-in name, a module specifier, or the value), whose
+ * codec and handler the target then runs or speaks, or just a {@link ReplyOracle}
+ * (`{ request, check }`) for the handler the target already has. Absent: replies are echoes.
+ */
+export type TargetWorkload = WorkloadReference | ReplyOracle;
 
 /** MUST cases define conformance; SHOULD cases are strong recommendations (still reported). */
 export type Tier = 'MUST' | 'SHOULD';
@@ -54,9 +63,14 @@ export interface StrategyTarget {
   /**
    * Passed to every `listen` (worker count, ...); a case's own options win. `codec` pins a codec
    * (a built-in name, a module specifier or a `Codec`): every case that applies to it runs with
-   * it, the others are skipped.
+   * it, the others are skipped. `handler` is the service's handler (default: echo).
    */
   readonly options?: ServerOptions & Record<string, unknown>;
+  /**
+   * What a good reply is. A workload also gives the codec (unless `options.codec` pins one) and
+   * the handler (unless `options.handler` sets one) that the service's servers run.
+   */
+  readonly workload?: TargetWorkload;
   readonly name?: string;
 }
 
@@ -65,8 +79,13 @@ export interface ExternalTarget {
   readonly kind: 'external';
   readonly host: string;
   readonly port: number;
-  /** The codec it speaks: a built-in name, a module specifier, or a `Codec`. */
-  readonly codec: CodecReference;
+  /**
+   * The codec it speaks: a built-in name, a module specifier, or a `Codec`. May be left out when
+   * `workload` is a workload: then it speaks the workload's codec.
+   */
+  readonly codec?: CodecReference;
+  /** What a good reply from it is; absent: replies are echoes. */
+  readonly workload?: TargetWorkload;
   readonly capabilities: StrategyCapabilities;
   readonly name?: string;
   /** The server's frame limit, for the framing cases. Default 16 MiB (the Switchyard default). */
@@ -98,6 +117,8 @@ export interface TargetInfo {
   readonly address?: string;
   /** The name of the codec the target speaks or was pinned to. */
   readonly codec?: string;
+  /** What replies were checked by: the workload's label, `oracle`, or `echo`. */
+  readonly oracle?: string;
 }
 
 export interface SuiteSummary {

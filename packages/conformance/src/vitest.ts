@@ -3,7 +3,7 @@ import { describe, test as vitestTest } from 'vitest';
 import { allCases } from './cases/index.js';
 import { type PreparedTarget, prepareTarget } from './prepare.js';
 import { caseFilter, planCase, runCase } from './runner.js';
-import type { StrategyTarget } from './types.js';
+import type { StrategyTarget, TargetWorkload } from './types.js';
 
 /** Time vitest allows a case beyond its own limit, for cleanup (destroying servers). */
 const CLEANUP_MARGIN_MS = 10_000;
@@ -16,6 +16,12 @@ export interface DescribeConformanceOptions {
    * a module specifier, or a `Codec`.
    */
   options?: Record<string, unknown>;
+  /**
+   * What a good reply is: a workload (a built-in name, a module specifier, or the value), whose
+   * codec and handler the servers then run, or an oracle (`{ request, check }`) for the handler
+   * in `options`. Absent: replies are echoes.
+   */
+  workload?: TargetWorkload;
   /** Case ids to run, as in `runSuite`. */
   filter?: string;
 }
@@ -27,18 +33,19 @@ export interface DescribeConformanceOptions {
  */
 export function describeConformance(
   strategy: Strategy,
-  { name, options, filter }: DescribeConformanceOptions = {},
+  { name, options, workload, filter }: DescribeConformanceOptions = {},
 ): void {
   const target: StrategyTarget = {
     kind: 'strategy',
     strategy,
     ...(options ? { options } : {}),
+    ...(workload === undefined ? {} : { workload }),
     ...(name ? { name } : {}),
   };
   const matches = caseFilter(filter);
   const selected = allCases.filter((definition) => matches(definition.id));
-  // Loaded once, by the first test that runs; a codec that fails to load fails every test with
-  // the loader's error.
+  // Loaded once, by the first test that runs; a codec or workload that fails to load fails every
+  // test with the loader's error.
   let prepared: Promise<PreparedTarget> | undefined;
   describe(`conformance: ${name ?? strategy.name}`, () => {
     for (const definition of selected) {
