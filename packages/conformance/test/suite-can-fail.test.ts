@@ -155,7 +155,7 @@ describe('broken echo servers fail the right cases and pass the others', () => {
     expectStatuses(honest, { 'conn.one-at-a-time': 'pass' });
     const liar = await runExternal(correctEcho, 'raw', ONE_AT_A_TIME, 'conn.one-at-a-time');
     expectStatuses(liar, { 'conn.one-at-a-time': 'fail' });
-    expect(messageOf(liar, 'conn.one-at-a-time')).toMatch(/B was echoed while A/);
+    expect(messageOf(liar, 'conn.one-at-a-time')).toMatch(/B was answered while A/);
   });
 
   test('cases that need server control are skipped against an external target, with the reason', async () => {

@@ -31,7 +31,10 @@ export const backpressureSlowReader = defineCase({
   needs: [],
   timeoutMs: 40_000,
   async run(ctx) {
-    const server = await ctx.server({ maxBufferedBytesPerConnection: SLOW_READER_CAP });
+    const server = await ctx.echoServer(
+      'it measures flow control with replies as large as the requests (64 MiB of them)',
+      { maxBufferedBytesPerConnection: SLOW_READER_CAP },
+    );
     const slow = await ctx.connect(server, { label: 'slow reader', paused: true });
     const blocks = SLOW_READER_BYTES / FRAME_PAYLOAD;
     const sent = frameStream(ctx.codec, blocks, FRAME_PAYLOAD, 0x5105);
@@ -99,7 +102,9 @@ export const fairnessNoStarvation = defineCase({
   needs: ['concurrent-connections'],
   timeoutMs: 30_000,
   async run(ctx) {
-    const server = await ctx.server();
+    const server = await ctx.echoServer(
+      'it streams up to 256 MiB of bulk data and checks the echo of every byte',
+    );
     const bulk = await ctx.connect(server, { label: 'bulk client' });
     const small = await ctx.connect(server, { label: 'small client' });
     const blocks = BULK_LIMIT_BYTES / PUMP_CHUNK_BYTES;

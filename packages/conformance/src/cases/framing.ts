@@ -32,9 +32,15 @@ function errorCount(stats: ServerStats, code: ErrorCode): number {
   return stats.errors[code] ?? 0;
 }
 
-/** The framing cases' server: a small frame limit on strategy targets. */
+/**
+ * The framing cases' server: a small frame limit on strategy targets. They test the strategy
+ * and the codec, and tell a frame that was served from one that was refused by its echo.
+ */
 function framingServer(ctx: CaseContext, codec: Codec) {
-  return ctx.server({ codec, maxFrameBytes: FRAMING_LIMIT });
+  return ctx.echoServer('it tells a frame served from a frame refused by its echo', {
+    codec,
+    maxFrameBytes: FRAMING_LIMIT,
+  });
 }
 
 /** One piece of bad input: what it is, for messages, and how an offender sends it. */
@@ -125,7 +131,7 @@ async function echoes(client: Client, wire: Buffer, what: string): Promise<void>
 /** The frame limit the case's server enforces: the one it configures, or the external one. */
 async function limitOf(ctx: CaseContext): Promise<number> {
   if (ctx.controlled) return FRAMING_LIMIT;
-  return (await ctx.server()).options.maxFrameBytes;
+  return (await framingServer(ctx, ctx.codec)).options.maxFrameBytes;
 }
 
 export const framingTooLarge = defineCase({
