@@ -121,10 +121,15 @@ export class CaseRun implements CaseContext {
 
   requireEcho(why: string): void {
     if (!this.oracle.echo)
-      this.skip(`needs an echo handler: ${why}; this target's replies are checked by ${this.oracle.label}`);
+      this.skip(
+        `needs an echo handler: ${why}; this target's replies are checked by ${this.oracle.label}`,
+      );
   }
 
-  async server({ codec = this.codec, ...options }: CaseServerOptions = {}): Promise<ServerUnderTest> {
+  async server({
+    codec = this.codec,
+    ...options
+  }: CaseServerOptions = {}): Promise<ServerUnderTest> {
     const { target, service } = this.prepared;
     if (target.kind === 'external') {
       return {

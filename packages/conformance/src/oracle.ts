@@ -157,8 +157,7 @@ export async function expectReplies(
       }
       return false;
     },
-    () =>
-      `${client.label}: ${what} (${state.answered - answeredBefore} of ${owed} replies so far)`,
+    () => `${client.label}: ${what} (${state.answered - answeredBefore} of ${owed} replies so far)`,
     options,
   );
 }

@@ -52,7 +52,8 @@ export interface PreparedTarget {
 export async function prepareTarget(target: Target): Promise<PreparedTarget> {
   const loaded = await loadTargetWorkload(target.workload);
   const workload = loaded && 'codec' in loaded ? (loaded as LoadedWorkload) : undefined;
-  const given = (target.kind === 'external' ? target.codec : target.options?.codec) ?? workload?.codec;
+  const given =
+    (target.kind === 'external' ? target.codec : target.options?.codec) ?? workload?.codec;
   const pinned =
     given === undefined
       ? undefined
@@ -120,7 +121,11 @@ function serviceOracle(
     };
   }
   // A workload that serves the built-in echo is checked byte for byte, with the cases' payloads.
-  if (workload && isEchoHandler(workload.handler) && (!service || service.handler === workload.handler))
+  if (
+    workload &&
+    isEchoHandler(workload.handler) &&
+    (!service || service.handler === workload.handler)
+  )
     return { ...ECHO, label: `workload ${workload.name}` };
   return {
     echo: false,

@@ -80,9 +80,15 @@ describe('a service that is not echo, checked by its oracle', () => {
     expect(message).toContain('wrong reply to request "hello from connection 0, request 0" (34 B)');
     expect(message).toContain('got "HELLO from connection 0, request 0" (34 B)');
     expect(message).toContain('expected the request in upper case');
-    expect(messageOf(report, 'echo.multiconn')).toMatch(/^connection \d+: .*request 1 of the connection/);
+    expect(messageOf(report, 'echo.multiconn')).toMatch(
+      /^connection \d+: .*request 1 of the connection/,
+    );
     expect(byStatus(report, 'pass')).toEqual(
-      expect.arrayContaining(['framing.too-large', 'backpressure.slow-reader', 'lifecycle.destroy']),
+      expect.arrayContaining([
+        'framing.too-large',
+        'backpressure.slow-reader',
+        'lifecycle.destroy',
+      ]),
     );
   }, 120_000);
 
@@ -100,18 +106,27 @@ describe('a service that is not echo, checked by its oracle', () => {
       { filter: 'echo.hello,stream.pipelined' },
     );
     expect(byStatus(report, 'skip')).toEqual(['echo.hello', 'stream.pipelined']);
-    expect(messageOf(report, 'echo.hello')).toMatch(/gives no expect\(request\): raw declares frameIsChunk/);
+    expect(messageOf(report, 'echo.hello')).toMatch(
+      /gives no expect\(request\): raw declares frameIsChunk/,
+    );
   });
 
   test('over raw, an oracle with expect checks the reply bytes and names the request', async () => {
-    const oracle = { ...upperOracle, check: undefined, expect: (request: Buffer) => upper(request) };
+    const oracle = {
+      ...upperOracle,
+      check: undefined,
+      expect: (request: Buffer) => upper(request),
+    };
     const good = await runSuite(
       { ...target(upper, oracle), options: { codec: 'raw', handler: upper } },
       { filter: 'echo.hello,conn.half-close' },
     );
     expect(byStatus(good, 'pass'), summary(good)).toEqual(['echo.hello', 'conn.half-close']);
     const wrong = await runSuite(
-      { ...target(upperFirstWordOnly, oracle), options: { codec: 'raw', handler: upperFirstWordOnly } },
+      {
+        ...target(upperFirstWordOnly, oracle),
+        options: { codec: 'raw', handler: upperFirstWordOnly },
+      },
       { filter: 'echo.hello' },
     );
     expect(messageOf(wrong, 'echo.hello')).toContain(

@@ -7,13 +7,7 @@ import {
   withoutForbidden,
 } from '../bytes.js';
 import type { Client } from '../client.js';
-import {
-  exchange,
-  expectNoMoreReplies,
-  expectReplies,
-  isEcho,
-  nextRequests,
-} from '../oracle.js';
+import { exchange, expectNoMoreReplies, expectReplies, isEcho, nextRequests } from '../oracle.js';
 import { check } from '../outcome.js';
 import { ALL_CODECS, defineCase, WAIT_MS } from './define.js';
 
@@ -76,7 +70,10 @@ export const connHalfClose = defineCase({
     const client = await ctx.connect(server);
     if (!ctx.oracle.echo) {
       client.end(nextRequests(client, HALF_CLOSE_REQUESTS).wire);
-      await expectReplies(client, `replies to the ${HALF_CLOSE_REQUESTS} requests sent before the FIN`);
+      await expectReplies(
+        client,
+        `replies to the ${HALF_CLOSE_REQUESTS} requests sent before the FIN`,
+      );
       await client.expectEnd('server ends its side after the half-close', { timeoutMs: WAIT_MS });
       return;
     }
