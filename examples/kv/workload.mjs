@@ -13,7 +13,7 @@ const run = Math.random().toString(36).slice(2, 8);
 /** @param {number} connection @param {number} index */
 const keyOf = (connection, index) => `k${run}-${connection}-${index}`;
 /** @param {string} key */
-const valueOf = (key) => `value of ${key}`;
+const valueFor = (key) => `value of ${key}`;
 
 /** @type {import('@switchyard/protocol').Workload} */
 const kv = {
@@ -23,11 +23,14 @@ const kv = {
   handler: './handler.mjs',
   request(seq, connection) {
     const key = keyOf(connection, Math.floor(seq / 3));
-    return [`SET ${key} ${valueOf(key)}`, `GET ${key}`, `DEL ${key}`][seq % 3];
+    if (seq % 3 === 0) return `SET ${key} ${valueFor(key)}`;
+    return seq % 3 === 1 ? `GET ${key}` : `DEL ${key}`;
   },
   check(request, reply) {
-    const [command, key] = request.toString('utf8').split(' ');
-    const expected = { SET: 'OK', GET: valueOf(key), DEL: '1' }[command];
+    const [command = '', key = ''] = request.toString('utf8').split(' ');
+    /** @type {Record<string, string>} */
+    const replies = { SET: 'OK', GET: valueFor(key), DEL: '1' };
+    const expected = replies[command];
     if (expected === undefined) return `not a request this workload makes: ${command}`;
     return reply.toString('utf8') === expected || `expected ${JSON.stringify(expected)}`;
   },

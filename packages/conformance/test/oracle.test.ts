@@ -1,6 +1,6 @@
 import type { ReplyOracle } from '@switchyard/protocol';
 import { describe, expect, test } from 'vitest';
-import { type CaseStatus, runSuite, type SuiteReport } from '../src/index.js';
+import { type CaseStatus, runSuite, type StrategyTarget, type SuiteReport } from '../src/index.js';
 import { faithful } from './strategies.js';
 
 /** Uppercases each line: a correct service that is not echo. */
@@ -47,7 +47,7 @@ function messageOf(report: SuiteReport, id: string): string {
   return report.results.find((result) => result.id === id)?.message ?? '';
 }
 
-const target = (handler: unknown, workload?: ReplyOracle) => ({
+const target = (handler: (request: Buffer) => Buffer, workload?: ReplyOracle): StrategyTarget => ({
   kind: 'strategy' as const,
   strategy: faithful,
   options: { codec: 'lines', handler },
