@@ -7,7 +7,13 @@ import {
   toJson,
   toJUnitXml,
 } from '@switchyard/conformance';
-import { InvalidOptionError, loadCodec, resolveCodecSpecifier } from '@switchyard/protocol';
+import {
+  InvalidOptionError,
+  loadCodec,
+  loadWorkload,
+  resolveCodecSpecifier,
+  resolveWorkloadSpecifier,
+} from '@switchyard/protocol';
 import { Command, Option } from 'commander';
 import { contenderTarget, runMatrix, summarizeMatrix, summaryLine } from '../matrix.js';
 import { codecOption, formatHostPort, integerOption, parseHostPort } from '../options.js';
@@ -19,6 +25,8 @@ interface ConformanceFlags {
   target?: string;
   /** A built-in codec name or a module specifier, as typed. */
   codec?: string;
+  /** A built-in workload name or a module specifier, as typed. */
+  workload?: string;
   concurrent?: boolean;
   oneAtATime?: boolean;
   parallelHandlers?: boolean;
@@ -42,6 +50,10 @@ export function conformanceCommand(): Command {
       codecOption(
         'the codec the --target server speaks (default raw), or the codec every strategy runs with (default: the codecs each case names)',
       ),
+    )
+    .option(
+      '--workload <workload>',
+      'your service: a module whose default export is a workload (codec, handler, request, check); strategies run its handler and codec, every reply is checked by it',
     )
     .addOption(
       new Option(
@@ -67,7 +79,8 @@ export function conformanceCommand(): Command {
         '  switchyard conformance\n' +
         '  switchyard conformance --strategy selector --case echo\n' +
         '  switchyard conformance --target 127.0.0.1:7000 --codec lines --concurrent\n' +
-        '  switchyard conformance --strategy selector --codec ./my-codec.mjs --case framing\n',
+        '  switchyard conformance --strategy selector --codec ./my-codec.mjs --case framing\n' +
+        '  switchyard conformance --strategy all --workload ./my-workload.mjs\n',
     )
     .action((flags: ConformanceFlags) => conformance(flags));
 }
@@ -83,7 +96,12 @@ async function conformance(flags: ConformanceFlags): Promise<void> {
   const codec = flags.codec === undefined ? undefined : resolveCodecSpecifier(flags.codec);
   // Loaded once up front so a bad module is one clear error, not a failure in every case.
   if (codec !== undefined) await loadCodec(codec);
-  const targets = chooseTargets(flags, codec);
+  const workload =
+    flags.workload === undefined ? undefined : resolveWorkloadSpecifier(flags.workload);
+  if (workload !== undefined) await loadWorkload(workload);
+  const targets = chooseTargets(flags, codec).map((target) =>
+    workload === undefined ? target : { ...target, workload },
+  );
   const reports = await runMatrix(targets, {
     ...(flags.case && { filter: flags.case }),
     progress: stderrProgress(),
@@ -113,7 +131,7 @@ function chooseTargets(flags: ConformanceFlags, codec: string | undefined): Targ
     kind: 'external',
     host,
     port,
-    codec: codec ?? 'raw',
+    ...((codec !== undefined || flags.workload === undefined) && { codec: codec ?? 'raw' }),
     capabilities: {
       connections: flags.oneAtATime ? 'one-at-a-time' : 'concurrent',
       parallelHandlers: flags.parallelHandlers ?? false,
