@@ -126,11 +126,6 @@ export function nextRequests(
   return { requests, wire: Buffer.concat(requests.map((request) => request.wire)) };
 }
 
-/** Requests made on `client` so far and not yet answered. */
-export function outstanding(client: Client): number {
-  return conversation(client).outstanding.length;
-}
-
 /**
  * Waits until every request made on `client` so far is answered, checking each reply, in order,
  * as it arrives: decoded with the codec and judged by the oracle, or (for `frameIsChunk` codecs)

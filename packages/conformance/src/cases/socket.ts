@@ -111,21 +111,32 @@ export const statsCounters = defineCase({
     const bytes = (chunked ? wireFrame(ctx.codec, 'frame number 0').length : wire.length) * 2;
     const frameCount = chunked ? 2 : 20;
     if (!oneAtATime) for (const client of clients) client.end();
-    await ctx.untilStats(
-      server,
-      (stats) =>
-        stats.accepted === 2 &&
-        stats.active === 0 &&
-        stats.refused === 0 &&
-        stats.bytesIn === bytes &&
-        stats.bytesOut === bytes &&
-        stats.framesIn === frameCount &&
-        stats.framesOut === frameCount &&
-        stats.bufferedBytes === 0,
-      `accepted 2, active 0, refused 0, bytes in/out ${bytes}, frames in/out ${frameCount}, bufferedBytes 0`,
-    );
+    await untilCounted(ctx, server, { bytesIn: bytes, bytesOut: bytes, frames: frameCount });
   },
 });
+
+/** Waits until the stats show two finished connections that carried exactly this traffic. */
+function untilCounted(
+  ctx: CaseContext,
+  server: ServerUnderTest,
+  { bytesIn, bytesOut, frames }: { bytesIn: number; bytesOut: number; frames: number },
+) {
+  const bytes =
+    bytesIn === bytesOut ? `bytes in/out ${bytesIn}` : `bytes in ${bytesIn}, bytes out ${bytesOut}`;
+  return ctx.untilStats(
+    server,
+    (stats) =>
+      stats.accepted === 2 &&
+      stats.active === 0 &&
+      stats.refused === 0 &&
+      stats.bytesIn === bytesIn &&
+      stats.bytesOut === bytesOut &&
+      stats.framesIn === frames &&
+      stats.framesOut === frames &&
+      stats.bufferedBytes === 0,
+    `accepted 2, active 0, refused 0, ${bytes}, frames in/out ${frames}, bufferedBytes 0`,
+  );
+}
 
 /** Frames each client of `stats.counters` sends to a service that is not echo. */
 const STATS_REQUESTS = 10;
@@ -153,18 +164,5 @@ async function countsServiceTraffic(ctx: CaseContext, server: ServerUnderTest): 
   if (!oneAtATime)
     for (const client of clients) await client.expectEnd('the server ends', { timeoutMs: WAIT_MS });
   const bytesOut = clients.reduce((sum, client) => sum + client.bytesReceived, 0);
-  const frames = perClient * 2;
-  await ctx.untilStats(
-    server,
-    (stats) =>
-      stats.accepted === 2 &&
-      stats.active === 0 &&
-      stats.refused === 0 &&
-      stats.bytesIn === bytesIn &&
-      stats.bytesOut === bytesOut &&
-      stats.framesIn === frames &&
-      stats.framesOut === frames &&
-      stats.bufferedBytes === 0,
-    `accepted 2, active 0, refused 0, bytes in ${bytesIn}, bytes out ${bytesOut}, frames in/out ${frames}, bufferedBytes 0`,
-  );
+  await untilCounted(ctx, server, { bytesIn, bytesOut, frames: perClient * 2 });
 }
