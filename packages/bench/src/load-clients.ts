@@ -1,11 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ReplyVerifier } from '@switchyard/conformance/verifier';
 import type { LoadSpec } from './load.js';
+import type { ReplyChecker, Traffic } from './traffic.js';
 
 /**
- * The load engine's clients: each drives connections for its run and verifies every reply byte
- * for byte, reporting completions and failures back to the run.
+ * The load engine's clients: each drives connections for its run and checks every reply with the
+ * workload's oracle, reporting completions and failures back to the run.
  */
 
 /** Open loop: most requests in flight per connection before sending waits (latency still counts). */
@@ -20,10 +20,9 @@ export interface LoadClientRun {
   readonly sending: boolean;
   /** True until the run has been stopped and closed. */
   readonly open: boolean;
-  /** The wire bytes of the `index`th request. */
-  request(index: number): Buffer;
-  /** A request sent at `sentAt` got its whole, verified reply. */
-  complete(sentAt: number): void;
+  readonly traffic: Traffic;
+  /** A request of `requestBytes` sent at `sentAt` got its whole reply, and it was right. */
+  complete(client: LoadClient, sentAt: number, requestBytes: number): void;
   fail(message: string): void;
   /** Requests left flight, answered or not: a drain waiting on them may be over. */
   checkDrained(): void;
@@ -37,15 +36,19 @@ export interface LoadClient {
   readonly inFlight: number;
   /** Send times of the requests still unanswered. */
   unansweredSince(): number[];
+  /** Replies completed inside the measurement window (the run resets and counts it). */
+  completedInWindow: number;
   close(): void;
 }
 
 /** A long-lived connection sending requests (closed loop with a depth, or on a schedule). */
 export class StreamClient implements LoadClient {
+  completedInWindow = 0;
   private socket: Socket | undefined;
-  private verifier = new ReplyVerifier();
-  /** Send time of each request in flight, oldest first. */
+  private checker: ReplyChecker;
+  /** Send time and frame size of each request in flight, oldest first. */
   private sentAt: number[] = [];
+  private sentBytes: number[] = [];
   private sentHead = 0;
   private sent = 0;
   private reconnects = 0;
@@ -58,7 +61,10 @@ export class StreamClient implements LoadClient {
   constructor(
     private readonly run: LoadClientRun,
     index: number,
+    /** This connection's number in the cell, as the workload sees it. */
+    private readonly connection: number,
   ) {
+    this.checker = run.traffic.checker();
     const { rate, connections } = run.spec;
     this.interval = rate ? (connections * 1000) / rate : 0;
     // Spread the connections' schedules evenly over one interval.
@@ -74,8 +80,11 @@ export class StreamClient implements LoadClient {
       const { host, port } = this.run.spec;
       const socket = connect({ host, port, noDelay: true });
       this.socket = socket;
-      this.verifier = new ReplyVerifier();
+      // A new connection is a new conversation: the workload's sequence starts over with it.
+      this.checker = this.run.traffic.checker();
+      this.sent = 0;
       this.sentAt = [];
+      this.sentBytes = [];
       this.sentHead = 0;
       this.broken = false;
       let settled = false;
@@ -98,6 +107,7 @@ export class StreamClient implements LoadClient {
         this.socket = undefined;
         // Requests on a failed connection are errors already; they no longer count as in flight.
         this.sentAt = [];
+        this.sentBytes = [];
         this.sentHead = 0;
         this.run.checkDrained();
         if (this.run.sending && ++this.reconnects <= MAX_RECONNECTS_PER_CONNECTION) {
@@ -122,24 +132,28 @@ export class StreamClient implements LoadClient {
   }
 
   private send(sentAt: number): void {
-    const request = this.run.request(this.sent++);
-    this.verifier.expect(request);
+    const { frame, wire } = this.run.traffic.request(this.sent++, this.connection);
+    this.checker.expect(frame);
     this.sentAt.push(sentAt);
-    this.socket!.write(request);
+    this.sentBytes.push(frame.length);
+    this.socket!.write(wire);
   }
 
   private onData(chunk: Buffer): void {
-    const mismatch = this.verifier.consume(chunk, () => {
-      const sentAt = this.sentAt[this.sentHead++]!;
+    const problem = this.checker.consume(chunk, () => {
+      const index = this.sentHead++;
+      const sentAt = this.sentAt[index]!;
+      const bytes = this.sentBytes[index]!;
       if (this.sentHead > 1024 && this.sentHead * 2 > this.sentAt.length) {
         this.sentAt.splice(0, this.sentHead);
+        this.sentBytes.splice(0, this.sentHead);
         this.sentHead = 0;
       }
-      this.run.complete(sentAt);
+      this.run.complete(this, sentAt, bytes);
     });
-    if (mismatch) {
+    if (problem !== undefined) {
       // The stream is out of step now: start over on a fresh connection.
-      this.breakWith(mismatch.message);
+      this.breakWith(problem);
       this.socket?.destroy();
       return;
     }
@@ -165,12 +179,19 @@ export class StreamClient implements LoadClient {
 
 /** Connect, send one request, read its reply, close; again and again (closed loop). */
 export class ChurnClient implements LoadClient {
+  completedInWindow = 0;
   private socket: Socket | undefined;
   private startedAt = 0;
   private busy = false;
   private consecutiveFailures = 0;
+  /** Connections this loop has opened: each one's single request is that `seq`. */
+  private seq = 0;
 
-  constructor(private readonly run: LoadClientRun) {}
+  constructor(
+    private readonly run: LoadClientRun,
+    /** This loop's number in the cell, as the workload sees it. */
+    private readonly connection: number,
+  ) {}
 
   get inFlight(): number {
     return this.busy ? 1 : 0;
@@ -186,22 +207,23 @@ export class ChurnClient implements LoadClient {
     this.busy = true;
     this.startedAt = performance.now();
     const { host, port } = this.run.spec;
-    const request = this.run.request(Math.floor(Math.random() * 1024));
-    const verifier = new ReplyVerifier();
-    verifier.expect(request);
+    const { frame, wire } = this.run.traffic.request(this.seq++, this.connection);
+    const checker = this.run.traffic.checker();
+    checker.expect(frame);
     let answered = false;
     let failed = false;
     const socket = connect({ host, port, noDelay: true });
     this.socket = socket;
-    socket.once('connect', () => socket.write(request));
+    socket.once('connect', () => socket.write(wire));
     socket.on('data', (chunk: Buffer) => {
-      const mismatch = verifier.consume(chunk, () => {
+      if (answered || failed) return;
+      const problem = checker.consume(chunk, () => {
         answered = true;
         socket.end();
       });
-      if (mismatch) {
+      if (problem !== undefined) {
         failed = true;
-        this.run.fail(mismatch.message);
+        this.run.fail(problem);
         socket.destroy();
       }
     });
@@ -214,7 +236,7 @@ export class ChurnClient implements LoadClient {
       this.busy = false;
       if (answered && !failed) {
         this.consecutiveFailures = 0;
-        this.run.complete(this.startedAt);
+        this.run.complete(this, this.startedAt, frame.length);
       } else if (!failed && this.run.open) {
         this.run.fail('server closed the connection before replying');
       }

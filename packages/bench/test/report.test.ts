@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { benchContenders, parseExternal } from '../src/bench/contenders.js';
-import { quickDefaults } from '../src/bench/plan.js';
-import { REPORT_SCHEMA } from '../src/bench/report.js';
-import { renderReport, renderWorkloadTable } from '../src/bench/table.js';
+import { benchContenders, parseExternal } from '../src/contenders.js';
+import { quickDefaults } from '../src/plan.js';
+import { REPORT_SCHEMA } from '../src/report.js';
+import { renderReport, renderWorkloadTable } from '../src/table.js';
 import { benchOptionsFrom, hasErrors } from '../src/commands/bench.js';
 import { contenders } from '../src/registry.js';
-import { fakeReport } from './bench-fixture.js';
+import { fakeReport } from './fixtures.js';
 
 describe('bench contenders', () => {
   it('takes every contender from the registry, plus baseline and external commands', () => {

@@ -1,18 +1,18 @@
 import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
-import type { LoadResult } from '../src/bench/load.js';
-import { mergeLoadResults, splitEvenly } from '../src/bench/load-pool.js';
+import type { LoadResult } from '../src/load.js';
+import { mergeLoadResults, splitEvenly } from '../src/load-pool.js';
 import {
   formatBytes,
   parseSize,
   planWorkloads,
   quickDefaults,
   thoroughDefaults,
-} from '../src/bench/plan.js';
-import { parseProcStat } from '../src/bench/proc.js';
-import { summarize } from '../src/bench/report.js';
-import { median, spreadPercent } from '../src/bench/stats.js';
-import { fakeMeasurement } from './bench-fixture.js';
+} from '../src/plan.js';
+import { parseProcStat } from '../src/proc.js';
+import { summarize } from '../src/report.js';
+import { median, spreadPercent } from '../src/stats.js';
+import { fakeMeasurement } from './fixtures.js';
 
 describe('bench statistics', () => {
   it('takes the median of odd and even counts', () => {

@@ -1,5 +1,5 @@
-import type { MergedLoad } from '../src/bench/load-pool.js';
-import { quickDefaults } from '../src/bench/plan.js';
+import type { MergedLoad } from '../src/load-pool.js';
+import { quickDefaults } from '../src/plan.js';
 import {
   type BenchReport,
   describeEnvironment,
@@ -7,10 +7,11 @@ import {
   REPORT_SCHEMA,
   summarize,
   toMeasurement,
-} from '../src/bench/report.js';
+} from '../src/report.js';
 
 /** Load figures as a load generator would report them, scaled by `speed`. */
 export function fakeLoad(speed: number, overrides: Partial<MergedLoad> = {}): MergedLoad {
+  const perConnection = overrides.perConnection ?? [1000 * speed];
   return {
     requests: 1000 * speed,
     bytes: 64_000 * speed,
@@ -28,7 +29,9 @@ export function fakeLoad(speed: number, overrides: Partial<MergedLoad> = {}): Me
     errors: 0,
     errorSamples: [],
     unanswered: 0,
+    perConnection,
     loadCpuPercent: [40],
+    warmup: { ms: 300, steady: true },
     ...overrides,
   };
 }
@@ -48,9 +51,8 @@ export function fakeReport(): BenchReport {
     return {
       id,
       label,
-      kind: 'stream' as const,
+      pattern: 'stream' as const,
       size: 64,
-      framing: 'raw' as const,
       connections,
       depth: 1,
       results: [
@@ -80,6 +82,12 @@ export function fakeReport(): BenchReport {
       {
         name: 'echo',
         description: 'echo, raw codec, closed loop, depth 1',
+        service: {
+          workload: '@switchyard/protocol/workloads/echo',
+          codec: 'raw',
+          handler: '@switchyard/protocol/handlers/echo',
+          handlerOptions: {},
+        },
         unit: 'req/s',
         cells: [
           cell('echo/64B/c1/d1', '64 B x 1 conn', 1),

@@ -1,11 +1,13 @@
 import { cpus, release, totalmem } from 'node:os';
 import type { MergedLoad } from './load-pool.js';
-import type { BenchOptions, CellPlan, WorkloadName } from './plan.js';
+import type { ServiceSpec } from './contenders.js';
+import type { BenchOptions, CellPlan } from './plan.js';
 import { clockTicksPerSecond } from './proc.js';
 import { median, SATURATED_CLIENT_PERCENT, spreadPercent } from './stats.js';
+import { type Fairness, fairnessOf, isUnfair, worstFairness } from './verdicts.js';
 
 /** Version of the JSON report's shape; bump it when a field changes meaning. */
-export const REPORT_SCHEMA = 'switchyard-bench/1';
+export const REPORT_SCHEMA = 'switchyard-bench/2';
 
 /** One measurement window of one contender in one cell. */
 export interface Measurement extends MergedLoad {
@@ -19,6 +21,8 @@ export interface Measurement extends MergedLoad {
   readonly serverCpuMicrosPerRequest: number;
   /** Peak RSS of the server tree: over the window where it could be reset, else since start. */
   readonly serverPeakRssBytes: number;
+  /** How the window's replies were spread over its connections. */
+  readonly fairness: Fairness;
 }
 
 /** The figures a table shows: medians over runs, spread of req/s. */
@@ -37,7 +41,16 @@ export interface Summary {
   readonly loadCpuPercent: number;
   readonly saturatedClient: boolean;
   readonly errors: number;
+  /** Requests never answered, over every run (warm-up sends included). */
   readonly unanswered: number;
+  /** The worst run's fairness. */
+  readonly fairness: Fairness;
+  /** Some connection was starved in some run (see `isUnfair`). */
+  readonly starved: boolean;
+  /** False when some run was measured before its throughput had settled (warm-up ran out). */
+  readonly steady: boolean;
+  /** Median warm-up before the window, in ms. */
+  readonly warmupMs: number;
 }
 
 export interface ContenderResult {
@@ -54,8 +67,10 @@ export interface CellReport extends CellPlan {
 }
 
 export interface WorkloadReport {
-  readonly name: WorkloadName;
+  readonly name: string;
   readonly description: string;
+  /** What every contender's server ran. */
+  readonly service: ServiceSpec;
   readonly unit: 'req/s' | 'MB/s' | 'conn/s';
   readonly cells: CellReport[];
 }
@@ -102,10 +117,14 @@ export function describeEnvironment(pinning: string): Environment {
   };
 }
 
-/** Medians over runs (req/s, percentiles, CPU per request), worst case for RSS and client CPU. */
+/**
+ * Medians over runs (req/s, percentiles, CPU per request); the worst case for RSS, client CPU
+ * and fairness. Needs at least one run.
+ */
 export function summarize(runs: readonly Measurement[]): Summary {
   const pick = (select: (run: Measurement) => number) => median(runs.map(select));
   const loadCpuPercent = Math.max(0, ...runs.flatMap((run) => run.loadCpuPercent));
+  const fairness = worstFairness(runs.map((run) => run.fairness))!;
   return {
     requestsPerSecond: pick((run) => run.requestsPerSecond),
     spreadPercent: spreadPercent(runs.map((run) => run.requestsPerSecond)),
@@ -121,6 +140,10 @@ export function summarize(runs: readonly Measurement[]): Summary {
     saturatedClient: loadCpuPercent >= SATURATED_CLIENT_PERCENT,
     errors: runs.reduce((total, run) => total + run.errors, 0),
     unanswered: runs.reduce((total, run) => total + run.unanswered, 0),
+    fairness,
+    starved: isUnfair(fairness),
+    steady: runs.every((run) => run.warmup.steady),
+    warmupMs: pick((run) => run.warmup.ms),
   };
 }
 
@@ -139,6 +162,7 @@ export function toMeasurement(
     serverCpuMicros: server.cpuMicros,
     serverCpuMicrosPerRequest: load.requests > 0 ? server.cpuMicros / load.requests : 0,
     serverPeakRssBytes: server.peakRssBytes,
+    fairness: fairnessOf(load.perConnection),
   };
 }
 

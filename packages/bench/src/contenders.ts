@@ -3,28 +3,43 @@ import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidOptionError } from '@switchyard/protocol';
-import { selectContenders } from '../registry.js';
-import { selfCommand } from '../self.js';
+import { type HandlerOptions, InvalidOptionError, resolveHandlerSpecifier } from '@switchyard/protocol';
 import { benchScriptCommand } from './scripts.js';
 
-/** What a contender's server must run for a workload. */
-export interface ServerProfile {
-  readonly codec: 'raw' | 'length-prefixed';
-  readonly handler: 'echo' | 'burn';
-  readonly burnRounds?: number;
+/**
+ * What a contender's server must run for a workload: the codec and handler as specifiers any
+ * process resolves alike, and the handler's options.
+ */
+export interface ServiceSpec {
+  /** The workload's specifier (for the report; the load generators import it). */
+  readonly workload: string;
+  readonly codec: string;
+  readonly handler: string;
+  readonly handlerOptions: HandlerOptions;
+}
+
+/** True when two services are the same codec, handler and handler options. */
+export function sameService(a: ServiceSpec, b: ServiceSpec): boolean {
+  return (
+    a.codec === b.codec &&
+    a.handler === b.handler &&
+    JSON.stringify(a.handlerOptions) === JSON.stringify(b.handlerOptions)
+  );
 }
 
 /** One server in the comparison. */
 export interface BenchContender {
   readonly name: string;
-  /** `strategy`: from the registry, run by `switchyard serve`. `baseline`: bare `net`. */
+  /** `strategy`: runs any service. `baseline`: bare `net` echo. `external`: a command of yours. */
   readonly kind: 'strategy' | 'baseline' | 'external';
-  /** Only strategies run handlers: baseline and external commands are plain echo servers. */
-  readonly supports: (profile: ServerProfile) => boolean;
+  /**
+   * Whether it can run `service`: true, or why not (it is then skipped for that workload).
+   * `first` is the service of the run's first workload. Absent: it runs every service.
+   */
+  readonly serves?: (service: ServiceSpec, first: ServiceSpec) => true | string;
   /** The command line that starts it on `host` (and `port`, for those that cannot pick one). */
   readonly command: (
-    profile: ServerProfile,
+    service: ServiceSpec,
     host: string,
     port: number,
   ) => { command: string; args: string[] };
@@ -32,61 +47,33 @@ export interface BenchContender {
   readonly readiness: 'stdout' | 'connect';
 }
 
-export interface ContenderSelection {
-  /** `all`, or a comma-separated list of strategy / contender names, as `serve --strategy`. */
-  readonly strategies: string;
-  readonly baseline: boolean;
-  /** `NAME=COMMAND` with `{port}` where the port goes. */
-  readonly externals: readonly string[];
-}
-
-/** Every contender to measure: the registry's (every mode this Node runs), baseline, externals. */
-export function benchContenders(selection: ContenderSelection): BenchContender[] {
-  const list: BenchContender[] = selectContenders(selection.strategies).map((contender) => ({
-    name: contender.name,
-    kind: 'strategy',
-    supports: () => true,
+/** The bare `net` echo server (raw codec, echo handler): what no strategy can beat for free. */
+export function baselineContender(): BenchContender {
+  const echo = resolveHandlerSpecifier('echo');
+  return {
+    name: 'baseline',
+    kind: 'baseline',
+    serves: (service) =>
+      service.codec === 'raw' && service.handler === echo
+        ? true
+        : 'bare net echo: runs only the echo handler over raw',
     readiness: 'stdout',
-    command(profile, host) {
-      const self = selfCommand();
-      const args = [
-        ...self.args,
-        'serve',
-        ...contender.serveArgs,
-        '--host',
-        host,
-        '--port',
-        '0',
-        '--codec',
-        profile.codec,
-        '--handler',
-        profile.handler,
-      ];
-      if (profile.burnRounds !== undefined) args.push('--burn-rounds', String(profile.burnRounds));
-      return { command: self.command, args };
+    command(_service, host) {
+      const script = benchScriptCommand('baseline-server');
+      return { command: script.command, args: [...script.args, '--host', host, '--port', '0'] };
     },
-  }));
-  if (selection.baseline) {
-    list.unshift({
-      name: 'baseline',
-      kind: 'baseline',
-      supports: isPlainEcho,
-      readiness: 'stdout',
-      command(_profile, host) {
-        const script = benchScriptCommand('baseline-server');
-        return { command: script.command, args: [...script.args, '--host', host, '--port', '0'] };
-      },
-    });
-  }
-  for (const spec of selection.externals) list.push(parseExternal(spec));
-  return list;
+  };
 }
 
-function isPlainEcho(profile: ServerProfile): boolean {
-  return profile.handler === 'echo' && profile.codec === 'raw';
-}
+const SERVICE_PLACEHOLDERS = ['{codec}', '{handler}', '{handler-options}'] as const;
 
-/** Parses `NAME=COMMAND {port}` into an external contender run through `sh -c`. */
+/**
+ * An external contender from `NAME=COMMAND`, run through `sh -c`. `{port}` (required) and
+ * `{host}` are replaced. A command that also takes `{codec}`, `{handler}` or `{handler-options}`
+ * is told each workload's service and runs every workload; one that takes none of them serves
+ * one fixed service, taken to be the first workload's, and is skipped for workloads that need
+ * another (its replies are still checked, so a wrong guess shows as a failed verification).
+ */
 export function parseExternal(spec: string): BenchContender {
   const equals = spec.indexOf('=');
   const name = spec.slice(0, equals).trim();
@@ -97,16 +84,32 @@ export function parseExternal(spec: string): BenchContender {
       `expected NAME='COMMAND ... {port}', got "${spec}" (the command must take the port)`,
     );
   }
+  const toldService = SERVICE_PLACEHOLDERS.some((placeholder) => template.includes(placeholder));
   return {
     name,
     kind: 'external',
-    supports: isPlainEcho,
+    serves: (service, first) =>
+      toldService || sameService(service, first)
+        ? true
+        : 'serves one service (the first workload\'s); put {codec} and {handler} in its command to run others',
     readiness: 'connect',
-    command: (_profile, host, port) => ({
+    command: (service, host, port) => ({
       command: 'sh',
-      args: ['-c', template.replaceAll('{port}', String(port)).replaceAll('{host}', host)],
+      args: [
+        '-c',
+        template
+          .replaceAll('{port}', String(port))
+          .replaceAll('{host}', shellQuote(host))
+          .replaceAll('{codec}', shellQuote(service.codec))
+          .replaceAll('{handler}', shellQuote(service.handler))
+          .replaceAll('{handler-options}', shellQuote(JSON.stringify(service.handlerOptions))),
+      ],
     }),
   };
+}
+
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 /** A contender's server, started in its own process (group). */
@@ -122,21 +125,18 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** How long a server may take to say it listens (tsx from sources on a busy machine is slow). */
-const READY_TIMEOUT_MS = 30_000;
-
 /** Starts a contender's server and waits until it listens. `cpus` pins it with taskset. */
 export async function startServer(
   contender: BenchContender,
-  profile: ServerProfile,
-  options: { host: string; cpus?: string },
+  service: ServiceSpec,
+  options: { host: string; cpus?: string; readyTimeoutMs: number },
 ): Promise<ServerProcess> {
   let port = contender.readiness === 'connect' ? await freePort(options.host) : 0;
-  let { command, args } = contender.command(profile, options.host, port);
+  let { command, args } = contender.command(service, options.host, port);
   if (options.cpus) [command, args] = ['taskset', ['-c', options.cpus, command, ...args]];
   // Its own process group, so stopping it also stops whatever it started (sh -c, workers).
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const server = new ChildServer(child, options.host);
+  const server = new ChildServer(child, options.host, options.readyTimeoutMs);
   try {
     if (contender.readiness === 'stdout') {
       port = await server.announcedPort();
@@ -161,6 +161,7 @@ class ChildServer implements ServerProcess {
   constructor(
     private readonly child: ChildProcess,
     readonly host: string,
+    private readonly readyTimeoutMs: number,
   ) {
     this.exit = once(child, 'exit').then(() => (this.exited = true));
     child.on('error', () => (this.exited = true));
@@ -183,8 +184,12 @@ class ChildServer implements ServerProcess {
   announcedPort(): Promise<number> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error('server did not print "listening on HOST:PORT" in time')),
-        READY_TIMEOUT_MS,
+        () => reject(
+            new Error(
+              `server did not print "listening on HOST:PORT" within ${this.readyTimeoutMs} ms`,
+            ),
+          ),
+        this.readyTimeoutMs,
       );
       const lines = createInterface({ input: this.child.stdout! });
       lines.on('line', (line) => {
@@ -201,13 +206,15 @@ class ChildServer implements ServerProcess {
   }
 
   async acceptsOn(port: number): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const deadline = Date.now() + this.readyTimeoutMs;
     while (Date.now() < deadline) {
       if (this.exited) throw new Error(`server exited with code ${this.child.exitCode}`);
       if (await canConnect(this.host, port)) return;
       await sleep(50);
     }
-    throw new Error(`nothing accepted connections on port ${port} in time`);
+    throw new Error(
+      `nothing accepted connections on port ${port} within ${this.readyTimeoutMs} ms`,
+    );
   }
 
   async stop(graceMs = 5000): Promise<void> {

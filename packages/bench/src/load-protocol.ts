@@ -1,14 +1,17 @@
 import type { LoadResult, LoadSpec } from './load.js';
 
-/** Messages from the CLI to a load-generator process. */
+/** Messages from the bench to a load-generator process. */
 export type ToLoadWorker =
   | { readonly type: 'start'; readonly spec: LoadSpec }
+  /** How many replies have come back so far: the warm-up watches it settle. */
+  | { readonly type: 'count' }
   | { readonly type: 'measure' }
   | { readonly type: 'stop'; readonly drainMs: number };
 
-/** Messages from a load-generator process to the CLI. */
+/** Messages from a load-generator process to the bench. */
 export type FromLoadWorker =
   | { readonly type: 'ready' }
   | { readonly type: 'started' }
+  | { readonly type: 'count'; readonly completed: number }
   | { readonly type: 'result'; readonly result: LoadResult }
   | { readonly type: 'failed'; readonly message: string };

@@ -1,27 +1,26 @@
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import { ChurnClient, type LoadClient, type LoadClientRun, StreamClient } from './load-clients.js';
+import type { Traffic, TrafficSpec } from './traffic.js';
 
 /**
- * The load engine: drives one cell's connections against a server and verifies every reply
- * byte for byte. It runs inside a load-generator child process (see load-worker.ts) so that it
- * never shares an event loop with the server or the CLI, and in-process in unit tests.
+ * The load engine: drives one cell's connections against a server and checks every reply with
+ * the workload's oracle. It runs inside a load-generator child process (see load-worker.ts) so
+ * that it never shares an event loop with the server or the caller, and in-process in unit tests.
  */
 
-/** How requests are put on the wire. A reply is expected to be the request's exact bytes. */
-export type Framing = 'raw' | 'length-prefixed';
-
-export interface LoadSpec {
+export interface LoadSpec extends TrafficSpec {
   readonly host: string;
   readonly port: number;
   /** `stream`: long-lived connections carrying requests. `churn`: connect, one request, close. */
-  readonly kind: 'stream' | 'churn';
-  /** Payload bytes per request (the length prefix, when framed, is extra). */
-  readonly size: number;
-  readonly framing: Framing;
+  readonly pattern: 'stream' | 'churn';
   /** Connections (for churn: connect-request-close loops running at once). */
   readonly connections: number;
+  /**
+   * Index of this generator's first connection in the cell: connection numbers handed to the
+   * workload are unique across every load generator of a cell.
+   */
+  readonly connectionOffset: number;
   /** Closed loop: requests in flight per connection. */
   readonly depth: number;
   /**
@@ -35,42 +34,29 @@ export interface LoadSpec {
 export interface LoadResult {
   /** Replies completed inside the window. */
   readonly requests: number;
-  /** Payload bytes of those replies. */
+  /** Request frame bytes of those replies. */
   readonly bytes: number;
   /** Window length by this process's clock. */
   readonly elapsedMs: number;
   /** Latency in microseconds, HDR histogram compressed to base64. */
   readonly histogram: string;
-  /** Wrong bytes, unexpected bytes, connection failures. */
+  /** Wrong replies, unexpected bytes, connection failures. */
   readonly errors: number;
   /** The first few error messages. */
   readonly errorSamples: readonly string[];
-  /** Requests of the window still unanswered after the drain; their age is in the histogram. */
+  /**
+   * Requests still unanswered after the drain, whenever they were sent (warm-up included): a
+   * connection left waiting since the warm-up is starved, not idle. Their age is in the histogram.
+   */
   readonly unanswered: number;
+  /** Replies completed inside the window, per connection (for churn: per loop), in order. */
+  readonly perConnection: readonly number[];
   /** CPU this process used during the window, as a percentage of one core. */
   readonly cpuPercent: number;
 }
 
 /** Most error messages kept per result: enough to diagnose, bounded in size. */
 const MAX_ERROR_SAMPLES = 5;
-/** Distinct payloads per size, so a reply routed to the wrong request cannot pass verification. */
-const PAYLOAD_VARIANTS = 8;
-
-/** The wire bytes of `variants` distinct random requests of `size` payload bytes. */
-export function makeRequests(
-  size: number,
-  framing: Framing,
-  variants = PAYLOAD_VARIANTS,
-): Buffer[] {
-  return Array.from({ length: variants }, () => {
-    const payload = randomBytes(size);
-    if (framing === 'raw') return payload;
-    const wire = Buffer.allocUnsafe(4 + size);
-    wire.writeUInt32BE(size, 0);
-    payload.copy(wire, 4);
-    return wire;
-  });
-}
 
 /** A new latency histogram in microseconds, 3 significant digits. */
 export function newLatencyHistogram(): Histogram {
@@ -86,7 +72,6 @@ type Phase = 'idle' | 'warmup' | 'measure' | 'drain' | 'done';
  */
 export class LoadRun implements LoadClientRun {
   private phase: Phase = 'idle';
-  private readonly requests: Buffer[];
   private readonly histogram = newLatencyHistogram();
   private clients: readonly LoadClient[] = [];
   private windowStart = Number.POSITIVE_INFINITY;
@@ -98,23 +83,29 @@ export class LoadRun implements LoadClientRun {
   private readonly errorSamples: string[] = [];
   private ticker: NodeJS.Timeout | undefined;
   private drained: (() => void) | undefined;
+  /** Replies since `start`, window or not: what the warm-up watches settle. */
+  private completedSinceStart = 0;
 
-  constructor(readonly spec: LoadSpec) {
-    this.requests = makeRequests(spec.size, spec.framing);
-  }
+  constructor(
+    readonly spec: LoadSpec,
+    readonly traffic: Traffic,
+  ) {}
 
   /** Opens the connections and starts the load; resolves once every connection tried once. */
   async start(): Promise<void> {
     this.phase = 'warmup';
-    const { connections, kind, rate } = this.spec;
-    if (kind === 'churn') {
-      this.clients = Array.from({ length: connections }, () => new ChurnClient(this));
+    const { connections, pattern, rate, connectionOffset } = this.spec;
+    if (pattern === 'churn') {
+      this.clients = Array.from(
+        { length: connections },
+        (_, index) => new ChurnClient(this, connectionOffset + index),
+      );
       await Promise.all(this.clients.map((client) => client.start()));
       return;
     }
     const streams = Array.from(
       { length: connections },
-      (_, index) => new StreamClient(this, index),
+      (_, index) => new StreamClient(this, index, connectionOffset + index),
     );
     this.clients = streams;
     await Promise.all(streams.map((client) => client.start()));
@@ -135,7 +126,13 @@ export class LoadRun implements LoadClientRun {
     this.cpuAtStart = process.cpuUsage();
     this.completed = 0;
     this.completedBytes = 0;
+    for (const client of this.clients) client.completedInWindow = 0;
     this.histogram.reset();
+  }
+
+  /** Replies completed since the load started. */
+  get completedSoFar(): number {
+    return this.completedSinceStart;
   }
 
   /** Closes the window, drains, closes every connection and returns the window's figures. */
@@ -160,7 +157,7 @@ export class LoadRun implements LoadClientRun {
       // Starved requests are recorded with their age so far, a lower bound, so a server that
       // leaves connections waiting shows it in the tail instead of looking fast.
       for (const sentAt of client.unansweredSince()) {
-        if (sentAt < this.windowStart || sentAt >= this.windowEnd) continue;
+        if (sentAt >= this.windowEnd) continue;
         unanswered++;
         this.record(now - sentAt);
       }
@@ -175,6 +172,7 @@ export class LoadRun implements LoadClientRun {
       errors: this.errors,
       errorSamples: [...this.errorSamples],
       unanswered,
+      perConnection: this.clients.map((client) => client.completedInWindow),
       cpuPercent: elapsedMs > 0 ? ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100 : 0,
     };
   }
@@ -189,16 +187,14 @@ export class LoadRun implements LoadClientRun {
     return this.phase !== 'done';
   }
 
-  request(index: number): Buffer {
-    return this.requests[index % this.requests.length]!;
-  }
-
-  /** Called by clients when a request (sent at `sentAt`) got its whole, verified reply. */
-  complete(sentAt: number): void {
+  /** Called by clients when a request (sent at `sentAt`) got its whole, checked reply. */
+  complete(client: LoadClient, sentAt: number, requestBytes: number): void {
     const now = performance.now();
+    this.completedSinceStart++;
     if (now >= this.windowStart && now < this.windowEnd) {
       this.completed++;
-      this.completedBytes += this.spec.size;
+      this.completedBytes += requestBytes;
+      client.completedInWindow++;
     }
     if (sentAt >= this.windowStart && sentAt < this.windowEnd) this.record(now - sentAt);
     this.checkDrained();

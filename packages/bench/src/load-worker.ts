@@ -1,7 +1,8 @@
-// Entry point of a load-generator child process: runs one cell at a time as the CLI directs,
+// Entry point of a load-generator child process: runs one cell at a time as the bench directs,
 // over the IPC channel. Kept free of everything but the load engine so it starts fast.
 import { LoadRun } from './load.js';
 import type { FromLoadWorker, ToLoadWorker } from './load-protocol.js';
+import { loadTraffic } from './traffic.js';
 
 function send(message: FromLoadWorker): void {
   process.send?.(message);
@@ -11,9 +12,12 @@ let current: LoadRun | undefined;
 
 async function handle(message: ToLoadWorker): Promise<void> {
   if (message.type === 'start') {
-    current = new LoadRun(message.spec);
+    // The workload module is imported here, in this process: its request() runs where the load is.
+    current = new LoadRun(message.spec, await loadTraffic(message.spec));
     await current.start();
     send({ type: 'started' });
+  } else if (message.type === 'count') {
+    send({ type: 'count', completed: current?.completedSoFar ?? 0 });
   } else if (message.type === 'measure') {
     current?.measure();
   } else if (message.type === 'stop') {
@@ -29,6 +33,6 @@ process.on('message', (message: ToLoadWorker) => {
     send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
   });
 });
-// The CLI going away (even killed) closes the channel: never outlive it.
+// The bench going away (even killed) closes the channel: never outlive it.
 process.on('disconnect', () => process.exit(0));
 send({ type: 'ready' });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { LoadResult, LoadSpec } from './load.js';
@@ -9,10 +10,34 @@ import { benchScriptCommand } from './scripts.js';
 
 /** Timing of one measurement. */
 export interface WindowTiming {
+  /** Least warm-up: load before anything is measured. */
   readonly warmupMs: number;
+  /**
+   * Most warm-up: past `warmupMs` the load goes on in short windows until two in a row agree
+   * within `steadyPercent`, or until this much warm-up in all. Equal to `warmupMs`: no wait.
+   */
+  readonly warmupMaxMs: number;
+  /** Length of each settling window. */
+  readonly steadyWindowMs: number;
+  /** How close (in %) two consecutive settling windows' rates must be. */
+  readonly steadyPercent: number;
   readonly durationMs: number;
   /** After the window, how long to wait for replies still owed. */
   readonly drainMs: number;
+}
+
+/** How the warm-up of one measurement ended. */
+export interface WarmupOutcome {
+  /** Warm-up it took, in ms. */
+  readonly ms: number;
+  /** False when the rate was still moving at `warmupMaxMs`: the figures may not be steady-state. */
+  readonly steady: boolean;
+}
+
+/** True when two rates agree within `percent` of the larger (both zero agree). */
+export function agreeWithin(a: number, b: number, percent: number): boolean {
+  const larger = Math.max(a, b);
+  return larger === 0 || (Math.abs(a - b) / larger) * 100 <= percent;
 }
 
 /** Called at the edges of the window, to sample the server's resources at the same moments. */
@@ -32,8 +57,11 @@ export interface MergedLoad {
   readonly errors: number;
   readonly errorSamples: readonly string[];
   readonly unanswered: number;
+  /** Replies inside the window per connection (every load generator's, in cell order). */
+  readonly perConnection: readonly number[];
   /** CPU of each load-generator process over the window, % of one core. */
   readonly loadCpuPercent: readonly number[];
+  readonly warmup: WarmupOutcome;
 }
 
 export interface LatencySummary {
@@ -55,7 +83,10 @@ export function splitEvenly(total: number, parts: number): number[] {
 }
 
 /** Merges per-process results: counts add up, histograms merge, the window is the longest. */
-export function mergeLoadResults(results: readonly LoadResult[]): MergedLoad {
+export function mergeLoadResults(
+  results: readonly LoadResult[],
+  warmup: WarmupOutcome = { ms: 0, steady: true },
+): MergedLoad {
   const histogram = newLatencyHistogram();
   for (const result of results) histogram.add(decodeFromCompressedBase64(result.histogram));
   const sum = (pick: (result: LoadResult) => number) =>
@@ -79,7 +110,9 @@ export function mergeLoadResults(results: readonly LoadResult[]): MergedLoad {
     errors: sum((result) => result.errors),
     errorSamples: results.flatMap((result) => result.errorSamples).slice(0, 5),
     unanswered: sum((result) => result.unanswered),
+    perConnection: results.flatMap((result) => result.perConnection),
     loadCpuPercent: results.map((result) => result.cpuPercent),
+    warmup,
   };
 }
 
@@ -117,11 +150,13 @@ class LoadWorkerProcess {
     return message;
   }
 
-  async close(): Promise<void> {
+  /** Ends the process: by closing its channel, or at once (`SIGKILL`) when `now`. */
+  async close(now = false): Promise<void> {
     if (this.exited) return;
     const exited = once(this.child, 'exit');
-    this.child.disconnect();
-    await Promise.race([exited, sleep(2000)]);
+    if (now) this.child.kill('SIGKILL');
+    else this.child.disconnect();
+    await Promise.race([exited, sleep(now ? 1000 : 2000)]);
     if (!this.exited) this.child.kill('SIGKILL');
   }
 }
@@ -161,23 +196,33 @@ export class LoadPool {
     return this.workers.map((worker) => worker.child.pid ?? 0);
   }
 
-  /** Runs one cell: connect, warm up, measure, drain; merges every process's figures. */
-  async run(spec: LoadSpec, timing: WindowTiming, hooks: WindowHooks = {}): Promise<MergedLoad> {
+  /**
+   * Runs one cell: connect, warm up until steady, measure, drain; merges every process's figures.
+   * `signal` cuts every wait short (the caller then closes the pool).
+   */
+  async run(
+    spec: Omit<LoadSpec, 'connectionOffset'>,
+    timing: WindowTiming,
+    hooks: WindowHooks = {},
+    signal?: AbortSignal,
+  ): Promise<MergedLoad> {
     const active = this.workers.slice(
       0,
       Math.max(1, Math.min(this.workers.length, spec.connections)),
     );
     const connections = splitEvenly(spec.connections, active.length);
+    let connectionOffset = 0;
     active.forEach((worker, index) => {
       const share = connections[index]!;
       const rate = spec.rate === undefined ? undefined : (spec.rate * share) / spec.connections;
-      worker.send({ type: 'start', spec: { ...spec, connections: share, rate } });
+      worker.send({ type: 'start', spec: { ...spec, connections: share, rate, connectionOffset } });
+      connectionOffset += share;
     });
     await Promise.all(active.map((worker) => worker.next()));
-    await sleep(timing.warmupMs);
+    const warmup = await this.warmUp(active, timing, signal);
     hooks.onWindowStart?.();
     for (const worker of active) worker.send({ type: 'measure' });
-    await sleep(timing.durationMs);
+    await sleep(timing.durationMs, undefined, { signal });
     for (const worker of active) worker.send({ type: 'stop', drainMs: timing.drainMs });
     hooks.onWindowEnd?.();
     const results: LoadResult[] = [];
@@ -186,10 +231,49 @@ export class LoadPool {
       if (message.type !== 'result') throw new Error(`load generator: unexpected ${message.type}`);
       results.push(message.result);
     }
-    return mergeLoadResults(results);
+    return mergeLoadResults(results, warmup);
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.close()));
+  /**
+   * Waits out the least warm-up, then watches the reply rate in short windows until two in a
+   * row agree: JIT, caches and a worker pool's cost model are warm by then, and the figures are
+   * of the steady state rather than of the start.
+   */
+  private async warmUp(
+    active: readonly LoadWorkerProcess[],
+    timing: WindowTiming,
+    signal: AbortSignal | undefined,
+  ): Promise<WarmupOutcome> {
+    const started = performance.now();
+    await sleep(timing.warmupMs, undefined, { signal });
+    if (timing.warmupMaxMs <= timing.warmupMs) return { ms: timing.warmupMs, steady: true };
+    const count = async () => {
+      for (const worker of active) worker.send({ type: 'count' });
+      let total = 0;
+      for (const worker of active) {
+        const message = await worker.next();
+        if (message.type !== 'count') throw new Error(`load generator: unexpected ${message.type}`);
+        total += message.completed;
+      }
+      return { total, at: performance.now() };
+    };
+    let last = await count();
+    let previousRate: number | undefined;
+    while (performance.now() - started < timing.warmupMaxMs) {
+      await sleep(timing.steadyWindowMs, undefined, { signal });
+      const now = await count();
+      const rate = (now.total - last.total) / Math.max(1, now.at - last.at);
+      last = now;
+      if (previousRate !== undefined && agreeWithin(rate, previousRate, timing.steadyPercent)) {
+        return { ms: Math.round(performance.now() - started), steady: true };
+      }
+      previousRate = rate;
+    }
+    return { ms: Math.round(performance.now() - started), steady: false };
+  }
+
+  /** Ends every load generator; `now` kills them at once (an interrupted bench). */
+  async close(now = false): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close(now)));
   }
 }

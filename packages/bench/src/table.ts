@@ -1,6 +1,13 @@
 import Table from 'cli-table3';
 import { formatBytes } from './plan.js';
-import { type BenchReport, headline, type Summary, type WorkloadReport } from './report.js';
+import {
+  type BenchReport,
+  type ContenderResult,
+  headline,
+  type Summary,
+  type WorkloadReport,
+} from './report.js';
+import { isUnfair, type Standing, standing } from './verdicts.js';
 
 /** `12.3k`, `1.23M`: three significant digits are all a benchmark can honestly claim. */
 export function formatRate(value: number): string {
@@ -19,13 +26,13 @@ export function formatMicros(micros: number): string {
 /** The header printed above the tables: what ran where, so numbers are never read bare. */
 export function renderEnvironment(report: BenchReport): string {
   const { environment: env, options } = report;
-  const loop =
-    options.rate === undefined
-      ? `closed loop, depth ${options.depth}`
-      : `open loop, ${options.rate} req/s per cell`;
+  const warmup =
+    options.warmupMaxMs > options.warmupMs
+      ? `warm-up ${options.warmupMs}-${options.warmupMaxMs} ms until two ${options.steadyWindowMs} ms windows agree within ${options.steadyPercent}%`
+      : `warm-up ${options.warmupMs} ms`;
   return [
     `Node ${env.node} on ${env.cpuModel} (${env.cores} cores), Linux ${env.kernel}`,
-    `${loop}; warm-up ${options.warmupMs} ms, window ${options.durationMs} ms, ${options.runs} run(s); ${options.clients} load generator process(es); ${env.pinning}`,
+    `${warmup}; window ${options.durationMs} ms, ${options.runs} run(s); ${options.clients} load generator process(es); ${env.pinning}`,
   ].join('\n');
 }
 
@@ -51,7 +58,13 @@ export function renderWorkloadTable(workload: WorkloadReport): string {
   for (const cell of workload.cells) {
     table.push([{ colSpan: head.length, content: cell.label }]);
     const measured = cell.results.filter((result) => result.summary);
-    const best = Math.max(0, ...measured.map((result) => headline(workload, result.summary!)));
+    const leader = measured.reduce<ContenderResult | undefined>(
+      (top, result) =>
+        !top || headline(workload, result.summary!) > headline(workload, top.summary!)
+          ? result
+          : top,
+      undefined,
+    );
     const ordered = [...cell.results].sort(
       (a, b) =>
         (b.summary ? headline(workload, b.summary) : -1) -
@@ -65,7 +78,9 @@ export function renderWorkloadTable(workload: WorkloadReport): string {
         table.push([result.contender, { colSpan: head.length - 1, content: truncate(why, 90) }]);
         continue;
       }
-      const figure = headline(workload, summary);
+      const place = leader
+        ? standing(runFigures(workload, result), runFigures(workload, leader))
+        : undefined;
       table.push([
         result.contender,
         formatRate(summary.requestsPerSecond),
@@ -75,7 +90,7 @@ export function renderWorkloadTable(workload: WorkloadReport): string {
         formatMicros(summary.p99),
         summary.serverCpuMicrosPerRequest.toFixed(1),
         formatBytes(Math.round(summary.serverPeakRssBytes / 1024 / 1024) * 1024 * 1024),
-        figure === best ? 'best' : best > 0 ? `${(figure / best).toFixed(2)}x` : '',
+        place ? formatStanding(result === leader ? { kind: 'best' } : place) : '',
         `${summary.loadCpuPercent.toFixed(0)}%${summary.saturatedClient ? ' !' : ''}`,
         notes(summary),
       ]);
@@ -84,11 +99,41 @@ export function renderWorkloadTable(workload: WorkloadReport): string {
   return table.toString();
 }
 
+/** Each run's headline figure, in run order. */
+function runFigures(workload: Pick<WorkloadReport, 'unit'>, result: ContenderResult): number[] {
+  return result.runs.map((run) =>
+    workload.unit === 'MB/s' ? run.megabytesPerSecond : run.requestsPerSecond,
+  );
+}
+
+/** `best`, `0.62x`, `0.97x ~` (the runs overlap: within noise) or `0.80x ?` (too few runs). */
+export function formatStanding(place: Standing): string {
+  if (place.kind === 'best') return 'best';
+  const ratio = `${place.ratio.toFixed(2)}x`;
+  if (place.kind === 'within-noise') return `${ratio} ~`;
+  return place.kind === 'unknown' ? `${ratio} ?` : ratio;
+}
+
+/** What the marks in the tables mean, printed once under them. */
+export const LEGEND =
+  'vs best: "~" the runs overlap the best\'s (within noise, not a result); "?" too few runs to tell.\n' +
+  'notes: "starved" connections got no reply, or under a quarter of an even share, in some window;\n' +
+  '"unsteady" throughput was still moving when warm-up ran out; "!" the load generator was saturated.';
+
 /** The warnings a reader must see next to a figure. */
 export function notes(summary: Summary): string {
   const parts: string[] = [];
   if (summary.errors > 0) parts.push(`${summary.errors} errors`);
+  if (isUnfair(summary.fairness)) {
+    const { zeroReplyConnections, connections, slowestShare } = summary.fairness;
+    parts.push(
+      zeroReplyConnections > 0
+        ? `starved: ${zeroReplyConnections}/${connections} conn got 0 replies`
+        : `starved: slowest conn got ${(slowestShare * 100).toFixed(0)}% of an even share`,
+    );
+  }
   if (summary.unanswered > 0) parts.push(`${summary.unanswered} unanswered`);
+  if (!summary.steady) parts.push(`unsteady after ${summary.warmupMs} ms warm-up`);
   if (summary.saturatedClient) {
     parts.push(`! client CPU ${summary.loadCpuPercent.toFixed(0)}%: measures the client`);
   }
@@ -105,5 +150,5 @@ export function renderReport(report: BenchReport): string {
     (workload) =>
       `${workload.name} (${workload.unit}): ${workload.description}\n${renderWorkloadTable(workload)}`,
   );
-  return [renderEnvironment(report), ...sections].join('\n\n');
+  return [renderEnvironment(report), ...sections, LEGEND].join('\n\n');
 }

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { renderHtml } from '../src/bench/html.js';
-import { fakeReport } from './bench-fixture.js';
+import { renderHtml } from '../src/html.js';
+import { fakeReport } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
