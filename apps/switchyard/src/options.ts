@@ -43,6 +43,32 @@ export function parseInteger(
   return value;
 }
 
+/**
+ * Parses `--handler-options`: a JSON object handed to the handler as `context.options`. Throws
+ * `SWITCHYARD_ERR_INVALID_OPTION` naming `option` for anything else.
+ */
+export function parseJsonObject(
+  text: string,
+  option = '--handler-options',
+): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidOptionError(
+      option,
+      `expected a JSON object, got "${text}": ${(error as Error).message}`,
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError(
+      option,
+      `expected a JSON object such as '{"rounds":2000}', got "${text}"`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
 /** A commander argument parser for whole numbers. */
 export function integerOption(option: string, bounds?: { min?: number; max?: number }) {
   return (text: string): number => parseInteger(text, option, bounds);

@@ -3,7 +3,11 @@ import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type HandlerOptions, InvalidOptionError, resolveHandlerSpecifier } from '@switchyard/protocol';
+import {
+  type HandlerOptions,
+  InvalidOptionError,
+  resolveHandlerSpecifier,
+} from '@switchyard/protocol';
 import { benchScriptCommand } from './scripts.js';
 
 /**
@@ -91,7 +95,7 @@ export function parseExternal(spec: string): BenchContender {
     serves: (service, first) =>
       toldService || sameService(service, first)
         ? true
-        : 'serves one service (the first workload\'s); put {codec} and {handler} in its command to run others',
+        : "serves one service (the first workload's); put {codec} and {handler} in its command to run others",
     readiness: 'connect',
     command: (service, host, port) => ({
       command: 'sh',
@@ -125,18 +129,32 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Starts a contender's server and waits until it listens. `cpus` pins it with taskset. */
+/** How long a server may take to stop on SIGTERM once a run is aborted, before SIGKILL. */
+export const ABORT_GRACE_MS = 500;
+
+/**
+ * Starts a contender's server and waits until it listens. `cpus` pins it with taskset. Once
+ * `signal` aborts, the server is stopped at once (SIGTERM to its group, SIGKILL after
+ * `ABORT_GRACE_MS`) wherever the caller is, so an interrupted bench leaves no process behind.
+ */
 export async function startServer(
   contender: BenchContender,
   service: ServiceSpec,
-  options: { host: string; cpus?: string; readyTimeoutMs: number },
+  options: { host: string; cpus?: string; readyTimeoutMs: number; signal?: AbortSignal },
 ): Promise<ServerProcess> {
+  options.signal?.throwIfAborted();
   let port = contender.readiness === 'connect' ? await freePort(options.host) : 0;
   let { command, args } = contender.command(service, options.host, port);
   if (options.cpus) [command, args] = ['taskset', ['-c', options.cpus, command, ...args]];
   // Its own process group, so stopping it also stops whatever it started (sh -c, workers).
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const server = new ChildServer(child, options.host, options.readyTimeoutMs);
+  const { signal } = options;
+  if (signal) {
+    const onAbort = () => void server.stop(ABORT_GRACE_MS);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void server.exit.then(() => signal.removeEventListener('abort', onAbort));
+  }
   try {
     if (contender.readiness === 'stdout') {
       port = await server.announcedPort();
@@ -156,7 +174,8 @@ class ChildServer implements ServerProcess {
   port = 0;
   exited = false;
   private readonly stderrLines: string[] = [];
-  private readonly exit: Promise<unknown>;
+  /** Settles when the process has exited. */
+  readonly exit: Promise<unknown>;
 
   constructor(
     private readonly child: ChildProcess,
@@ -184,7 +203,8 @@ class ChildServer implements ServerProcess {
   announcedPort(): Promise<number> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(
+        () =>
+          reject(
             new Error(
               `server did not print "listening on HOST:PORT" within ${this.readyTimeoutMs} ms`,
             ),

@@ -37,7 +37,14 @@ export {
   type WorkloadReport,
 } from './report.js';
 export { type BenchListener, type BenchStep, pinning } from './run.js';
-export { formatMicros, formatRate, LEGEND, notes, renderReport, renderWorkloadTable } from './table.js';
+export {
+  formatMicros,
+  formatRate,
+  LEGEND,
+  notes,
+  renderReport,
+  renderWorkloadTable,
+} from './table.js';
 export { loadTraffic, makeTraffic, type ReplyChecker, type Traffic } from './traffic.js';
 export {
   type Fairness,
@@ -92,6 +99,7 @@ export class BenchRun extends EventEmitter<BenchEvents> implements PromiseLike<B
     );
   }
 
+  // biome-ignore lint/suspicious/noThenProperty: a run is awaited for its report, as autocannon's is.
   then<A = BenchReport, B = never>(
     onFulfilled?: ((report: BenchReport) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,

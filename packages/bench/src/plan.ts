@@ -1,4 +1,10 @@
-import { type HandlerOptions, InvalidOptionError, type LoadedWorkload } from '@switchyard/protocol';
+import {
+  type HandlerOptions,
+  InvalidOptionError,
+  type LoadedWorkload,
+  resolveCodecSpecifier,
+  resolveHandlerSpecifier,
+} from '@switchyard/protocol';
 import type { ServiceSpec } from './contenders.js';
 
 /** Everything a bench run was asked for, contenders aside. Recorded as is in the JSON report. */
@@ -116,11 +122,15 @@ export function planWorkloads(
     const sizes: readonly (number | undefined)[] = options.sizes ??
       quick.sizes ??
       shape.sizes ?? [undefined];
-    const connections = options.connections ?? quick.connections ?? shape.connections ?? DEFAULT_CONNECTIONS;
+    const connections =
+      options.connections ?? quick.connections ?? shape.connections ?? DEFAULT_CONNECTIONS;
     const depth = pattern === 'churn' ? 1 : (options.depth ?? shape.depth ?? 1);
     const rate = pattern === 'churn' ? undefined : options.rate;
-    const codec = options.codec ?? workload.codec;
-    const handler = options.handler ?? workload.handler;
+    // An override is typed by the caller: a path in it is relative to the working directory.
+    const codec =
+      options.codec === undefined ? workload.codec : resolveCodecSpecifier(options.codec);
+    const handler =
+      options.handler === undefined ? workload.handler : resolveHandlerSpecifier(options.handler);
     const loop =
       pattern === 'churn'
         ? 'connect, one request, close (closed loop)'

@@ -1,6 +1,6 @@
 import { cpus, release, totalmem } from 'node:os';
-import type { MergedLoad } from './load-pool.js';
 import type { ServiceSpec } from './contenders.js';
+import type { MergedLoad } from './load-pool.js';
 import type { BenchOptions, CellPlan } from './plan.js';
 import { clockTicksPerSecond } from './proc.js';
 import { median, SATURATED_CLIENT_PERCENT, spreadPercent } from './stats.js';

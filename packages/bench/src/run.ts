@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { loadCodec, loadWorkload } from '@switchyard/protocol';
 import {
+  ABORT_GRACE_MS,
   type BenchContender,
   type ServerProcess,
   type ServiceSpec,
@@ -45,9 +46,6 @@ export interface BenchListener {
   note?(message: string): void;
 }
 
-/** A server gets this long to stop on SIGTERM when the run was aborted, then SIGKILL. */
-const ABORT_GRACE_MS = 1000;
-
 /** CPU placement for `pin`: servers on every CPU but the last, load generators on the last. */
 export function pinning(pin: boolean): { server?: string; load?: string; description: string } {
   const count = cpus().length;
@@ -87,7 +85,7 @@ export async function runBench(
   listener.planned?.(
     plans.reduce((total, plan) => total + plan.cells.length, 0) * options.runs * contenders.length,
   );
-  const pool = await LoadPool.start(options.clients, placement.load);
+  const pool = await LoadPool.start(options.clients, placement.load, signal);
   try {
     const context: RunContext = {
       contenders,
@@ -136,6 +134,7 @@ async function runWorkload(plan: WorkloadPlan, context: RunContext): Promise<Wor
           host: options.host,
           cpus: context.serverCpus,
           readyTimeoutMs: options.readyTimeoutMs,
+          signal,
         });
         servers.set(contender.name, server);
         const problem = await verifyService(server.host, server.port, traffics);

@@ -1,3 +1,4 @@
+import { ReplyVerifier } from '@switchyard/conformance/verifier';
 import {
   type Codec,
   type Decoder,
@@ -11,7 +12,6 @@ import {
   type WorkloadCell,
   WorkloadInvalidError,
 } from '@switchyard/protocol';
-import { ReplyVerifier } from '@switchyard/conformance/verifier';
 
 /**
  * A workload put to work on the wire: requests encoded with its codec, replies checked by its
@@ -121,7 +121,6 @@ class ExpectedBytes implements ReplyChecker {
   }
 }
 
-
 /** Replies decoded with the codec and judged one by one by the workload's oracle. */
 class DecodedReplies implements ReplyChecker {
   private readonly requests: Buffer[] = [];
@@ -149,7 +148,8 @@ class DecodedReplies implements ReplyChecker {
     }
     for (const reply of replies) {
       const request = this.requests[this.head];
-      if (request === undefined) return `unexpected reply ${previewBytes(reply)}: no request was waiting`;
+      if (request === undefined)
+        return `unexpected reply ${previewBytes(reply)}: no request was waiting`;
       const problem = replyProblem(this.workload, request, reply);
       if (problem !== undefined) return describeWrongReply(request, reply, problem);
       this.head++;

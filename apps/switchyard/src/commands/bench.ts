@@ -1,38 +1,44 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { MultiBar } from 'cli-progress';
-import { Command, Option } from 'commander';
-import { renderHtml } from '../bench/html.js';
 import {
   type BenchOptions,
+  type BenchReport,
+  type BenchRun,
+  bench,
   parseList,
   parseSize,
   quickDefaults,
+  renderHtml,
+  renderReport,
   thoroughDefaults,
-  type WorkloadName,
-  workloadNames,
-} from '../bench/plan.js';
-import type { BenchReport } from '../bench/report.js';
-import { type BenchProgress, runBench } from '../bench/run.js';
-import { renderReport } from '../bench/table.js';
-import { parseInteger } from '../options.js';
+} from '@switchyard/bench';
+import { builtinWorkloads } from '@switchyard/protocol';
+import { MultiBar } from 'cli-progress';
+import { Command, Option } from 'commander';
+import { benchContenders, type ContenderSelection } from '../bench-contenders.js';
+import { Interrupts } from '../interrupt.js';
+import { codecOption, parseInteger, parseJsonObject } from '../options.js';
 import { contenderNames } from '../registry.js';
 
 /** What commander hands the action: every option may be missing (the preset fills it). */
 interface BenchFlags {
   quick?: boolean;
   workload?: string;
+  handler?: string;
+  codec?: string;
+  handlerOptions?: Record<string, unknown>;
   sizes?: string;
   connections?: string;
   depth?: string;
   rate?: string;
-  burnRounds?: string;
   warmupMs?: string;
+  warmupMaxMs?: string;
   durationMs?: string;
   runs?: string;
   clients?: string;
   pin?: boolean;
   host?: string;
+  readyTimeoutMs?: string;
   strategy?: string;
   baseline?: boolean;
   external?: string[];
@@ -41,26 +47,45 @@ interface BenchFlags {
   progress?: boolean;
 }
 
+const BUILTIN_WORKLOADS = Object.keys(builtinWorkloads).join(', ');
+
 /** `switchyard bench`. */
 export function benchCommand(): Command {
   return new Command('bench')
     .description('benchmark every strategy (and baseline, and external servers) side by side')
-    .option('--quick', 'a handful of cells with short windows (what `start` runs)')
-    .option('--workload <list>', `workloads to run: ${workloadNames.join(',')}`)
-    .option('--sizes <list>', 'echo request sizes, e.g. 64,1k,10k,100k')
-    .option('--connections <list>', 'echo connection counts, e.g. 1,10,100')
+    .option('--quick', "each workload's quick cells with short windows (what `start` runs)")
+    .option(
+      '-w, --workload <list>',
+      `workloads, comma-separated: ${BUILTIN_WORKLOADS}, or a module (./my-workload.mjs) whose default export is a workload`,
+    )
+    .option(
+      '--handler <handler>',
+      'serve every workload with this handler instead of its own (echo, burn, or a module)',
+    )
+    .addOption(codecOption('serve and load every workload with this codec instead of its own'))
+    .option(
+      '--handler-options <json>',
+      'a JSON object handed to the handler as context.options, e.g. \'{"rounds":2000}\' for burn',
+      (text: string) => parseJsonObject(text),
+    )
+    .option('--sizes <list>', 'request sizes for workloads that take sizes, e.g. 64,1k,10k,100k')
+    .option('--connections <list>', 'connection counts, e.g. 1,10,100')
     .option('--depth <n>', 'closed loop: requests in flight per connection')
     .option(
       '--rate <n>',
       'open loop: requests per second per cell (latency from the scheduled time)',
     )
-    .option('--burn-rounds <n>', 'SHA-256 rounds per request for the burn workload')
-    .option('--warmup-ms <ms>', 'load before each window, not measured')
+    .option('--warmup-ms <ms>', 'least load before each window, not measured')
+    .option(
+      '--warmup-max-ms <ms>',
+      'most warm-up: short windows go on until two agree within 10% or this much has passed',
+    )
     .option('--duration-ms <ms>', 'length of each measurement window')
     .option('--runs <n>', 'windows per contender per cell (contenders alternate between runs)')
     .option('--clients <n>', 'load-generator processes')
     .option('--pin', 'pin servers and load generators to different CPUs with taskset')
     .option('--host <host>', 'loopback address to run servers on (127.0.0.1 or ::1)')
+    .option('--ready-timeout-ms <ms>', 'how long a server may take to listen')
     .option(
       '--strategy <list>',
       `strategies or contenders to include: all, or a comma-separated list of ${contenderNames().join(', ')}`,
@@ -69,27 +94,44 @@ export function benchCommand(): Command {
     .addOption(
       new Option(
         '--external <NAME=COMMAND>',
-        "also measure an echo server command; {port} is replaced, e.g. py='python3 echo.py {port}' (repeatable)",
+        "also measure a server command: {port} (required), {host}, {codec}, {handler} and {handler-options} are replaced, e.g. py='python3 echo.py {port}' (repeatable)",
       ).argParser((value: string, previous: string[] = []) => [...previous, value]),
     )
-    .option('--json <file>', 'write every raw figure and the environment as JSON')
+    .option('--json <file>', 'write every raw figure and the environment as JSON ("-": stdout)')
     .option('--html <file>', 'write a self-contained HTML page with charts')
     .option('--no-progress', 'no progress bar')
     .addHelpText(
       'after',
       '\nDefaults (without --quick): echo 64,1k,10k,100k x 1,10,100 connections, burn, bulk, churn;\n' +
-        'warm-up 1000 ms, window 3000 ms, 3 runs. See the README section "switchyard bench".',
+        'warm-up 1000-10000 ms until steady, window 3000 ms, 3 runs. Every reply is checked by the\n' +
+        "workload's oracle; a contender that answers wrongly is marked errored and the command exits 1.\n" +
+        'Examples:\n' +
+        '  switchyard bench --workload echo --sizes 1k --connections 1,100 --runs 5\n' +
+        '  switchyard bench --workload ./my-workload.mjs --strategy selector,worker-pool\n' +
+        '  switchyard bench --workload burn --handler-options \'{"rounds":4000}\' --json - > bench.json\n',
     )
-    .action(async (flags: BenchFlags) => {
-      const options = benchOptionsFrom(flags);
-      const progress = progressBar(flags.progress !== false);
-      const report = await runBench(options, progress).finally(() => progress.finished?.());
-      console.log(renderReport(report));
-      for (const file of await writeReports(report, { json: flags.json, html: flags.html })) {
-        console.error(`wrote ${file}`);
-      }
-      if (hasErrors(report)) process.exitCode = 1;
-    });
+    .action((flags: BenchFlags) => benchAction(flags));
+}
+
+async function benchAction(flags: BenchFlags): Promise<void> {
+  const options = benchOptionsFrom(flags);
+  const contenders = benchContenders(selectionFrom(flags));
+  const jsonToStdout = flags.json === '-';
+  const interrupts = new Interrupts();
+  try {
+    const run = bench({ ...options, contenders, signal: interrupts.signal });
+    const report = await interrupts.track(showProgress(run, flags.progress !== false));
+    // With the JSON on stdout, the tables go to stderr so stdout stays one parseable document.
+    const text = renderReport(report);
+    if (jsonToStdout) console.error(text);
+    else console.log(text);
+    for (const file of await writeReports(report, { json: flags.json, html: flags.html })) {
+      console.error(`wrote ${file}`);
+    }
+    if (hasErrors(report)) process.exitCode = 1;
+  } finally {
+    interrupts.dispose();
+  }
 }
 
 /** Turns flags into options: the preset (`--quick` or thorough) with every given flag on top. */
@@ -97,34 +139,42 @@ export function benchOptionsFrom(flags: BenchFlags): BenchOptions {
   const base = flags.quick ? quickDefaults : thoroughDefaults;
   const integer = (text: string | undefined, option: string, min = 1) =>
     text === undefined ? undefined : parseInteger(text, option, { min });
-  const options: BenchOptions = {
+  const warmupMs = integer(flags.warmupMs, '--warmup-ms', 0) ?? base.warmupMs;
+  return {
     ...base,
-    workloads: flags.workload ? parseList(flags.workload, parseWorkload) : base.workloads,
-    sizes: flags.sizes ? parseList(flags.sizes, (item) => parseSize(item)) : base.sizes,
-    connections: flags.connections
-      ? parseList(flags.connections, (item) => parseInteger(item, '--connections', { min: 1 }))
-      : base.connections,
-    depth: integer(flags.depth, '--depth') ?? base.depth,
-    rate: integer(flags.rate, '--rate') ?? base.rate,
-    burnRounds: integer(flags.burnRounds, '--burn-rounds') ?? base.burnRounds,
-    warmupMs: integer(flags.warmupMs, '--warmup-ms', 0) ?? base.warmupMs,
+    workloads: flags.workload ? parseList(flags.workload, (item) => item) : base.workloads,
+    ...(flags.sizes && { sizes: parseList(flags.sizes, (item) => parseSize(item)) }),
+    ...(flags.connections && {
+      connections: parseList(flags.connections, (item) =>
+        parseInteger(item, '--connections', { min: 1 }),
+      ),
+    }),
+    ...(flags.depth !== undefined && { depth: integer(flags.depth, '--depth') }),
+    ...(flags.rate !== undefined && { rate: integer(flags.rate, '--rate') }),
+    ...(flags.handler !== undefined && { handler: flags.handler }),
+    ...(flags.codec !== undefined && { codec: flags.codec }),
+    ...(flags.handlerOptions !== undefined && { handlerOptions: flags.handlerOptions }),
+    warmupMs,
+    // A least warm-up above the preset's most means no settling windows past it.
+    warmupMaxMs: Math.max(
+      warmupMs,
+      integer(flags.warmupMaxMs, '--warmup-max-ms', 0) ?? base.warmupMaxMs,
+    ),
     durationMs: integer(flags.durationMs, '--duration-ms') ?? base.durationMs,
     runs: integer(flags.runs, '--runs') ?? base.runs,
     clients: integer(flags.clients, '--clients') ?? base.clients,
     pin: flags.pin ?? base.pin,
     host: flags.host ?? base.host,
-    strategies: flags.strategy ?? base.strategies,
-    baseline: flags.baseline ?? base.baseline,
-    externals: flags.external ?? base.externals,
+    readyTimeoutMs: integer(flags.readyTimeoutMs, '--ready-timeout-ms') ?? base.readyTimeoutMs,
   };
-  return options;
 }
 
-function parseWorkload(name: string): WorkloadName {
-  if (!(workloadNames as readonly string[]).includes(name)) {
-    throw new Error(`unknown workload "${name}" (known: ${workloadNames.join(', ')})`);
-  }
-  return name as WorkloadName;
+function selectionFrom(flags: BenchFlags): ContenderSelection {
+  return {
+    strategies: flags.strategy ?? 'all',
+    baseline: flags.baseline ?? true,
+    externals: flags.external ?? [],
+  };
 }
 
 /** True when any contender errored or any reply was wrong. */
@@ -138,13 +188,15 @@ export function hasErrors(report: BenchReport): boolean {
   );
 }
 
-/** Writes the JSON and HTML reports asked for; returns the paths written. */
+/** Writes the JSON and HTML reports asked for; returns the paths written (not stdout). */
 export async function writeReports(
   report: BenchReport,
   files: { json?: string; html?: string },
 ): Promise<string[]> {
   const written: string[] = [];
-  if (files.json) {
+  if (files.json === '-') {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else if (files.json) {
     await mkdir(dirname(files.json), { recursive: true });
     await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
     written.push(files.json);
@@ -157,10 +209,14 @@ export async function writeReports(
   return written;
 }
 
-/** A progress bar on stderr when it is a terminal; notes always go to stderr. */
-function progressBar(enabled: boolean): BenchProgress {
+/**
+ * Shows a run's progress on stderr: a bar on a terminal (notes printed above it), else the notes
+ * alone. Resolves with the report.
+ */
+function showProgress(run: BenchRun, enabled: boolean): Promise<BenchReport> {
   if (!enabled || !process.stderr.isTTY) {
-    return { note: (message) => console.error(message) };
+    run.on('note', (message) => console.error(message));
+    return run.report;
   }
   // A MultiBar (with one bar) because only it can print notes above the bar without garbling it.
   const bars = new MultiBar({
@@ -171,21 +227,15 @@ function progressBar(enabled: boolean): BenchProgress {
   });
   let bar: ReturnType<MultiBar['create']> | undefined;
   let done = 0;
-  return {
-    planned(windows) {
-      bar = bars.create(windows, 0, { step: 'starting servers' });
-    },
-    step(label) {
-      bar?.update(done++, { step: label });
-    },
-    note(message) {
-      bars.log(`${message}\n`);
-    },
-    finished() {
-      bar?.update(done);
-      bars.stop();
-    },
-  };
+  run.on('planned', (windows) => {
+    bar = bars.create(windows, 0, { step: 'starting servers' });
+  });
+  run.on('step', (step) => bar?.update(done++, { step: step.label }));
+  run.on('note', (message) => bars.log(`${message}\n`));
+  return run.report.finally(() => {
+    bar?.update(done);
+    bars.stop();
+  });
 }
 
 export interface StartBenchResult {
@@ -195,10 +245,20 @@ export interface StartBenchResult {
   readonly files: readonly string[];
 }
 
-/** The quick benchmark `switchyard start` runs after the conformance matrix. */
-export async function startBench(reportDir: string): Promise<StartBenchResult | undefined> {
-  const progress = progressBar(true);
-  const report = await runBench(quickDefaults, progress).finally(() => progress.finished?.());
+/**
+ * The quick benchmark `switchyard start` runs after the conformance matrix: every strategy and
+ * the baseline, each workload's quick cells. `signal` stops it and everything it started.
+ */
+export async function startBench(
+  reportDir: string,
+  interrupts: Interrupts,
+): Promise<StartBenchResult> {
+  const run = bench({
+    quick: true,
+    contenders: benchContenders({ strategies: 'all', baseline: true, externals: [] }),
+    signal: interrupts.signal,
+  });
+  const report = await interrupts.track(showProgress(run, true));
   const files = await writeReports(report, {
     json: join(reportDir, 'bench.json'),
     html: join(reportDir, 'bench.html'),

@@ -15,6 +15,7 @@ import {
   resolveWorkloadSpecifier,
 } from '@switchyard/protocol';
 import { Command, Option } from 'commander';
+import { Interrupts } from '../interrupt.js';
 import { contenderTarget, runMatrix, summarizeMatrix, summaryLine } from '../matrix.js';
 import { codecOption, formatHostPort, integerOption, parseHostPort } from '../options.js';
 import { stderrProgress } from '../progress.js';
@@ -86,6 +87,16 @@ export function conformanceCommand(): Command {
 }
 
 async function conformance(flags: ConformanceFlags): Promise<void> {
+  // The strategies run in this process: a signal ends them with it, within the grace.
+  const interrupts = new Interrupts();
+  try {
+    await conformanceWith(flags);
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function conformanceWith(flags: ConformanceFlags): Promise<void> {
   if (flags.list) {
     for (const info of listCases(flags.case)) {
       console.log(`${info.id.padEnd(40)} ${info.tier.padEnd(6)} ${info.description}`);

@@ -22,6 +22,7 @@ import {
   flagOf,
   formatHostPort,
   integerOption,
+  parseJsonObject,
   parseStrategyOption,
 } from '../options.js';
 import { type Contender, contenderNames, getContender, strategies } from '../registry.js';
@@ -36,6 +37,7 @@ export interface ServeFlags {
   codec: string;
   handler: string;
   burnRounds?: number;
+  handlerOptions?: Record<string, unknown>;
   host: string;
   port: number;
   maxConnections?: number;
@@ -130,6 +132,11 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       '--handler <handler>',
       'echo, burn, or a module path whose default export is a handler',
       'echo',
+    )
+    .option(
+      '--handler-options <json>',
+      'a JSON object handed to the handler as context.options, e.g. \'{"rounds":2000}\'',
+      (text: string) => parseJsonObject(text),
     )
     .option(
       '--burn-rounds <n>',
@@ -229,7 +236,10 @@ export function serveOptions(
     // this process does.
     codec: resolveCodecSpecifier(flags.codec),
     handler: resolveHandlerSpecifier(flags.handler),
-    handlerOptions: flags.burnRounds === undefined ? {} : { rounds: flags.burnRounds },
+    handlerOptions: {
+      ...flags.handlerOptions,
+      ...(flags.burnRounds !== undefined && { rounds: flags.burnRounds }),
+    },
     maxConnections: flags.maxConnections,
     idleTimeoutMs: flags.idleTimeoutMs,
     maxFrameBytes: flags.maxFrameBytes,

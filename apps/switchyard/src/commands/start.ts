@@ -3,6 +3,7 @@ import { relative, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { formatTable } from '@switchyard/conformance';
 import { Command } from 'commander';
+import { Interrupts } from '../interrupt.js';
 import { contenderTarget, runMatrix, summarizeMatrix, summaryLine } from '../matrix.js';
 import { stderrProgress } from '../progress.js';
 import { contenders } from '../registry.js';
@@ -38,6 +39,15 @@ function displayPath(path: string): string {
 }
 
 async function start(flags: StartFlags): Promise<void> {
+  const interrupts = new Interrupts();
+  try {
+    await startWith(flags, interrupts);
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function startWith(flags: StartFlags, interrupts: Interrupts): Promise<void> {
   // Progress on stderr, so a long run never looks stuck and stdout stays the tables.
   const progress = stderrProgress();
   const startedAt = new Date();
@@ -61,9 +71,9 @@ async function start(flags: StartFlags): Promise<void> {
   let benchFiles: readonly string[] = [];
   if (flags.bench) {
     progress.line('bench: starting');
-    const result = await startBench(dir);
-    bench = result?.text ?? 'the bench is not available in this build';
-    benchFiles = result?.files ?? [];
+    const result = await startBench(dir, interrupts);
+    bench = result.text;
+    benchFiles = result.files;
     console.log(`Benchmark\n\n${bench}\n`);
   }
 
