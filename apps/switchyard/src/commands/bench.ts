@@ -210,12 +210,14 @@ export async function writeReports(
 }
 
 /**
- * Shows a run's progress on stderr: a bar on a terminal (notes printed above it), else the notes
- * alone. Resolves with the report.
+ * Shows a run's progress on stderr: a bar on a terminal (notes printed above it); elsewhere (CI
+ * logs, pipes) a line per window, so a long run never looks stuck. Notes are always shown.
+ * Resolves with the report.
  */
 function showProgress(run: BenchRun, enabled: boolean): Promise<BenchReport> {
   if (!enabled || !process.stderr.isTTY) {
     run.on('note', (message) => console.error(message));
+    if (enabled) run.on('step', (step) => console.error(`bench: ${step.label}`));
     return run.report;
   }
   // A MultiBar (with one bar) because only it can print notes above the bar without garbling it.
