@@ -1,4 +1,9 @@
 export {
+  benchContenders,
+  type ContenderSelection,
+  strategyContenders,
+} from './bench-contenders.js';
+export {
   type ClientOptions,
   type ConnectionResult,
   DEFAULT_MESSAGES,

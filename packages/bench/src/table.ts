@@ -57,19 +57,8 @@ export function renderWorkloadTable(workload: WorkloadReport): string {
   const table = new Table({ head, style: { head: [], border: [], compact: true } });
   for (const cell of workload.cells) {
     table.push([{ colSpan: head.length, content: cell.label }]);
-    const measured = cell.results.filter((result) => result.summary);
-    const leader = measured.reduce<ContenderResult | undefined>(
-      (top, result) =>
-        !top || headline(workload, result.summary!) > headline(workload, top.summary!)
-          ? result
-          : top,
-      undefined,
-    );
-    const ordered = [...cell.results].sort(
-      (a, b) =>
-        (b.summary ? headline(workload, b.summary) : -1) -
-        (a.summary ? headline(workload, a.summary) : -1),
-    );
+    const ordered = rankResults(workload, cell.results);
+    const leader = ordered[0]?.summary ? ordered[0] : undefined;
     for (const result of ordered) {
       const summary = result.summary;
       if (!summary) {
@@ -99,6 +88,24 @@ export function renderWorkloadTable(workload: WorkloadReport): string {
   return table.toString();
 }
 
+/**
+ * Table order: contenders that served every connection by their headline figure, best first,
+ * then those that starved some connection (a high figure bought by leaving clients waiting is no
+ * lead), then those not measured.
+ */
+export function rankResults(
+  workload: Pick<WorkloadReport, 'unit'>,
+  results: readonly ContenderResult[],
+): ContenderResult[] {
+  const group = (result: ContenderResult) => (!result.summary ? 2 : result.summary.starved ? 1 : 0);
+  return [...results].sort(
+    (a, b) =>
+      group(a) - group(b) ||
+      (b.summary ? headline(workload, b.summary) : 0) -
+        (a.summary ? headline(workload, a.summary) : 0),
+  );
+}
+
 /** Each run's headline figure, in run order. */
 function runFigures(workload: Pick<WorkloadReport, 'unit'>, result: ContenderResult): number[] {
   return result.runs.map((run) =>
@@ -116,7 +123,8 @@ export function formatStanding(place: Standing): string {
 
 /** What the marks in the tables mean, printed once under them. */
 export const LEGEND =
-  'vs best: "~" the runs overlap the best\'s (within noise, not a result); "?" too few runs to tell.\n' +
+  'vs best: against the fastest contender that served every connection; "~" the runs overlap the\n' +
+  'best\'s (within noise, not a result); "?" too few runs to tell. Starved contenders rank last.\n' +
   'notes: "starved" connections got no reply, or under a quarter of an even share, in some window;\n' +
   '"unsteady" throughput was still moving when warm-up ran out; "!" the load generator was saturated.';
 

@@ -88,6 +88,10 @@ class ExpectedBytes implements ReplyChecker {
   private readonly verifier = new ReplyVerifier();
   private readonly requests: Buffer[] = [];
   private head = 0;
+  /** Requests already spliced off the front of `requests`. */
+  private dropped = 0;
+  /** What `check` said against the expected reply of a request, by request number. */
+  private readonly checkProblems = new Map<number, string>();
 
   constructor(
     private readonly workload: LoadedWorkload,
@@ -102,17 +106,38 @@ class ExpectedBytes implements ReplyChecker {
     const expected = frameBytes(this.workload.expect!(frame));
     this.verifier.expect(this.codec.frameIsChunk ? expected : this.codec.encode(expected));
     this.requests.push(frame);
+    // A workload may give `check` too, and both must hold: a reply is its expected bytes, so
+    // `check` is asked about those now, and its verdict told when that reply arrives.
+    if (this.workload.check) {
+      const problem = replyProblem(
+        { request: () => frame, check: this.workload.check },
+        frame,
+        expected,
+      );
+      if (problem !== undefined) {
+        this.checkProblems.set(
+          this.requests.length - 1 + this.dropped,
+          describeWrongReply(frame, expected, problem),
+        );
+      }
+    }
   }
 
   consume(chunk: Buffer, onReply: () => void): string | undefined {
+    let failure: string | undefined;
     const mismatch = this.verifier.consume(chunk, () => {
+      if (failure !== undefined) return;
+      failure = this.checkProblems.get(this.head + this.dropped);
+      if (failure !== undefined) return;
       this.head++;
       if (this.head > 1024 && this.head * 2 > this.requests.length) {
         this.requests.splice(0, this.head);
+        this.dropped += this.head;
         this.head = 0;
       }
       onReply();
     });
+    if (failure !== undefined) return failure;
     if (!mismatch) return undefined;
     const request = this.requests[this.head];
     return request === undefined

@@ -2,11 +2,13 @@ import type { MergedLoad } from '../src/load-pool.js';
 import { quickDefaults } from '../src/plan.js';
 import {
   type BenchReport,
+  type ContenderResult,
   describeEnvironment,
   type Measurement,
   REPORT_SCHEMA,
   summarize,
   toMeasurement,
+  type WorkloadReport,
 } from '../src/report.js';
 
 /** Load figures as a load generator would report them, scaled by `speed`. */
@@ -36,11 +38,56 @@ export function fakeLoad(speed: number, overrides: Partial<MergedLoad> = {}): Me
   };
 }
 
-export function fakeMeasurement(speed: number, overrides: Partial<MergedLoad> = {}): Measurement {
-  return toMeasurement(1, fakeLoad(speed, overrides), {
+export function fakeMeasurement(
+  speed: number,
+  overrides: Partial<MergedLoad> = {},
+  run = 1,
+): Measurement {
+  return toMeasurement(run, fakeLoad(speed, overrides), {
     cpuMicros: 20_000,
     peakRssBytes: 50 * 1024 * 1024,
   });
+}
+
+/** One measurement per speed, numbered as runs 1, 2, ... */
+export function fakeRuns(speeds: readonly number[], overrides: Partial<MergedLoad> = {}) {
+  return speeds.map((speed, index) => fakeMeasurement(speed, overrides, index + 1));
+}
+
+/** A contender that was measured, with its summary, as the bench leaves it. */
+export function measured(contender: string, runs: Measurement[]): ContenderResult {
+  return { contender, status: 'ok', runs, summary: summarize(runs) };
+}
+
+const ECHO_SERVICE = {
+  workload: '@switchyard/protocol/workloads/echo',
+  codec: 'raw',
+  handler: '@switchyard/protocol/handlers/echo',
+  handlerOptions: {},
+};
+
+/** A workload of one cell (64 B x 10 conn) holding `results`. */
+export function oneCellWorkload(
+  results: ContenderResult[],
+  unit: WorkloadReport['unit'] = 'req/s',
+): WorkloadReport {
+  return {
+    name: 'echo',
+    description: 'echo, raw codec, closed loop, depth 1',
+    service: ECHO_SERVICE,
+    unit,
+    cells: [
+      {
+        id: 'echo/64B/c10/d1',
+        label: '64 B x 10 conn',
+        pattern: 'stream',
+        size: 64,
+        connections: 10,
+        depth: 1,
+        results,
+      },
+    ],
+  };
 }
 
 /** A small report: two cells of echo, baseline faster than selector, one errored external. */
@@ -82,12 +129,7 @@ export function fakeReport(): BenchReport {
       {
         name: 'echo',
         description: 'echo, raw codec, closed loop, depth 1',
-        service: {
-          workload: '@switchyard/protocol/workloads/echo',
-          codec: 'raw',
-          handler: '@switchyard/protocol/handlers/echo',
-          handlerOptions: {},
-        },
+        service: ECHO_SERVICE,
         unit: 'req/s',
         cells: [
           cell('echo/64B/c1/d1', '64 B x 1 conn', 1),

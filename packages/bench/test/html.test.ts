@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { renderHtml } from '../src/html.js';
+import { REPORT_SCHEMA } from '../src/report.js';
 import { fakeReport } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,7 +28,23 @@ describe('bench HTML report', () => {
     const html = renderHtml(fakeReport());
     expect(html).not.toMatch(/<script[^>]+src=/);
     expect(html).not.toMatch(/<link[^>]+href=/);
-    expect(html).toContain('"schema":"switchyard-bench/1"');
+    expect(html).toContain(`"schema":"${REPORT_SCHEMA}"`);
+  });
+
+  it('embeds the report as data that markup in a name cannot break out of', () => {
+    const report = fakeReport();
+    const name = '</script><script>globalThis.injected = 1</script><!--';
+    report.workloads[0]!.cells[0]!.results[2] = {
+      contender: name,
+      status: 'errored',
+      error: 'verification failed: <b>wrong</b> reply',
+      runs: [],
+    };
+    const html = renderHtml(report);
+    expect(html).not.toContain(name);
+    expect(html).not.toContain('<b>wrong</b>');
+    const embedded = /<script type="application\/json" id="report">(.*?)<\/script>/s.exec(html);
+    expect(JSON.parse(embedded![1]!)).toEqual(JSON.parse(JSON.stringify(report)));
   });
 
   it.skipIf(!hasChromium)(

@@ -1,93 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { benchContenders, parseExternal } from '../src/contenders.js';
 import { quickDefaults } from '../src/plan.js';
-import { REPORT_SCHEMA } from '../src/report.js';
-import { renderReport, renderWorkloadTable } from '../src/table.js';
-import { benchOptionsFrom, hasErrors } from '../src/commands/bench.js';
-import { contenders } from '../src/registry.js';
-import { fakeReport } from './fixtures.js';
+import { headline, REPORT_SCHEMA, summarize } from '../src/report.js';
+import { fakeReport, fakeRuns, oneCellWorkload } from './fixtures.js';
 
-describe('bench contenders', () => {
-  it('takes every contender from the registry, plus baseline and external commands', () => {
-    const list = benchContenders({
-      strategies: 'all',
-      baseline: true,
-      externals: ['py=python3 echo.py {port}'],
-    });
-    expect(list.map((contender) => contender.name)).toEqual([
-      'baseline',
-      ...contenders().map((contender) => contender.name),
-      'py',
-    ]);
-    const selector = list.find((contender) => contender.name === 'selector')!;
-    const { args } = selector.command(
-      { codec: 'length-prefixed', handler: 'burn', burnRounds: 8 },
-      '127.0.0.1',
-      0,
-    );
-    expect(args).toEqual(
-      expect.arrayContaining(['serve', '--strategy', 'selector', '--port', '0']),
-    );
-    expect(args.join(' ')).toContain('--codec length-prefixed --handler burn --burn-rounds 8');
-  });
-
-  it('runs external commands through sh with the port filled in, echo workloads only', () => {
-    const external = parseExternal('go=./echo-server -port {port}');
-    expect(external.command({ codec: 'raw', handler: 'echo' }, '127.0.0.1', 7007)).toEqual({
-      command: 'sh',
-      args: ['-c', './echo-server -port 7007'],
-    });
-    expect(external.supports({ codec: 'raw', handler: 'echo' })).toBe(true);
-    expect(external.supports({ codec: 'length-prefixed', handler: 'burn' })).toBe(false);
-    expect(() => parseExternal('nameless')).toThrow(/--external/);
-    expect(() => parseExternal('x=server --port 7000')).toThrow(/\{port\}/);
-  });
-});
-
-describe('bench options', () => {
-  it('lays flags over the preset', () => {
-    const options = benchOptionsFrom({
-      quick: true,
-      sizes: '1k,100k',
-      runs: '3',
-      external: ['a=b {port}'],
-    });
-    expect(options.sizes).toEqual([1024, 102_400]);
-    expect(options.runs).toBe(3);
-    expect(options.durationMs).toBe(quickDefaults.durationMs);
-    expect(options.externals).toEqual(['a=b {port}']);
-  });
-});
-
-describe('bench output', () => {
-  it('prints a table per workload with every column, best first, errors shown', () => {
-    const report = fakeReport();
-    const table = renderWorkloadTable(report.workloads[0]!);
-    for (const column of [
-      'contender',
-      'req/s',
-      '+-',
-      'p50',
-      'p99',
-      'CPU us/req',
-      'RSS',
-      'vs best',
-      'client CPU',
-    ]) {
-      expect(table).toContain(column);
-    }
-    const lines = table.split('\n');
-    const baseline = lines.findIndex((line) => line.includes('baseline'));
-    const selector = lines.findIndex((line) => line.includes('selector'));
-    expect(baseline).toBeLessThan(selector);
-    expect(lines[baseline]).toContain('best');
-    expect(lines[selector]).toContain('0.50x');
-    expect(lines[selector]).toContain('measures the client');
-    expect(table).toContain('errored: verification failed');
-    expect(renderReport(report)).toContain(`Node ${process.version}`);
-    expect(hasErrors(report)).toBe(true);
-  });
-
+describe('bench report', () => {
   it('keeps raw figures and the environment in the JSON report', () => {
     const json = JSON.parse(JSON.stringify(fakeReport()));
     expect(json.schema).toBe(REPORT_SCHEMA);
@@ -95,6 +11,7 @@ describe('bench output', () => {
       expect.arrayContaining(['node', 'cpuModel', 'cores', 'kernel']),
     );
     expect(json.options.runs).toBe(quickDefaults.runs);
+    expect(json.workloads[0].service.workload).toBe('@switchyard/protocol/workloads/echo');
     const run = json.workloads[0].cells[0].results[0].runs[0];
     expect(Object.keys(run)).toEqual(
       expect.arrayContaining([
@@ -105,6 +22,10 @@ describe('bench output', () => {
         'serverPeakRssBytes',
         'loadCpuPercent',
         'errors',
+        'unanswered',
+        'perConnection',
+        'fairness',
+        'warmup',
       ]),
     );
     expect(Object.keys(run.latencyUs)).toEqual([
@@ -116,5 +37,34 @@ describe('bench output', () => {
       'mean',
       'count',
     ]);
+  });
+
+  it('summarizes fairness as the worst run: one starved window makes the contender starved', () => {
+    const summary = summarize([
+      ...fakeRuns([1], { perConnection: [100, 100, 100, 100] }),
+      ...fakeRuns([1], { perConnection: [400, 0, 0, 0] }),
+      ...fakeRuns([1], { perConnection: [100, 100, 100, 100] }),
+    ]);
+    expect(summary.fairness).toEqual({ connections: 4, zeroReplyConnections: 3, slowestShare: 0 });
+    expect(summary.starved).toBe(true);
+  });
+
+  it('counts every unanswered request and is unsteady when any run was', () => {
+    const summary = summarize([
+      ...fakeRuns([1], { unanswered: 4, warmup: { ms: 400, steady: true } }),
+      ...fakeRuns([1], { unanswered: 5, warmup: { ms: 3000, steady: false } }),
+      ...fakeRuns([1], { warmup: { ms: 600, steady: true } }),
+    ]);
+    expect(summary.unanswered).toBe(9);
+    expect(summary.steady).toBe(false);
+    expect(summary.warmupMs).toBe(600);
+    expect(summary.starved).toBe(false);
+  });
+
+  it('ranks by MB/s for a bulk workload and by its count per second otherwise', () => {
+    const summary = summarize(fakeRuns([2]));
+    expect(headline(oneCellWorkload([], 'MB/s'), summary)).toBe(summary.megabytesPerSecond);
+    expect(headline(oneCellWorkload([], 'conn/s'), summary)).toBe(summary.requestsPerSecond);
+    expect(summary.megabytesPerSecond).toBeCloseTo(0.128);
   });
 });

@@ -2,13 +2,6 @@ import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import type { LoadResult } from '../src/load.js';
 import { mergeLoadResults, splitEvenly } from '../src/load-pool.js';
-import {
-  formatBytes,
-  parseSize,
-  planWorkloads,
-  quickDefaults,
-  thoroughDefaults,
-} from '../src/plan.js';
 import { parseProcStat } from '../src/proc.js';
 import { summarize } from '../src/report.js';
 import { median, spreadPercent } from '../src/stats.js';
@@ -43,9 +36,14 @@ describe('bench statistics', () => {
   });
 
   it('merges load generators: counts add, histograms merge, percentiles come from both', () => {
-    const result = (values: number[], requests: number): LoadResult => {
+    const result = (
+      values: number[],
+      perConnection: number[],
+      overrides: Partial<LoadResult> = {},
+    ): LoadResult => {
       const histogram = build();
       for (const value of values) histogram.recordValue(value);
+      const requests = perConnection.reduce((total, count) => total + count, 0);
       return {
         requests,
         bytes: requests * 64,
@@ -54,46 +52,39 @@ describe('bench statistics', () => {
         errors: 0,
         errorSamples: [],
         unanswered: 0,
+        perConnection,
         cpuPercent: 30,
+        ...overrides,
       };
     };
-    const merged = mergeLoadResults([result([100, 100], 2), result([1000, 1000], 2)]);
+    const merged = mergeLoadResults(
+      [
+        result([100, 100], [2, 0], {
+          unanswered: 1,
+          errors: 4,
+          errorSamples: ['a', 'b', 'c', 'd'],
+        }),
+        result([1000, 1000], [1, 1], { elapsedMs: 1010, errors: 2, errorSamples: ['e', 'f'] }),
+      ],
+      { ms: 700, steady: false },
+    );
     expect(merged.requests).toBe(4);
     expect(merged.latencyUs.count).toBe(4);
     expect(merged.latencyUs.p50).toBeCloseTo(100, -1);
     expect(merged.latencyUs.max).toBeCloseTo(1000, -1);
     expect(merged.loadCpuPercent).toEqual([30, 30]);
+    // Connections keep their order across generators: the first generator's come first.
+    expect(merged.perConnection).toEqual([2, 0, 1, 1]);
+    expect(merged.unanswered).toBe(1);
+    expect(merged.errors).toBe(6);
+    expect(merged.errorSamples).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(merged.elapsedMs).toBe(1010);
+    expect(merged.warmup).toEqual({ ms: 700, steady: false });
   });
 
   it('splits connections evenly across load generators', () => {
     expect(splitEvenly(10, 3)).toEqual([4, 3, 3]);
     expect(splitEvenly(1, 1)).toEqual([1]);
-  });
-});
-
-describe('bench plan', () => {
-  it('parses and formats sizes', () => {
-    expect(parseSize('64')).toBe(64);
-    expect(parseSize('1k')).toBe(1024);
-    expect(parseSize('100KiB')).toBe(102_400);
-    expect(formatBytes(10_240)).toBe('10 KiB');
-    expect(() => parseSize('ten')).toThrow(/SWITCHYARD|size/);
-  });
-
-  it('sweeps sizes x connections for echo by default', () => {
-    const [echo] = planWorkloads(thoroughDefaults);
-    expect(echo?.cells).toHaveLength(12);
-    expect(echo?.cells[0]).toMatchObject({ size: 64, connections: 1, depth: 1, framing: 'raw' });
-  });
-
-  it('keeps the quick preset to a handful of cells', () => {
-    const plans = planWorkloads(quickDefaults);
-    expect(plans.map((plan) => plan.name)).toEqual(['echo', 'burn', 'bulk', 'churn']);
-    expect(plans.reduce((total, plan) => total + plan.cells.length, 0)).toBeLessThanOrEqual(8);
-    expect(plans.find((plan) => plan.name === 'burn')?.profile).toMatchObject({
-      handler: 'burn',
-      codec: 'length-prefixed',
-    });
   });
 });
 

@@ -4,7 +4,7 @@ import { randomPayload } from './payloads.js';
 /** Connection churn: connect, one 64 B echo request, close, again; ranked by connections/s. */
 const churn: Workload = {
   name: 'churn',
-  description: 'churn: connect, one request, close (closed loop)',
+  description: 'echo handler, raw codec: a new connection for every request',
   codec: 'raw',
   handler: 'echo',
   request: (seq, connection, cell) => randomPayload(cell.size ?? 64, seq + connection),
