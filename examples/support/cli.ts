@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { BenchReport } from '@switchyard/bench';
 import { selfCommand } from 'switchyard';
-import { expect, onTestFinished } from 'vitest';
+import { expect, onTestFinished, test } from 'vitest';
 
 /** The examples folder: the CLI runs there, as a user in this repo would, with relative paths. */
 const examplesDir = fileURLToPath(new URL('../', import.meta.url));
@@ -83,3 +83,27 @@ export function expectEveryContenderServedRight(report: BenchReport, stderr: str
 
 /** The matrix's closing line: `N passed, N failed, N skipped`. */
 export const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/m;
+
+/**
+ * The two tests every example service passes from the command line: benchmarked on every
+ * strategy this Node runs with every reply right, and the whole conformance suite passed.
+ */
+export function testServiceFromCli(workload: string): void {
+  test(`switchyard bench --workload ${workload} measures it on every strategy`, async () => {
+    const { run, report } = await benchWorkload(workload);
+    expect(run.code, run.stderr).toBe(0);
+    const contenders = report.contenders.map((contender) => contender.name);
+    expect(contenders).toEqual(
+      expect.arrayContaining(['blocking', 'selector', 'worker-pool:offload']),
+    );
+    expectEveryContenderServedRight(report, run.stderr);
+  }, 180_000);
+
+  test(`switchyard conformance --workload ${workload} passes on every strategy`, async () => {
+    const run = await switchyard(['conformance', '--workload', workload]);
+    const [, passed, failed] = SUMMARY.exec(run.stdout) ?? [];
+    expect(failed, run.stdout + run.stderr).toBe('0');
+    expect(Number(passed)).toBeGreaterThan(0);
+    expect(run.code).toBe(0);
+  }, 180_000);
+}

@@ -1,29 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import {
-  benchWorkload,
-  expectEveryContenderServedRight,
-  SUMMARY,
-  switchyard,
-} from '../support/cli.js';
+import { benchWorkload, switchyard, testServiceFromCli } from '../support/cli.js';
 
 describe('the upper service from the command line', () => {
-  test('switchyard bench --workload ./upper/workload.mjs measures it on every strategy', async () => {
-    const { run, report } = await benchWorkload('./upper/workload.mjs');
-    expect(run.code, run.stderr).toBe(0);
-    const contenders = report.contenders.map((contender) => contender.name);
-    expect(contenders).toEqual(
-      expect.arrayContaining(['blocking', 'selector', 'worker-pool:offload']),
-    );
-    expectEveryContenderServedRight(report, run.stderr);
-  }, 180_000);
-
-  test('switchyard conformance --workload ./upper/workload.mjs passes on every strategy', async () => {
-    const run = await switchyard(['conformance', '--workload', './upper/workload.mjs']);
-    const [, passed, failed] = SUMMARY.exec(run.stdout) ?? [];
-    expect(failed, run.stdout + run.stderr).toBe('0');
-    expect(Number(passed)).toBeGreaterThan(0);
-    expect(run.code).toBe(0);
-  }, 180_000);
+  testServiceFromCli('./upper/workload.mjs');
 
   test('served by a lower-casing handler, it fails both, saying request, reply and reason', async () => {
     const bench = await benchWorkload('./upper/wrong-workload.mjs');

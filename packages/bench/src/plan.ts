@@ -6,9 +6,13 @@ import {
   resolveHandlerSpecifier,
 } from '@switchyard/protocol';
 import type { ServiceSpec } from './contenders.js';
+import type { WindowTiming } from './load-pool.js';
 
-/** Everything a bench run was asked for, contenders aside. Recorded as is in the JSON report. */
-export interface BenchOptions {
+/**
+ * Everything a bench run was asked for, contenders aside, the timing of each window included.
+ * Recorded as is in the JSON report.
+ */
+export interface BenchOptions extends WindowTiming {
   /** Workloads, in the order they run: built-in names (`echo`, `burn`, ...) or module specifiers. */
   readonly workloads: readonly string[];
   /** Request sizes for every workload that takes sizes; default each workload's own. */
@@ -27,15 +31,6 @@ export interface BenchOptions {
   readonly handlerOptions?: HandlerOptions;
   /** Use each workload's `bench.quick` cells (a short look). */
   readonly quick: boolean;
-  /** Least warm-up before each window. */
-  readonly warmupMs: number;
-  /** Most warm-up: settling windows go on until two agree or this much warm-up has passed. */
-  readonly warmupMaxMs: number;
-  readonly steadyWindowMs: number;
-  /** Two settling windows this close (in %) mean the throughput has settled. */
-  readonly steadyPercent: number;
-  readonly durationMs: number;
-  readonly drainMs: number;
   readonly runs: number;
   /** Load-generator processes. */
   readonly clients: number;
