@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BenchReport } from './report.js';
-import { renderEnvironment, renderWorkloadTable } from './table.js';
+import { notes, renderEnvironment, renderWorkloadTable } from './table.js';
 
 /**
  * Chart.js's UMD bundle, read from node_modules and inlined so the page works offline and
@@ -39,6 +39,24 @@ export function renderHtml(report: BenchReport): string {
         `<h3>${escapeHtml(workload.name)} tables</h3><pre>${escapeHtml(renderWorkloadTable(workload))}</pre>`,
     )
     .join('\n');
+  const warnings = report.workloads.flatMap((workload) =>
+    workload.cells.flatMap((cell) =>
+      cell.results.flatMap((result) => {
+        const said = result.summary ? notes(result.summary) : '';
+        return said
+          ? [
+              `<li><b>${escapeHtml(`${workload.name} ${cell.label} ${result.contender}`)}</b>: ${escapeHtml(said)}</li>`,
+            ]
+          : [];
+      }),
+    ),
+  );
+  // What the bars cannot show (a fast figure bought by starving connections, an unsteady
+  // window, a saturated client) comes before them.
+  const warningList =
+    warnings.length === 0
+      ? ''
+      : `<h2>Read before the charts</h2>\n<ul class="warnings">\n${warnings.join('\n')}\n</ul>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -50,11 +68,13 @@ export function renderHtml(report: BenchReport): string {
   .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr)); gap: 1rem; }
   .chart { position: relative; height: 18rem; }
   .wide { height: 22rem; }
+  .warnings { color: #8a1f11; }
 </style>
 </head>
 <body>
 <h1>switchyard bench</h1>
 <pre>${escapeHtml(renderEnvironment(report))}</pre>
+${warningList}
 <div id="workloads"></div>
 <h2>Tables</h2>
 ${tables}

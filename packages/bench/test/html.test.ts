@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { renderHtml } from '../src/html.js';
 import { REPORT_SCHEMA } from '../src/report.js';
-import { fakeReport } from './fixtures.js';
+import { fakeReport, fakeRuns, measured, oneCellWorkload } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -29,6 +29,19 @@ describe('bench HTML report', () => {
     expect(html).not.toMatch(/<script[^>]+src=/);
     expect(html).not.toMatch(/<link[^>]+href=/);
     expect(html).toContain(`"schema":"${REPORT_SCHEMA}"`);
+  });
+
+  it('lists, before the charts, every contender that starved connections', () => {
+    const report = fakeReport();
+    report.workloads[0] = oneCellWorkload([
+      measured('evenly', fakeRuns([1, 1, 1], { perConnection: [100, 100, 100, 100] })),
+      measured('blocking', fakeRuns([2, 2, 2], { perConnection: [100, 0, 0, 0] })),
+    ]);
+    const html = renderHtml(report);
+    const warnings = /<ul class="warnings">(.*?)<\/ul>/s.exec(html)?.[1] ?? '';
+    expect(warnings).toMatch(/<b>[^<]* blocking<\/b>: starved: 3\/4 conn got 0 replies/);
+    expect(warnings).not.toContain('evenly');
+    expect(html.indexOf('class="warnings"')).toBeLessThan(html.indexOf('id="workloads"'));
   });
 
   it('embeds the report as data that markup in a name cannot break out of', () => {
