@@ -10,8 +10,12 @@ export const ErrorCode = {
   TRUNCATED_FRAME: 'SWITCHYARD_ERR_TRUNCATED_FRAME',
   /** Bytes that break the codec's grammar (a netstring length that is not digits, say). */
   MALFORMED_FRAME: 'SWITCHYARD_ERR_MALFORMED_FRAME',
+  /** A frame that had started did not complete within `frameTimeoutMs` (a slow or stalled sender). */
+  FRAME_TIMEOUT: 'SWITCHYARD_ERR_FRAME_TIMEOUT',
   /** A handler threw, rejected, or returned something that is not bytes. */
   HANDLER_FAILED: 'SWITCHYARD_ERR_HANDLER_FAILED',
+  /** A handler call did not settle within `handlerTimeoutMs`; its connection was closed. */
+  HANDLER_TIMEOUT: 'SWITCHYARD_ERR_HANDLER_TIMEOUT',
   /** A handler module could not be resolved, or threw while loading. */
   HANDLER_NOT_FOUND: 'SWITCHYARD_ERR_HANDLER_NOT_FOUND',
   /** A handler module loaded but its default export is not a handler. */
@@ -38,6 +42,11 @@ export const ErrorCode = {
   CONNECTION_REFUSED: 'SWITCHYARD_ERR_CONNECTION_REFUSED',
   /** A connection was closed because it stayed idle longer than `idleTimeoutMs`. */
   IDLE_TIMEOUT: 'SWITCHYARD_ERR_IDLE_TIMEOUT',
+  /**
+   * A connection was closed because the server's memory budget (`maxServerBufferedBytes`) ran
+   * out and it held the most: one greedy client, not the process, pays.
+   */
+  MEMORY_BUDGET: 'SWITCHYARD_ERR_MEMORY_BUDGET',
   /** A socket error (reset, broken pipe) ended a connection. */
   SOCKET_ERROR: 'SWITCHYARD_ERR_SOCKET_ERROR',
   /** `close({ timeoutMs })` ran out of time; the remaining connections were destroyed. */
@@ -111,6 +120,21 @@ export class MalformedFrameError extends SwitchyardError {
 export class HandlerFailedError extends SwitchyardError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.HANDLER_FAILED, message, options);
+  }
+}
+
+export class FrameTimeoutError extends SwitchyardError {
+  constructor(readonly frameTimeoutMs: number) {
+    super(
+      ErrorCode.FRAME_TIMEOUT,
+      `a frame started but did not complete within ${frameTimeoutMs} ms`,
+    );
+  }
+}
+
+export class HandlerTimeoutError extends SwitchyardError {
+  constructor(readonly handlerTimeoutMs: number) {
+    super(ErrorCode.HANDLER_TIMEOUT, `handler did not settle within ${handlerTimeoutMs} ms`);
   }
 }
 
@@ -234,6 +258,18 @@ export class IdleTimeoutError extends SwitchyardError {
   }
 }
 
+export class MemoryBudgetError extends SwitchyardError {
+  constructor(
+    readonly heldBytes: number,
+    readonly budgetBytes: number,
+  ) {
+    super(
+      ErrorCode.MEMORY_BUDGET,
+      `closed to keep the server within its memory budget of ${budgetBytes} bytes: this connection held the most (${heldBytes} bytes)`,
+    );
+  }
+}
+
 export class SocketError extends SwitchyardError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.SOCKET_ERROR, message, options);
@@ -277,7 +313,9 @@ const errorClasses: Readonly<Record<ErrorCode, SwitchyardErrorClass>> = {
   [ErrorCode.FRAME_TOO_LARGE]: FrameTooLargeError,
   [ErrorCode.TRUNCATED_FRAME]: TruncatedFrameError,
   [ErrorCode.MALFORMED_FRAME]: MalformedFrameError,
+  [ErrorCode.FRAME_TIMEOUT]: FrameTimeoutError,
   [ErrorCode.HANDLER_FAILED]: HandlerFailedError,
+  [ErrorCode.HANDLER_TIMEOUT]: HandlerTimeoutError,
   [ErrorCode.HANDLER_NOT_FOUND]: HandlerNotFoundError,
   [ErrorCode.HANDLER_INVALID]: HandlerInvalidError,
   [ErrorCode.HANDLER_SETUP_FAILED]: HandlerSetupFailedError,
@@ -291,6 +329,7 @@ const errorClasses: Readonly<Record<ErrorCode, SwitchyardErrorClass>> = {
   [ErrorCode.LISTEN_FAILED]: ListenFailedError,
   [ErrorCode.CONNECTION_REFUSED]: ConnectionRefusedError,
   [ErrorCode.IDLE_TIMEOUT]: IdleTimeoutError,
+  [ErrorCode.MEMORY_BUDGET]: MemoryBudgetError,
   [ErrorCode.SOCKET_ERROR]: SocketError,
   [ErrorCode.CLOSE_TIMEOUT]: CloseTimeoutError,
   [ErrorCode.SERVER_CLOSED]: ServerClosedError,
