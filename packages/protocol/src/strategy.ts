@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { codecProblems, DEFAULT_MAX_FRAME_BYTES } from './codec.js';
 import type { CodecReference } from './codec-loader.js';
 import type { ErrorCode, SwitchyardError } from './errors.js';
@@ -45,6 +46,25 @@ export interface ServerOptions {
    * from that connection until the socket drains. Default 1 MiB.
    */
   maxBufferedBytesPerConnection?: number;
+  /**
+   * Bytes every connection together may hold (partial frames, requests awaiting replies,
+   * unwritten replies); past it the server pauses reading and closes the connections holding
+   * the most (`SWITCHYARD_ERR_MEMORY_BUDGET`) before the process is at risk. Default a quarter
+   * of the heap limit ({@link defaultServerBudgetBytes}).
+   */
+  maxServerBufferedBytes?: number;
+  /**
+   * A frame that has started must be complete within this long, or its connection is closed
+   * (`SWITCHYARD_ERR_FRAME_TIMEOUT`): a client dribbling a frame cannot hold a connection (or
+   * the blocking strategy's line). Default 30 s; 0 turns it off.
+   */
+  frameTimeoutMs?: number;
+  /**
+   * A handler call must settle within this long, or the request fails
+   * (`SWITCHYARD_ERR_HANDLER_TIMEOUT`) and its connection is closed. Default 30 s; 0 turns it
+   * off.
+   */
+  handlerTimeoutMs?: number;
 }
 
 /** {@link ServerOptions} with every default filled in. */
@@ -59,14 +79,35 @@ export interface ResolvedServerOptions {
   readonly maxFrameBytes: number;
   readonly noDelay: boolean;
   readonly maxBufferedBytesPerConnection: number;
+  readonly maxServerBufferedBytes: number;
+  readonly frameTimeoutMs: number;
+  readonly handlerTimeoutMs: number;
 }
 
 export const DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION = 1024 * 1024;
+export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
+export const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
+
+/**
+ * The default server-wide budget: a quarter of this thread's heap limit, so that what clients
+ * make the server hold can never reach the limit at which V8 aborts the process.
+ */
+export function defaultServerBudgetBytes(): number {
+  return Math.floor(getHeapStatistics().heap_size_limit / 4);
+}
 
 function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 0) {
     throw new InvalidOptionError(name, `expected a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: () => number): number {
+  if (value === undefined) return fallback();
+  if (!Number.isInteger(value) || value < 1) {
+    throw new InvalidOptionError(name, `expected a positive integer, got ${String(value)}`);
   }
   return value;
 }
@@ -91,6 +132,9 @@ export const serverOptionKeys: readonly string[] = Object.freeze([
   'maxFrameBytes',
   'noDelay',
   'maxBufferedBytesPerConnection',
+  'maxServerBufferedBytes',
+  'frameTimeoutMs',
+  'handlerTimeoutMs',
 ]);
 
 function codecReference(value: unknown): CodecReference {
@@ -182,6 +226,21 @@ export function resolveServerOptions(
     maxFrameBytes,
     noDelay: options.noDelay ?? true,
     maxBufferedBytesPerConnection: maxBuffered,
+    maxServerBufferedBytes: positiveInteger(
+      'maxServerBufferedBytes',
+      options.maxServerBufferedBytes,
+      defaultServerBudgetBytes,
+    ),
+    frameTimeoutMs: nonNegativeInteger(
+      'frameTimeoutMs',
+      options.frameTimeoutMs,
+      DEFAULT_FRAME_TIMEOUT_MS,
+    ),
+    handlerTimeoutMs: nonNegativeInteger(
+      'handlerTimeoutMs',
+      options.handlerTimeoutMs,
+      DEFAULT_HANDLER_TIMEOUT_MS,
+    ),
   };
 }
 
