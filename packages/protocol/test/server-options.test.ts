@@ -1,8 +1,12 @@
+import { getHeapStatistics } from 'node:v8';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
+  DEFAULT_FRAME_TIMEOUT_MS,
+  DEFAULT_HANDLER_TIMEOUT_MS,
   DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION,
   DEFAULT_MAX_FRAME_BYTES,
+  defaultServerBudgetBytes,
   InvalidOptionError,
   resolveServerOptions,
   type ServerOptions,
@@ -22,8 +26,13 @@ describe('resolveServerOptions', () => {
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
       noDelay: true,
       maxBufferedBytesPerConnection: DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION,
+      maxServerBufferedBytes: defaultServerBudgetBytes(),
+      frameTimeoutMs: DEFAULT_FRAME_TIMEOUT_MS,
+      handlerTimeoutMs: DEFAULT_HANDLER_TIMEOUT_MS,
     });
     expect(DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION).toBe(1024 * 1024);
+    // A quarter of the heap limit: far below the point where V8 aborts the process.
+    expect(defaultServerBudgetBytes()).toBe(Math.floor(getHeapStatistics().heap_size_limit / 4));
   });
 
   test('keeps every valid value it is given', () => {
@@ -38,6 +47,9 @@ describe('resolveServerOptions', () => {
       maxFrameBytes: 0xffff_ffff,
       noDelay: false,
       maxBufferedBytesPerConnection: 1,
+      maxServerBufferedBytes: 1,
+      frameTimeoutMs: 0,
+      handlerTimeoutMs: 5,
     } as const;
     expect(resolveServerOptions(options)).toEqual(options);
   });
@@ -82,6 +94,10 @@ describe('resolveServerOptions', () => {
     ['idleTimeoutMs', 0.5],
     ['maxBufferedBytesPerConnection', 0],
     ['maxBufferedBytesPerConnection', -1],
+    ['maxServerBufferedBytes', 0],
+    ['maxServerBufferedBytes', 1.5],
+    ['frameTimeoutMs', -1],
+    ['handlerTimeoutMs', 0.5],
     ['host', ''],
     ['host', 127001],
     ['handler', ''],
