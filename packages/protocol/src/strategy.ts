@@ -1,7 +1,8 @@
 import { getHeapStatistics } from 'node:v8';
 import { codecProblems, DEFAULT_MAX_FRAME_BYTES } from './codec.js';
 import type { CodecReference } from './codec-loader.js';
-import type { ErrorCode, SwitchyardError } from './errors.js';
+import type { ErrorCode } from './error-codes.js';
+import type { SwitchyardError } from './errors.js';
 import { InvalidOptionError } from './errors.js';
 import { type HandlerOptions, type HandlerReference, isHandlerDefinition } from './handler.js';
 import { assertKnownKeys } from './option-keys.js';
