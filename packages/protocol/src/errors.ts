@@ -40,6 +40,11 @@ export const ErrorCode = {
   LISTEN_FAILED: 'SWITCHYARD_ERR_LISTEN_FAILED',
   /** A connection was refused because `maxConnections` (or a wait queue limit) was reached. */
   CONNECTION_REFUSED: 'SWITCHYARD_ERR_CONNECTION_REFUSED',
+  /**
+   * A client closed or reset its connection while it waited its turn (accepted, never served);
+   * it was dropped unserved and none of its requests reached the handler.
+   */
+  CLIENT_LEFT: 'SWITCHYARD_ERR_CLIENT_LEFT',
   /** A connection was closed because it stayed idle longer than `idleTimeoutMs`. */
   IDLE_TIMEOUT: 'SWITCHYARD_ERR_IDLE_TIMEOUT',
   /**
@@ -252,6 +257,12 @@ export class ConnectionRefusedError extends SwitchyardError {
   }
 }
 
+export class ClientLeftError extends SwitchyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.CLIENT_LEFT, message, options);
+  }
+}
+
 export class IdleTimeoutError extends SwitchyardError {
   constructor(readonly idleTimeoutMs: number) {
     super(ErrorCode.IDLE_TIMEOUT, `connection idle for more than ${idleTimeoutMs} ms`);
@@ -328,6 +339,7 @@ const errorClasses: Readonly<Record<ErrorCode, SwitchyardErrorClass>> = {
   [ErrorCode.INVALID_OPTION]: InvalidOptionError,
   [ErrorCode.LISTEN_FAILED]: ListenFailedError,
   [ErrorCode.CONNECTION_REFUSED]: ConnectionRefusedError,
+  [ErrorCode.CLIENT_LEFT]: ClientLeftError,
   [ErrorCode.IDLE_TIMEOUT]: IdleTimeoutError,
   [ErrorCode.MEMORY_BUDGET]: MemoryBudgetError,
   [ErrorCode.SOCKET_ERROR]: SocketError,
