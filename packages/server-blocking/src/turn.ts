@@ -126,7 +126,7 @@ export class Turn implements TrackedConnection {
     this.socket.destroy();
     const waitedMs = Math.round(performance.now() - this.waitingSince);
     const error = new ClientLeftError(
-      `${how} after waiting its turn for ${waitedMs} ms; dropped unserved, ${sent} bytes it sent unread`,
+      `${how} while waiting its turn (${waitedMs} ms in line); dropped unserved, ${sent} bytes it sent unread`,
       cause && { cause },
     );
     this.onLeft(this, {
