@@ -27,8 +27,9 @@ export interface ResolvedBlockingOptions extends ResolvedServerOptions {
  * Serves one client at a time, like the textbook blocking-sockets server: `accept()`, then
  * `recv()` / `sendall()` until the client hangs up, then the next `accept()`. Sockets are
  * accepted paused (the kernel has completed their handshake, as it does for a listen backlog);
- * the first is served, the rest wait in arrival order. When the served client has closed and no
- * handler call of its is still running, the oldest waiting client is served.
+ * the first is served, the rest wait in arrival order (see {@link Turn}: one that leaves while
+ * waiting is dropped). When the served client has closed and no handler call of its is still
+ * running (or the one running is past `handlerTimeoutMs`), the oldest waiting client is served.
  */
 export class BlockingServer extends BaseServer {
   declare readonly options: ResolvedBlockingOptions;
