@@ -2,14 +2,18 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-/** The servers `echo-server.ts` runs. */
-export type ServerKind = 'selector' | 'net-pipe';
+/** The servers `echo-server.ts` runs. `blocking` serves one connection at a time. */
+export type ServerKind = 'selector' | 'net-pipe' | 'blocking';
 
 export interface ServerMemory {
   rss: number;
   heapUsed: number;
-  /** Connections the server counts as active (the selector only). */
+  /** File descriptors the server process has open (Linux). */
+  fds: number;
+  /** Connections the server counts as active (Switchyard strategies only). */
   active: number | undefined;
+  /** Bytes its connections hold, as its stats say (Switchyard strategies only). */
+  bufferedBytes: number | undefined;
 }
 
 /** What the server process tells its parent. */
@@ -27,7 +31,7 @@ export interface SpawnedServer {
 const child = fileURLToPath(new URL('./echo-server.ts', import.meta.url));
 
 export function isServerKind(kind: string): kind is ServerKind {
-  return kind === 'selector' || kind === 'net-pipe';
+  return kind === 'selector' || kind === 'net-pipe' || kind === 'blocking';
 }
 
 /**

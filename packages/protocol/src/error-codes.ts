@@ -40,6 +40,11 @@ export const ErrorCode = {
   LISTEN_FAILED: 'SWITCHYARD_ERR_LISTEN_FAILED',
   /** A connection was refused because `maxConnections` (or a wait queue limit) was reached. */
   CONNECTION_REFUSED: 'SWITCHYARD_ERR_CONNECTION_REFUSED',
+  /**
+   * A client closed or reset its connection while it waited its turn (accepted, never served);
+   * it was dropped unserved and none of its requests reached the handler.
+   */
+  CLIENT_LEFT: 'SWITCHYARD_ERR_CLIENT_LEFT',
   /** A connection was closed because it stayed idle longer than `idleTimeoutMs`. */
   IDLE_TIMEOUT: 'SWITCHYARD_ERR_IDLE_TIMEOUT',
   /**

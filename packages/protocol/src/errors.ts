@@ -190,6 +190,12 @@ export class ConnectionRefusedError extends SwitchyardError {
   }
 }
 
+export class ClientLeftError extends SwitchyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.CLIENT_LEFT, message, options);
+  }
+}
+
 export class IdleTimeoutError extends SwitchyardError {
   constructor(readonly idleTimeoutMs: number) {
     super(ErrorCode.IDLE_TIMEOUT, `connection idle for more than ${idleTimeoutMs} ms`);
@@ -266,6 +272,7 @@ const errorClasses: Readonly<Record<ErrorCode, SwitchyardErrorClass>> = {
   [ErrorCode.INVALID_OPTION]: InvalidOptionError,
   [ErrorCode.LISTEN_FAILED]: ListenFailedError,
   [ErrorCode.CONNECTION_REFUSED]: ConnectionRefusedError,
+  [ErrorCode.CLIENT_LEFT]: ClientLeftError,
   [ErrorCode.IDLE_TIMEOUT]: IdleTimeoutError,
   [ErrorCode.MEMORY_BUDGET]: MemoryBudgetError,
   [ErrorCode.SOCKET_ERROR]: SocketError,

@@ -7,7 +7,7 @@ import {
 import { loadService } from '@switchyard/server-core';
 import { BlockingServer, type ResolvedBlockingOptions } from './server.js';
 
-export { BlockingServer, type ResolvedBlockingOptions } from './server.js';
+export { BlockingServer, READ_AHEAD_BYTES, type ResolvedBlockingOptions } from './server.js';
 
 /** The blocking strategy's own option, as the CLI offers it and {@link resolveBlockingOptions} checks it. */
 export const blockingOptions = {

@@ -1,7 +1,21 @@
 import type { Socket } from 'node:net';
-import type { HandlerContext, Reply, ResolvedServerOptions } from '@switchyard/protocol';
+import {
+  type ConnectionFailure,
+  type HandlerContext,
+  HandlerTimeoutError,
+  type Reply,
+  type ResolvedServerOptions,
+} from '@switchyard/protocol';
 import { BaseServer, Connection, type Service } from '@switchyard/server-core';
+import { HandlerCall } from './handler-call.js';
 import { Turn } from './turn.js';
+
+/**
+ * Bytes a waiting client may send ahead of its turn before the server stops reading it (the
+ * read that crosses it, up to 64 KiB, is kept whole): Node 20's stream high-water mark, enough
+ * for the requests a client sends before it waits for a reply, small enough for many waiters.
+ */
+export const READ_AHEAD_BYTES = 16 * 1024;
 
 /** The common options with defaults filled in, plus the wait-queue cap. */
 export interface ResolvedBlockingOptions extends ResolvedServerOptions {
@@ -13,8 +27,9 @@ export interface ResolvedBlockingOptions extends ResolvedServerOptions {
  * Serves one client at a time, like the textbook blocking-sockets server: `accept()`, then
  * `recv()` / `sendall()` until the client hangs up, then the next `accept()`. Sockets are
  * accepted paused (the kernel has completed their handshake, as it does for a listen backlog);
- * the first is served, the rest wait in arrival order. When the served client has closed and no
- * handler call of its is still running, the oldest waiting client is served.
+ * the first is served, the rest wait in arrival order (see {@link Turn}: one that leaves while
+ * waiting is dropped). When the served client has closed and no handler call of its is still
+ * running (or the one running is past `handlerTimeoutMs`), the oldest waiting client is served.
  */
 export class BlockingServer extends BaseServer {
   declare readonly options: ResolvedBlockingOptions;
@@ -22,8 +37,8 @@ export class BlockingServer extends BaseServer {
   private readonly line = new Set<Turn>();
   /** The client holding the line: served now, or gone with a handler call still running. */
   private holder: Turn | undefined;
-  /** Settles when the latest async handler call does: it holds the line even if its client left. */
-  private handlerSettled: Promise<unknown> = Promise.resolve();
+  /** The latest async handler call: it holds the line, even after its client left, until done. */
+  private handlerCall: HandlerCall | undefined;
 
   constructor(
     options: ResolvedBlockingOptions,
@@ -49,7 +64,13 @@ export class BlockingServer extends BaseServer {
   }
 
   protected accept(socket: Socket, connectionId: number): Turn {
-    const turn = new Turn(socket, connectionId, this.recorder);
+    const turn = new Turn({
+      socket,
+      id: connectionId,
+      stats: this.recorder,
+      readAheadBytes: Math.min(READ_AHEAD_BYTES, this.options.maxBufferedBytesPerConnection),
+      onLeft: this.dropLeaver,
+    });
     if (this.holder === undefined) {
       this.serve(turn);
     } else {
@@ -78,27 +99,58 @@ export class BlockingServer extends BaseServer {
     void this.passTheLineAfter(turn);
   }
 
+  /**
+   * Serves the next client once `turn` has closed and its last handler call is done: settled,
+   * or past `handlerTimeoutMs`, so that a handler that never settles holds the line no longer
+   * than its deadline, whether or not its client is still there.
+   */
   private async passTheLineAfter(turn: Turn): Promise<void> {
     await turn.closed;
-    await this.handlerSettled;
+    const call = this.handlerCall;
+    if (call !== undefined) {
+      // Running when its client left: no connection is left to fail it at the deadline.
+      const unreported = call.state === 'running';
+      if ((await call.done) === 'overdue' && unreported) this.reportOverdue(turn);
+      this.handlerCall = undefined;
+    }
     this.holder = undefined;
     // Closing: waiting clients were closed unserved (see Turn.closeGracefully).
     if (this.isClosing) return;
     for (const next of this.line) {
       this.line.delete(next);
-      // Destroyed but its `close` not yet emitted: it has left, skip it.
-      if (next.socket.destroyed) continue;
+      // Destroyed but not yet told (its `close` is still to come): it has left, skip it.
+      if (next.state !== 'waiting' || next.socket.destroyed) continue;
       this.serve(next);
       return;
     }
   }
+
+  private reportOverdue(turn: Turn): void {
+    const error = new HandlerTimeoutError(this.options.handlerTimeoutMs);
+    this.recorder.recordError(error.code);
+    this.reportFailure({
+      connectionId: turn.id,
+      remoteAddress: turn.remoteAddress,
+      remotePort: turn.remotePort,
+      error,
+    });
+  }
+
+  /** A client that closed or reset while waiting: out of the line, counted and reported. */
+  private readonly dropLeaver = (turn: Turn, failure: ConnectionFailure): void => {
+    this.line.delete(turn);
+    this.recorder.recordError(failure.error.code);
+    this.reportFailure(failure);
+  };
 
   private readonly dispatch = (
     request: Buffer,
     context: HandlerContext,
   ): Reply | Promise<Reply> => {
     const result = this.service.handler.handle(request, context);
-    if (!(result instanceof Uint8Array)) this.handlerSettled = Promise.allSettled([result]);
+    if (!(result instanceof Uint8Array)) {
+      this.handlerCall = new HandlerCall(result, this.options.handlerTimeoutMs);
+    }
     return result;
   };
 }

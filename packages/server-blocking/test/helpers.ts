@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import type { Handler, RunningServer } from '@switchyard/protocol';
+import type { ConnectionFailure, Handler, RunningServer } from '@switchyard/protocol';
 import { loadService } from '@switchyard/server-core';
 import { onTestFinished } from 'vitest';
 import { type BlockingOptions, BlockingServer, resolveBlockingOptions } from '../src/index.js';
@@ -70,4 +70,11 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
     resolve = r;
   });
   return { promise, resolve };
+}
+
+/** Every failure the server reports from now on, in order. */
+export function collectFailures(server: RunningServer): ConnectionFailure[] {
+  const failures: ConnectionFailure[] = [];
+  server.on('failure', (failure) => failures.push(failure));
+  return failures;
 }

@@ -1,14 +1,15 @@
 import { ErrorCode } from '@switchyard/protocol';
 import { describe, expect, test, vi } from 'vitest';
-import { connectClient, deferred, startServer } from './helpers.js';
+import { collectFailures, connectClient, deferred, startServer } from './helpers.js';
 
 describe('waiting clients', () => {
-  test('a client that hangs up or resets while waiting leaves the line and is never served', async () => {
+  test('a client that hangs up or resets while waiting leaves the line, reported, and is never served', async () => {
     const servedIds: number[] = [];
     const server = await startServer({ codec: 'lines' }, (request, context) => {
       servedIds.push(context.connectionId);
       return request;
     });
+    const failures = collectFailures(server);
     const first = await connectClient(server);
     first.socket.write('first\n');
     await first.receive('first\n');
@@ -22,26 +23,39 @@ describe('waiting clients', () => {
     hangsUp.socket.end();
     resets.socket.resetAndDestroy();
     await Promise.all([hangsUp.closed, resets.closed]);
-    await vi.waitFor(() => expect(server.waiting).toBe(1));
+    await vi.waitFor(() => expect(failures).toHaveLength(2));
+    expect(server.waiting).toBe(1);
     expect(server.stats().active).toBe(2);
+    // Connection ids are given in arrival order: 1 first, 2 and 3 left, 4 stayed.
+    expect(failures.map((failure) => failure.connectionId).sort()).toEqual([2, 3]);
+    for (const { error, remoteAddress } of failures) {
+      expect(error.code).toBe(ErrorCode.CLIENT_LEFT);
+      expect(error.message).toMatch(/waiting its turn/);
+      expect(remoteAddress).toBe('127.0.0.1');
+    }
 
     first.socket.end();
     await stays.receive('stays\n');
-    // Connection ids are given in arrival order: 1 first, 2 and 3 left, 4 stayed.
     expect(servedIds).toEqual([1, 4]);
     expect(server.stats().accepted).toBe(4);
-    expect(server.stats().errors[ErrorCode.SOCKET_ERROR]).toBe(1);
+    expect(server.stats().errors).toEqual({ [ErrorCode.CLIENT_LEFT]: 2 });
   });
 
-  test('a waiting client that sent a request and half-closed is still served in its turn', async () => {
+  test('a waiting client that sent a request and half-closed is dropped unserved', async () => {
+    // TCP cannot tell a half-close from a client that sent, gave up and closed: both are a FIN.
     const server = await startServer({ codec: 'lines' });
+    const failures = collectFailures(server);
     const first = await connectClient(server);
     const halfClosed = await connectClient(server);
     halfClosed.socket.end('asked then closed\n');
-    await vi.waitFor(() => expect(server.waiting).toBe(1));
-    first.socket.end();
     await halfClosed.closed;
-    expect(halfClosed.received()).toBe('asked then closed\n');
+    await vi.waitFor(() => expect(failures).toHaveLength(1));
+    expect(failures[0]!.error.message).toMatch(/18 bytes it sent unread/);
+    expect(server.waiting).toBe(0);
+    first.socket.write('first\n');
+    await first.receive('first\n');
+    expect(halfClosed.received()).toBe('');
+    expect(server.stats().framesIn).toBe(1);
   });
 
   test('graceful close answers the served client and closes waiting ones unserved', async () => {
