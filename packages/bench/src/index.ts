@@ -14,7 +14,16 @@ export {
   startServer,
 } from './contenders.js';
 export { renderHtml } from './html.js';
-export { agreeWithin, type WarmupOutcome, type WindowTiming } from './load-pool.js';
+export type { LoadResult, LoadSpec } from './load.js';
+export {
+  agreeWithin,
+  type LatencySummary,
+  LoadPool,
+  type MergedLoad,
+  type OpenLoad,
+  type WarmupOutcome,
+  type WindowTiming,
+} from './load-pool.js';
 export {
   type BenchOptions,
   type CellPlan,
@@ -26,6 +35,7 @@ export {
   thoroughDefaults,
   type WorkloadPlan,
 } from './plan.js';
+export { processTree } from './proc.js';
 export {
   type BenchReport,
   type CellReport,

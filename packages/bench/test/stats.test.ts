@@ -50,6 +50,8 @@ describe('bench statistics', () => {
         elapsedMs: 1000,
         histogram: encodeIntoCompressedBase64(histogram),
         errors: 0,
+        lostBytes: 0,
+        wrongBytes: 0,
         errorSamples: [],
         unanswered: 0,
         perConnection,
@@ -62,9 +64,15 @@ describe('bench statistics', () => {
         result([100, 100], [2, 0], {
           unanswered: 1,
           errors: 4,
+          lostBytes: 64,
           errorSamples: ['a', 'b', 'c', 'd'],
         }),
-        result([1000, 1000], [1, 1], { elapsedMs: 1010, errors: 2, errorSamples: ['e', 'f'] }),
+        result([1000, 1000], [1, 1], {
+          elapsedMs: 1010,
+          errors: 2,
+          wrongBytes: 128,
+          errorSamples: ['e', 'f'],
+        }),
       ],
       { ms: 700, steady: false },
     );
@@ -76,6 +84,8 @@ describe('bench statistics', () => {
     // Connections keep their order across generators: the first generator's come first.
     expect(merged.perConnection).toEqual([2, 0, 1, 1]);
     expect(merged.unanswered).toBe(1);
+    expect(merged.lostBytes).toBe(64);
+    expect(merged.wrongBytes).toBe(128);
     expect(merged.errors).toBe(6);
     expect(merged.errorSamples).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(merged.elapsedMs).toBe(1010);
