@@ -5,6 +5,7 @@ import type { BenchReport } from './report.js';
 import { type BenchStep, runBench } from './run.js';
 
 export {
+  ABORT_GRACE_MS,
   type BenchContender,
   baselineContender,
   parseExternal,
