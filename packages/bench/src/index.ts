@@ -67,6 +67,7 @@ export {
   worstFairness,
 } from './verdicts.js';
 export { verifyService } from './verify.js';
+export { joinWindows } from './windows.js';
 
 /** What `bench()` takes: the servers to compare, and any options over the preset. */
 export interface BenchConfig extends Partial<BenchOptions> {

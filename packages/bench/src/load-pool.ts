@@ -7,6 +7,7 @@ import type { LoadResult, LoadSpec } from './load.js';
 import { newLatencyHistogram } from './load.js';
 import type { FromLoadWorker, ToLoadWorker } from './load-protocol.js';
 import { benchScriptCommand } from './scripts.js';
+import { latencySummary } from './windows.js';
 
 /** Timing of one measurement. */
 export interface WindowTiming {
@@ -96,20 +97,11 @@ export function mergeLoadResults(
   const sum = (pick: (result: LoadResult) => number) =>
     results.reduce((total, result) => total + pick(result), 0);
   const elapsedMs = Math.max(0, ...results.map((result) => result.elapsedMs));
-  const empty = histogram.totalCount === 0;
   return {
     requests: sum((result) => result.requests),
     bytes: sum((result) => result.bytes),
     elapsedMs,
-    latencyUs: {
-      p50: empty ? 0 : histogram.getValueAtPercentile(50),
-      p90: empty ? 0 : histogram.getValueAtPercentile(90),
-      p99: empty ? 0 : histogram.getValueAtPercentile(99),
-      p999: empty ? 0 : histogram.getValueAtPercentile(99.9),
-      max: empty ? 0 : histogram.maxValue,
-      mean: empty ? 0 : histogram.mean,
-      count: histogram.totalCount,
-    },
+    latencyUs: latencySummary(histogram),
     histogram: results.length === 1 ? results[0]!.histogram : encodeIntoCompressedBase64(histogram),
     errors: sum((result) => result.errors),
     lostBytes: sum((result) => result.lostBytes),

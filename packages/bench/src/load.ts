@@ -116,6 +116,8 @@ export class LoadRun implements LoadClientRun {
   /** Opens the connections and starts the load; resolves once every connection tried once. */
   async start(): Promise<void> {
     this.phase = 'warmup';
+    // Until `measure`, the window is the warm-up's: what `window()` reports if cut before it.
+    this.windowStart = performance.now();
     const { connections, pattern, rate, connectionOffset } = this.spec;
     if (pattern === 'churn') {
       this.clients = Array.from(

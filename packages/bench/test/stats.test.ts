@@ -5,6 +5,7 @@ import { mergeLoadResults, splitEvenly } from '../src/load-pool.js';
 import { parseProcStat } from '../src/proc.js';
 import { summarize } from '../src/report.js';
 import { median, spreadPercent } from '../src/stats.js';
+import { joinWindows } from '../src/windows.js';
 import { fakeMeasurement } from './fixtures.js';
 
 describe('bench statistics', () => {
@@ -90,6 +91,43 @@ describe('bench statistics', () => {
     expect(merged.errorSamples).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(merged.elapsedMs).toBe(1010);
     expect(merged.warmup).toEqual({ ms: 700, steady: false });
+  });
+
+  it('joins consecutive windows: counts and lengths add, histograms merge, connections line up', () => {
+    const window = (values: number[], perConnection: number[], lostBytes = 0) => {
+      const histogram = build();
+      for (const value of values) histogram.recordValue(value);
+      return mergeLoadResults([
+        {
+          requests: values.length,
+          bytes: values.length * 64,
+          elapsedMs: 500,
+          histogram: encodeIntoCompressedBase64(histogram),
+          errors: lostBytes > 0 ? 1 : 0,
+          lostBytes,
+          wrongBytes: 0,
+          errorSamples: lostBytes > 0 ? ['closed'] : [],
+          unanswered: 0,
+          perConnection,
+          cpuPercent: 20,
+        },
+      ]);
+    };
+    const joined = joinWindows([window([100, 100, 100], [2, 1]), window([5000], [0, 1], 64)]);
+    expect(joined).toMatchObject({
+      requests: 4,
+      bytes: 256,
+      elapsedMs: 1000,
+      errors: 1,
+      lostBytes: 64,
+      errorSamples: ['closed'],
+      perConnection: [2, 2],
+      loadCpuPercent: [20],
+    });
+    expect(joined.latencyUs.count).toBe(4);
+    expect(joined.latencyUs.p50).toBeCloseTo(100, -1);
+    expect(joined.latencyUs.max).toBeCloseTo(5000, -2);
+    expect(() => joinWindows([])).toThrow(RangeError);
   });
 
   it('splits connections evenly across load generators', () => {

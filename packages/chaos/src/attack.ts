@@ -41,6 +41,8 @@ export interface AttackTarget {
 
 /** An attack under way. */
 export interface AttackRun {
+  /** What it has done so far. */
+  figures(): AttackFigures;
   /** Destroys every connection it holds and says what it did; it sends nothing more. */
   stop(): AttackFigures;
 }

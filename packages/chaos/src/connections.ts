@@ -104,6 +104,11 @@ export class AttackConnections {
     this.stopped = true;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    return this.figures();
+  }
+
+  /** What the attack has done so far. */
+  figures(): AttackFigures {
     return {
       connections: this.opened,
       bytesSent: this.sent,

@@ -24,13 +24,21 @@ export interface GoodFigures {
   readonly errorSamples: readonly string[];
 }
 
-/** One window of the run: good clients alone, under one attack, or settling after them. */
+/**
+ * One window of the run: good clients warming up, alone, under one attack, or settling after
+ * them.
+ */
 export interface PhaseReport {
-  /** `baseline`, the attack's name, or `settle`. */
+  /** `warm-up`, `baseline`, the attack's name, or `settle`. */
   readonly name: string;
-  readonly kind: 'baseline' | 'attack' | 'settle';
+  readonly kind: 'warmup' | 'baseline' | 'attack' | 'settle';
   readonly elapsedMs: number;
   readonly good: GoodFigures;
+  /**
+   * Attack phases: the good clients' replies in the second half alone, once the attack is in full
+   * swing (a server that stalls after a moment still answers a few at the start).
+   */
+  readonly goodLate?: { readonly requests: number; readonly requestsPerSecond: number };
   /** What the attack did (attack phases). */
   readonly attack?: AttackFigures;
   /** The server's RSS and fds over the phase, when chaos started it. */

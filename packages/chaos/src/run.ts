@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ABORT_GRACE_MS,
+  joinWindows,
   LoadPool,
   type MergedLoad,
   makeTraffic,
@@ -12,7 +13,7 @@ import {
   verifyService,
 } from '@switchyard/bench';
 import { type Codec, loadCodec, loadWorkload, resolveCodecSpecifier } from '@switchyard/protocol';
-import { type Attack, type AttackTarget, planAttacks } from './attack.js';
+import { type Attack, type AttackFigures, type AttackTarget, planAttacks } from './attack.js';
 import {
   goodBytesIntact,
   resourcesReturned,
@@ -160,33 +161,49 @@ async function attackPhases(
     maxFrameBytes: options.maxFrameBytes,
     request: (seq) => attackTraffic.request(seq, 0).wire,
   };
-  await sleep(options.warmupMs, undefined, { signal });
-  await load.window(); // the warm-up: not reported
   const sampler = server ? new ResourceSampler(server.pid) : undefined;
   const names = ['baseline', ...attacks.map((attack) => attack.name), 'settle'];
-  const drafts: Omit<PhaseReport, 'resources'>[] = [];
   const begin = (index: number) => {
     sampler?.phase();
     onPhase?.({ name: names[index]!, index, count: names.length });
   };
+  const pause = (ms: number) => sleep(ms, undefined, { signal });
+  await pause(options.warmupMs);
+  // Reported, not judged but for its bytes: a byte lost while warming up is lost all the same.
+  const drafts: Omit<PhaseReport, 'resources'>[] = [
+    phase('warm-up', 'warmup', await load.window()),
+  ];
   begin(0);
-  await sleep(options.durationMs, undefined, { signal });
+  await pause(options.durationMs);
   drafts.push(phase('baseline', 'baseline', await load.window()));
+  const half = Math.floor(options.durationMs / 2);
   for (const [index, attack] of attacks.entries()) {
     begin(index + 1);
     const run = attack.start(target);
-    let figures: ReturnType<typeof run.stop> | undefined;
+    const windows: MergedLoad[] = [];
+    let figures: AttackFigures;
     try {
-      await sleep(options.durationMs, undefined, { signal });
+      await pause(half);
+      windows.push(await load.window());
+      await pause(options.durationMs - half);
     } finally {
       figures = run.stop();
     }
-    drafts.push({ ...phase(attack.name, 'attack', await load.window()), attack: figures });
+    windows.push(await load.window());
+    const late = windows[1]!;
+    drafts.push({
+      ...phase(attack.name, 'attack', joinWindows(windows)),
+      goodLate: {
+        requests: late.requests,
+        requestsPerSecond: late.elapsedMs > 0 ? (late.requests * 1000) / late.elapsedMs : 0,
+      },
+      attack: figures,
+    });
   }
   begin(names.length - 1);
-  await sleep(options.durationMs, undefined, { signal });
+  await pause(options.durationMs);
   // Resources are read before the good clients close their connections.
-  const spans = sampler?.stop() ?? [];
+  const spans = [undefined, ...(sampler?.stop() ?? [])];
   drafts.push(phase('settle', 'settle', await load.stop(options.drainMs)));
   const phases: PhaseReport[] = drafts.map((draft, index) => {
     const resources: ResourceSpan | undefined = spans[index];

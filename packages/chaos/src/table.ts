@@ -30,7 +30,18 @@ export function renderChaosReport(report: ChaosReport): string {
     return lines.join('\n');
   }
   const table = new Table({
-    head: ['phase', 'good req/s', 'p99', 'lost', 'wrong', 'RSS MiB', 'fds', 'attack', 'verdict'],
+    head: [
+      'phase',
+      'good req/s',
+      '2nd half',
+      'p99',
+      'lost',
+      'wrong',
+      'RSS MiB',
+      'fds',
+      'attack',
+      'verdict',
+    ],
     style: { head: [], border: [] },
   });
   for (const phase of report.phases) {
@@ -40,6 +51,7 @@ export function renderChaosReport(report: ChaosReport): string {
     table.push([
       phase.name,
       formatRate(phase.good.requestsPerSecond),
+      phase.goodLate ? formatRate(phase.goodLate.requestsPerSecond) : '',
       phase.good.requests > 0 ? formatMicros(phase.good.p99Us) : '-',
       formatBytes(phase.good.lostBytes),
       formatBytes(phase.good.wrongBytes),

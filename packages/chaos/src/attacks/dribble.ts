@@ -47,6 +47,7 @@ export function dribble(options: DribbleOptions = {}): Attack {
       };
       tick();
       return {
+        figures: () => attack.figures(),
         stop() {
           clearImmediate(pending as NodeJS.Immediate);
           clearTimeout(pending as NodeJS.Timeout);

@@ -26,7 +26,7 @@ export function flood(options: FloodOptions = {}): Attack {
         );
       };
       for (let index = 0; index < concurrency; index++) next();
-      return { stop: () => attack.stop() };
+      return { figures: () => attack.figures(), stop: () => attack.stop() };
     },
   };
 }

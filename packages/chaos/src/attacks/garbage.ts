@@ -30,7 +30,7 @@ export function garbage(options: GarbageOptions = {}): Attack {
         );
       };
       for (let index = 0; index < connections; index++) next();
-      return { stop: () => attack.stop() };
+      return { figures: () => attack.figures(), stop: () => attack.stop() };
     },
   };
 }

@@ -46,7 +46,7 @@ export function neverRead(options: NeverReadOptions = {}): Attack {
           pump();
         });
       }
-      return { stop: () => attack.stop() };
+      return { figures: () => attack.figures(), stop: () => attack.stop() };
     },
   };
 }

@@ -20,7 +20,7 @@ export function oversized(options: OversizedOptions = {}): Attack {
       for (let index = 0; index < connections; index++) {
         attack.connect((socket) => attack.stream(socket, frame));
       }
-      return { stop: () => attack.stop() };
+      return { figures: () => attack.figures(), stop: () => attack.stop() };
     },
   };
 }

@@ -23,7 +23,7 @@ export function partial(options: PartialOptions = {}): Attack {
       for (let index = 0; index < connections; index++) {
         attack.connect((socket) => attack.stream(socket, frame));
       }
-      return { stop: () => attack.stop() };
+      return { figures: () => attack.figures(), stop: () => attack.stop() };
     },
   };
 }

@@ -34,7 +34,7 @@ export function reset(options: ResetOptions = {}): Attack {
         );
       };
       for (let index = 0; index < connections; index++) next();
-      return { stop: () => attack.stop() };
+      return { figures: () => attack.figures(), stop: () => attack.stop() };
     },
   };
 }

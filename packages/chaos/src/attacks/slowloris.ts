@@ -37,6 +37,7 @@ export function slowloris(options: SlowlorisOptions = {}): Attack {
         for (const socket of offsets.keys()) sendNext(socket);
       }, intervalMs);
       return {
+        figures: () => attack.figures(),
         stop() {
           clearInterval(timer);
           return attack.stop();
