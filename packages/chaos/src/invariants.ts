@@ -10,6 +10,7 @@ import type { ResourceSpan } from './resources.js';
 export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({
   rssSlackBytes: 64 * 1024 * 1024,
   fdSlack: 16,
+  minShareUnderAttack: 0.01,
 });
 
 /** No good byte lost, corrupted or out of order, in any phase. */
@@ -63,7 +64,7 @@ export function servingAtEnd(end: {
 /** RSS and open fds at the end of the run are back within the thresholds of the start. */
 export function resourcesReturned(
   resources: ResourceSpan | undefined,
-  thresholds: Thresholds,
+  thresholds: Pick<Thresholds, 'rssSlackBytes' | 'fdSlack'>,
 ): Verdict {
   if (!resources) {
     return {
@@ -92,10 +93,13 @@ export function resourcesReturned(
 }
 
 /**
- * Good clients got replies during every attack once it was in full swing (its second half):
- * one client cannot stop everyone.
+ * Good clients were served during every attack once it was in full swing (its second half): not
+ * zero, and at least `minShareUnderAttack` of the baseline's rate. One client cannot stop everyone.
  */
-export function servedUnderAttack(phases: readonly PhaseReport[]): Verdict {
+export function servedUnderAttack(
+  phases: readonly PhaseReport[],
+  thresholds: Pick<Thresholds, 'minShareUnderAttack'>,
+): Verdict {
   const attacks = phases.filter((phase) => phase.kind === 'attack');
   if (attacks.length === 0) {
     return {
@@ -105,16 +109,24 @@ export function servedUnderAttack(phases: readonly PhaseReport[]): Verdict {
       phases: [],
     };
   }
-  const late = (phase: PhaseReport) => phase.goodLate ?? phase.good;
-  const starved = attacks.filter((phase) => late(phase).requests === 0);
-  const slowest = Math.min(...attacks.map((phase) => late(phase).requestsPerSecond));
+  const baseline = phases.find((phase) => phase.kind === 'baseline')?.good.requestsPerSecond ?? 0;
+  const floor = baseline * thresholds.minShareUnderAttack;
+  const rate = (phase: PhaseReport) => (phase.goodLate ?? phase.good).requestsPerSecond;
+  const requests = (phase: PhaseReport) => (phase.goodLate ?? phase.good).requests;
+  const starved = attacks.filter((phase) => requests(phase) === 0 || rate(phase) < floor);
+  const least = attacks.reduce((low, phase) => (rate(phase) < rate(low) ? phase : low));
+  const share = (phase: PhaseReport) =>
+    baseline > 0 ? `${((rate(phase) / baseline) * 100).toPrecision(2)}%` : 'n/a';
+  const rule = `floor ${thresholds.minShareUnderAttack * 100}% of the baseline's ${Math.round(baseline)}/s`;
   return {
     invariant: 'under-attack',
     status: starved.length === 0 ? 'pass' : 'fail',
     detail:
       starved.length === 0
-        ? `good replies through the second half of every attack (the least: ${Math.round(slowest)}/s)`
-        : `no good reply in the second half of ${starved.map((phase) => phase.name).join(', ')}`,
+        ? `the least in an attack's second half: ${Math.round(rate(least))}/s during ${least.name} (${share(least)}; ${rule})`
+        : `starved in the second half of ${starved
+            .map((phase) => `${phase.name} (${Math.round(rate(phase))}/s, ${share(phase)})`)
+            .join(', ')}; ${rule}`,
     phases: starved.map((phase) => phase.name),
   };
 }

@@ -105,4 +105,10 @@ export interface Thresholds {
   readonly rssSlackBytes: number;
   /** Open fds at the end may exceed those at the start by this many. Default 16. */
   readonly fdSlack: number;
+  /**
+   * Good clients' rate in the second half of each attack must reach this share of the
+   * baseline's. Default 0.01 (1%): a few replies a second against tens of thousands is a stall,
+   * not service. 0 asks only that it is not zero.
+   */
+  readonly minShareUnderAttack: number;
 }

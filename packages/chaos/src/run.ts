@@ -219,7 +219,7 @@ async function attackPhases(
     goodBytesIntact(phases),
     servingAtEnd({ settle: phases.at(-1), probe, exited }),
     resourcesReturned(resources, options.thresholds),
-    servedUnderAttack(phases),
+    servedUnderAttack(phases, options.thresholds),
   ];
   return {
     ...report,

@@ -78,7 +78,8 @@ export function chaosCommand(): Command {
       '\nPhases: a baseline of good clients alone, each attack in turn with them, then a settle.\n' +
         'Invariants: no good byte lost, corrupted or out of order; alive and serving at the end;\n' +
         'RSS within 64 MiB and open fds within 16 of the start (started servers only); good\n' +
-        'replies during every attack. Traffic goes to loopback addresses only.\n' +
+        "clients served in each attack's second half at 1% of the baseline's rate or more.\n" +
+        'Traffic goes to loopback addresses only.\n' +
         'Examples:\n' +
         '  switchyard chaos --strategy selector\n' +
         '  switchyard chaos --strategy all --attacks dribble,partial,never-read --json chaos.json\n' +
