@@ -94,13 +94,13 @@ async function chaosAction(flags: ChaosFlags): Promise<void> {
   const print = flags.json === '-' ? console.error : console.log;
   const reports: ChaosReport[] = [];
   try {
-    for (const run of runs) {
+    for (const { label, ...options } of runs) {
       const report = await interrupts.track(
         chaos({
-          ...run,
+          ...options,
           signal: interrupts.signal,
           onPhase: ({ name, index, count }) =>
-            console.error(`chaos ${run.label}: ${name} (${index + 1}/${count})`),
+            console.error(`chaos ${label}: ${name} (${index + 1}/${count})`),
         }),
       );
       reports.push(report);
