@@ -61,6 +61,7 @@ export function spanOf(readings: readonly ResourceReading[]): ResourceSpan | und
 export class ResourceSampler {
   private readonly phases: ResourceReading[][] = [];
   private timer: NodeJS.Timeout | undefined;
+  private spans: (ResourceSpan | undefined)[] | undefined;
 
   constructor(
     private readonly pid: number,
@@ -70,20 +71,26 @@ export class ResourceSampler {
   /** Starts a phase: its first reading is now (and the previous phase's last). */
   phase(): void {
     const reading = readResources(this.pid);
-    this.phases.at(-1)?.push(...(reading ? [reading] : []));
-    this.phases.push(reading ? [reading] : []);
+    const readings = reading ? [reading] : [];
+    this.phases.at(-1)?.push(...readings);
+    this.phases.push([...readings]);
     this.timer ??= setInterval(() => {
       const sample = readResources(this.pid);
       if (sample) this.phases.at(-1)!.push(sample);
-    }, this.intervalMs);
+    }, this.intervalMs).unref();
   }
 
-  /** Ends the last phase with a reading now and stops sampling; the span of every phase. */
+  /**
+   * Ends the last phase with a reading now and stops sampling; the span of every phase. Safe to
+   * call again (a run cut short calls it on its way out): later calls change nothing.
+   */
   stop(): (ResourceSpan | undefined)[] {
+    if (this.spans) return this.spans;
     clearInterval(this.timer);
     const reading = readResources(this.pid);
     if (reading) this.phases.at(-1)?.push(reading);
-    return this.phases.map((readings) => spanOf(readings));
+    this.spans = this.phases.map((readings) => spanOf(readings));
+    return this.spans;
   }
 }
 

@@ -162,75 +162,80 @@ async function attackPhases(
     request: (seq) => attackTraffic.request(seq, 0).wire,
   };
   const sampler = server ? new ResourceSampler(server.pid) : undefined;
-  const names = ['baseline', ...attacks.map((attack) => attack.name), 'settle'];
-  const begin = (index: number) => {
-    sampler?.phase();
-    onPhase?.({ name: names[index]!, index, count: names.length });
-  };
-  const pause = (ms: number) => sleep(ms, undefined, { signal });
-  await pause(options.warmupMs);
-  // Reported, not judged but for its bytes: a byte lost while warming up is lost all the same.
-  const drafts: Omit<PhaseReport, 'resources'>[] = [
-    phase('warm-up', 'warmup', await load.window()),
-  ];
-  begin(0);
-  await pause(options.durationMs);
-  drafts.push(phase('baseline', 'baseline', await load.window()));
-  const half = Math.floor(options.durationMs / 2);
-  for (const [index, attack] of attacks.entries()) {
-    begin(index + 1);
-    const run = attack.start(target);
-    const windows: MergedLoad[] = [];
-    let figures: AttackFigures;
-    try {
-      await pause(half);
+  try {
+    const names = ['baseline', ...attacks.map((attack) => attack.name), 'settle'];
+    const begin = (index: number) => {
+      sampler?.phase();
+      onPhase?.({ name: names[index]!, index, count: names.length });
+    };
+    const pause = (ms: number) => sleep(ms, undefined, { signal });
+    await pause(options.warmupMs);
+    // Reported, not judged but for its bytes: a byte lost while warming up is lost all the same.
+    const drafts: Omit<PhaseReport, 'resources'>[] = [
+      phase('warm-up', 'warmup', await load.window()),
+    ];
+    begin(0);
+    await pause(options.durationMs);
+    drafts.push(phase('baseline', 'baseline', await load.window()));
+    const half = Math.floor(options.durationMs / 2);
+    for (const [index, attack] of attacks.entries()) {
+      begin(index + 1);
+      const run = attack.start(target);
+      const windows: MergedLoad[] = [];
+      let figures: AttackFigures;
+      try {
+        await pause(half);
+        windows.push(await load.window());
+        await pause(options.durationMs - half);
+      } finally {
+        figures = run.stop();
+      }
       windows.push(await load.window());
-      await pause(options.durationMs - half);
-    } finally {
-      figures = run.stop();
+      const late = windows[1]!;
+      drafts.push({
+        ...phase(attack.name, 'attack', joinWindows(windows)),
+        goodLate: {
+          requests: late.requests,
+          requestsPerSecond: late.elapsedMs > 0 ? (late.requests * 1000) / late.elapsedMs : 0,
+        },
+        attack: figures,
+      });
     }
-    windows.push(await load.window());
-    const late = windows[1]!;
-    drafts.push({
-      ...phase(attack.name, 'attack', joinWindows(windows)),
-      goodLate: {
-        requests: late.requests,
-        requestsPerSecond: late.elapsedMs > 0 ? (late.requests * 1000) / late.elapsedMs : 0,
-      },
-      attack: figures,
+    begin(names.length - 1);
+    await pause(options.durationMs);
+    // Resources are read before the good clients close their connections.
+    const spans = [undefined, ...(sampler?.stop() ?? [])];
+    drafts.push(phase('settle', 'settle', await load.stop(options.drainMs)));
+    const phases: PhaseReport[] = drafts.map((draft, index) => {
+      const resources: ResourceSpan | undefined = spans[index];
+      return resources ? { ...draft, resources } : draft;
     });
+    const exited = server?.exited
+      ? `server exited${server.stderrTail() ? `: ${server.stderrTail()}` : ''}`
+      : undefined;
+    const probe =
+      exited === undefined ? await verifyService(address.host, address.port, [traffic]) : undefined;
+    const resources = joinSpans(spans);
+    const verdicts = [
+      goodBytesIntact(phases),
+      servingAtEnd({ settle: phases.at(-1), probe, exited }),
+      resourcesReturned(resources, options.thresholds),
+      servedUnderAttack(phases, options.thresholds),
+    ];
+    return {
+      ...report,
+      ...address,
+      phases,
+      ...(resources && { resources }),
+      ...(probe !== undefined && { probe }),
+      ...(exited !== undefined && { exited }),
+      verdicts,
+      passed: verdicts.every((verdict) => verdict.status !== 'fail'),
+    };
+  } finally {
+    // A run cut short (aborted) stops sampling on its way out too.
+    sampler?.stop();
   }
-  begin(names.length - 1);
-  await pause(options.durationMs);
-  // Resources are read before the good clients close their connections.
-  const spans = [undefined, ...(sampler?.stop() ?? [])];
-  drafts.push(phase('settle', 'settle', await load.stop(options.drainMs)));
-  const phases: PhaseReport[] = drafts.map((draft, index) => {
-    const resources: ResourceSpan | undefined = spans[index];
-    return resources ? { ...draft, resources } : draft;
-  });
-  const exited = server?.exited
-    ? `server exited${server.stderrTail() ? `: ${server.stderrTail()}` : ''}`
-    : undefined;
-  const probe =
-    exited === undefined ? await verifyService(address.host, address.port, [traffic]) : undefined;
-  const resources = joinSpans(spans);
-  const verdicts = [
-    goodBytesIntact(phases),
-    servingAtEnd({ settle: phases.at(-1), probe, exited }),
-    resourcesReturned(resources, options.thresholds),
-    servedUnderAttack(phases, options.thresholds),
-  ];
-  return {
-    ...report,
-    ...address,
-    phases,
-    ...(resources && { resources }),
-    ...(probe !== undefined && { probe }),
-    ...(exited !== undefined && { exited }),
-    verdicts,
-    passed: verdicts.every((verdict) => verdict.status !== 'fail'),
-  };
 }
 
 function phase(

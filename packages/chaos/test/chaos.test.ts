@@ -1,5 +1,8 @@
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchContender } from '@switchyard/bench';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -186,4 +189,23 @@ describe('chaos against small servers', () => {
     expect(report.phases).toEqual([]);
     expect(report.passed).toBe(false);
   });
+
+  it('stops the server and rejects once the signal aborts, whatever phase it is in', async () => {
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'chaos-')), 'pid');
+    onTestFinished(() => rmSync(dirname(pidFile), { recursive: true, force: true }));
+    const controller = new AbortController();
+    const run = chaos({
+      ...SHORT,
+      // Without the abort, this run would take minutes.
+      durationMs: 60_000,
+      server: echoFixture('--pid-file', pidFile),
+      onPhase: ({ name }) => {
+        if (name === 'baseline') controller.abort(new Error('enough'));
+      },
+      signal: controller.signal,
+    });
+    await expect(run).rejects.toThrow('enough');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  }, 30_000);
 });

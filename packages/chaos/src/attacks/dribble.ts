@@ -32,8 +32,8 @@ export function dribble(options: DribbleOptions = {}): Attack {
           (socket) => offsets.delete(socket),
         );
       }
-      let pending: NodeJS.Immediate | NodeJS.Timeout | undefined;
       const tick = () => {
+        if (attack.done) return;
         let wrote = false;
         for (const [socket, offset] of offsets) {
           if (offset >= frame.length || socket.writableLength > 0) continue;
@@ -43,17 +43,11 @@ export function dribble(options: DribbleOptions = {}): Attack {
         }
         // One byte per connection per turn of the event loop, so this process still does I/O;
         // when nobody could write, wait a millisecond rather than spin.
-        pending = wrote ? setImmediate(tick) : setTimeout(tick, 1);
+        if (wrote) setImmediate(tick);
+        else setTimeout(tick, 1);
       };
       tick();
-      return {
-        figures: () => attack.figures(),
-        stop() {
-          clearImmediate(pending as NodeJS.Immediate);
-          clearTimeout(pending as NodeJS.Timeout);
-          return attack.stop();
-        },
-      };
+      return { figures: () => attack.figures(), stop: () => attack.stop() };
     },
   };
 }
