@@ -5,6 +5,7 @@ import type { BenchReport } from './report.js';
 import { type BenchStep, runBench } from './run.js';
 
 export {
+  ABORT_GRACE_MS,
   type BenchContender,
   baselineContender,
   parseExternal,
@@ -14,7 +15,16 @@ export {
   startServer,
 } from './contenders.js';
 export { renderHtml } from './html.js';
-export { agreeWithin, type WarmupOutcome, type WindowTiming } from './load-pool.js';
+export type { LoadResult, LoadSpec } from './load.js';
+export {
+  agreeWithin,
+  type LatencySummary,
+  LoadPool,
+  type MergedLoad,
+  type OpenLoad,
+  type WarmupOutcome,
+  type WindowTiming,
+} from './load-pool.js';
 export {
   type BenchOptions,
   type CellPlan,
@@ -26,6 +36,7 @@ export {
   thoroughDefaults,
   type WorkloadPlan,
 } from './plan.js';
+export { processTree } from './proc.js';
 export {
   type BenchReport,
   type CellReport,
@@ -56,6 +67,7 @@ export {
   worstFairness,
 } from './verdicts.js';
 export { verifyService } from './verify.js';
+export { joinWindows } from './windows.js';
 
 /** What `bench()` takes: the servers to compare, and any options over the preset. */
 export interface BenchConfig extends Partial<BenchOptions> {

@@ -24,8 +24,22 @@ export interface LoadClientRun {
   /** A request of `requestBytes` sent at `sentAt` got its whole reply, and it was right. */
   complete(client: LoadClient, sentAt: number, requestBytes: number): void;
   fail(message: string): void;
+  /** Requests whose replies will never come (`lostBytes`) or came wrong (`wrongBytes`). */
+  lose(damage: Damage): void;
   /** Requests left flight, answered or not: a drain waiting on them may be over. */
   checkDrained(): void;
+}
+
+/** Request frame bytes a failure cost: never answered, or answered wrongly. */
+export interface Damage {
+  readonly lostBytes?: number;
+  readonly wrongBytes?: number;
+}
+
+/** A request still owed a reply: when it was sent and its frame's size. */
+export interface Unanswered {
+  readonly sentAt: number;
+  readonly bytes: number;
 }
 
 /** One of a run's connections (or connect-request-close loops), as the run sees it. */
@@ -34,8 +48,8 @@ export interface LoadClient {
   start(): Promise<void>;
   /** Requests sent and not answered. */
   readonly inFlight: number;
-  /** Send times of the requests still unanswered. */
-  unansweredSince(): number[];
+  /** The requests still unanswered, oldest first. */
+  unanswered(): Unanswered[];
   /** Replies completed inside the measurement window (the run resets and counts it). */
   completedInWindow: number;
   close(): void;
@@ -104,6 +118,8 @@ export class StreamClient implements LoadClient {
         if (!this.broken && this.run.sending) {
           this.run.fail(`server closed a connection with ${this.inFlight} requests in flight`);
         }
+        // Closed under us (by the server, a reset or a failure): what was in flight is lost.
+        this.run.lose({ lostBytes: this.inFlightBytes() });
         this.socket = undefined;
         // Requests on a failed connection are errors already; they no longer count as in flight.
         this.sentAt = [];
@@ -152,7 +168,9 @@ export class StreamClient implements LoadClient {
       this.run.complete(this, sentAt, bytes);
     });
     if (problem !== undefined) {
-      // The stream is out of step now: start over on a fresh connection.
+      // The owed reply was wrong; the stream is out of step now, so the requests behind it are
+      // lost when the connection closes: start over on a fresh one.
+      if (this.inFlight > 0) this.run.lose({ wrongBytes: this.sentBytes[this.sentHead++]! });
       this.breakWith(problem);
       this.socket?.destroy();
       return;
@@ -166,8 +184,18 @@ export class StreamClient implements LoadClient {
     this.run.fail(message);
   }
 
-  unansweredSince(): number[] {
-    return this.sentAt.slice(this.sentHead);
+  unanswered(): Unanswered[] {
+    return this.sentAt
+      .slice(this.sentHead)
+      .map((sentAt, index) => ({ sentAt, bytes: this.sentBytes[this.sentHead + index]! }));
+  }
+
+  private inFlightBytes(): number {
+    let total = 0;
+    for (let index = this.sentHead; index < this.sentBytes.length; index++) {
+      total += this.sentBytes[index]!;
+    }
+    return total;
   }
 
   close(): void {
@@ -183,6 +211,8 @@ export class ChurnClient implements LoadClient {
   private socket: Socket | undefined;
   private startedAt = 0;
   private busy = false;
+  /** Frame bytes of the request in flight. */
+  private busyBytes = 0;
   private consecutiveFailures = 0;
   /** Connections this loop has opened: each one's single request is that `seq`. */
   private seq = 0;
@@ -210,11 +240,17 @@ export class ChurnClient implements LoadClient {
     const { frame, wire } = this.run.traffic.request(this.seq++, this.connection);
     const checker = this.run.traffic.checker();
     checker.expect(frame);
+    this.busyBytes = frame.length;
+    let sent = false;
     let answered = false;
     let failed = false;
+    let wrong = false;
     const socket = connect({ host, port, noDelay: true });
     this.socket = socket;
-    socket.once('connect', () => socket.write(wire));
+    socket.once('connect', () => {
+      sent = true;
+      socket.write(wire);
+    });
     socket.on('data', (chunk: Buffer) => {
       if (answered || failed) return;
       const problem = checker.consume(chunk, () => {
@@ -223,7 +259,9 @@ export class ChurnClient implements LoadClient {
       });
       if (problem !== undefined) {
         failed = true;
+        wrong = true;
         this.run.fail(problem);
+        this.run.lose({ wrongBytes: frame.length });
         socket.destroy();
       }
     });
@@ -240,6 +278,7 @@ export class ChurnClient implements LoadClient {
       } else if (!failed && this.run.open) {
         this.run.fail('server closed the connection before replying');
       }
+      if (sent && !answered && !wrong) this.run.lose({ lostBytes: frame.length });
       if (!answered || failed) this.consecutiveFailures++;
       this.run.checkDrained();
       // A server refusing every connection must not turn this loop into a busy spin.
@@ -248,8 +287,8 @@ export class ChurnClient implements LoadClient {
     });
   }
 
-  unansweredSince(): number[] {
-    return this.busy ? [this.startedAt] : [];
+  unanswered(): Unanswered[] {
+    return this.busy ? [{ sentAt: this.startedAt, bytes: this.busyBytes }] : [];
   }
 
   close(): void {

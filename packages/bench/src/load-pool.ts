@@ -7,6 +7,7 @@ import type { LoadResult, LoadSpec } from './load.js';
 import { newLatencyHistogram } from './load.js';
 import type { FromLoadWorker, ToLoadWorker } from './load-protocol.js';
 import { benchScriptCommand } from './scripts.js';
+import { latencySummary } from './windows.js';
 
 /** Timing of one measurement. */
 export interface WindowTiming {
@@ -55,6 +56,10 @@ export interface MergedLoad {
   /** Compressed HDR histogram of all latencies, for re-analysis. */
   readonly histogram: string;
   readonly errors: number;
+  /** Request bytes never answered (see `LoadResult.lostBytes`). */
+  readonly lostBytes: number;
+  /** Request bytes answered wrongly: corrupted or out of order (see `LoadResult.wrongBytes`). */
+  readonly wrongBytes: number;
   readonly errorSamples: readonly string[];
   readonly unanswered: number;
   /** Replies inside the window per connection (every load generator's, in cell order). */
@@ -92,28 +97,29 @@ export function mergeLoadResults(
   const sum = (pick: (result: LoadResult) => number) =>
     results.reduce((total, result) => total + pick(result), 0);
   const elapsedMs = Math.max(0, ...results.map((result) => result.elapsedMs));
-  const empty = histogram.totalCount === 0;
   return {
     requests: sum((result) => result.requests),
     bytes: sum((result) => result.bytes),
     elapsedMs,
-    latencyUs: {
-      p50: empty ? 0 : histogram.getValueAtPercentile(50),
-      p90: empty ? 0 : histogram.getValueAtPercentile(90),
-      p99: empty ? 0 : histogram.getValueAtPercentile(99),
-      p999: empty ? 0 : histogram.getValueAtPercentile(99.9),
-      max: empty ? 0 : histogram.maxValue,
-      mean: empty ? 0 : histogram.mean,
-      count: histogram.totalCount,
-    },
+    latencyUs: latencySummary(histogram),
     histogram: results.length === 1 ? results[0]!.histogram : encodeIntoCompressedBase64(histogram),
     errors: sum((result) => result.errors),
+    lostBytes: sum((result) => result.lostBytes),
+    wrongBytes: sum((result) => result.wrongBytes),
     errorSamples: results.flatMap((result) => result.errorSamples).slice(0, 5),
     unanswered: sum((result) => result.unanswered),
     perConnection: results.flatMap((result) => result.perConnection),
     loadCpuPercent: results.map((result) => result.cpuPercent),
     warmup,
   };
+}
+
+/** A cell's load whose windows the caller cuts (see `LoadPool.open`). */
+export interface OpenLoad {
+  /** Ends the current window and opens the next at once; the figures of the one that ended. */
+  window(): Promise<MergedLoad>;
+  /** Ends the last window, waits up to `drainMs` for replies owed, closes every connection. */
+  stop(drainMs: number): Promise<MergedLoad>;
 }
 
 /** One load-generator child process, spoken to over IPC. */
@@ -211,19 +217,7 @@ export class LoadPool {
     hooks: WindowHooks = {},
     signal?: AbortSignal,
   ): Promise<MergedLoad> {
-    const active = this.workers.slice(
-      0,
-      Math.max(1, Math.min(this.workers.length, spec.connections)),
-    );
-    const connections = splitEvenly(spec.connections, active.length);
-    let connectionOffset = 0;
-    active.forEach((worker, index) => {
-      const share = connections[index]!;
-      const rate = spec.rate === undefined ? undefined : (spec.rate * share) / spec.connections;
-      worker.send({ type: 'start', spec: { ...spec, connections: share, rate, connectionOffset } });
-      connectionOffset += share;
-    });
-    await Promise.all(active.map((worker) => worker.next()));
+    const active = await this.startCell(spec);
     const warmup = await this.warmUp(active, timing, signal);
     hooks.onWindowStart?.();
     for (const worker of active) worker.send({ type: 'measure' });
@@ -237,6 +231,46 @@ export class LoadPool {
       results.push(message.result);
     }
     return mergeLoadResults(results, warmup);
+  }
+
+  /**
+   * Starts a cell's load for a caller that cuts its windows itself (chaos's phases), instead of
+   * the warm-up and single window of `run`. Nothing is measured until the first `window()`.
+   */
+  async open(spec: Omit<LoadSpec, 'connectionOffset'>): Promise<OpenLoad> {
+    const active = await this.startCell(spec);
+    const collect = async (message: ToLoadWorker, warmup?: WarmupOutcome) => {
+      for (const worker of active) worker.send(message);
+      const results: LoadResult[] = [];
+      for (const worker of active) {
+        const reply = await worker.next();
+        if (reply.type !== 'result') throw new Error(`load generator: unexpected ${reply.type}`);
+        results.push(reply.result);
+      }
+      return mergeLoadResults(results, warmup);
+    };
+    return {
+      window: () => collect({ type: 'window' }),
+      stop: (drainMs) => collect({ type: 'stop', drainMs }),
+    };
+  }
+
+  /** Sends each active load generator its share of the cell and waits until all have started. */
+  private async startCell(spec: Omit<LoadSpec, 'connectionOffset'>): Promise<LoadWorkerProcess[]> {
+    const active = this.workers.slice(
+      0,
+      Math.max(1, Math.min(this.workers.length, spec.connections)),
+    );
+    const connections = splitEvenly(spec.connections, active.length);
+    let connectionOffset = 0;
+    active.forEach((worker, index) => {
+      const share = connections[index]!;
+      const rate = spec.rate === undefined ? undefined : (spec.rate * share) / spec.connections;
+      worker.send({ type: 'start', spec: { ...spec, connections: share, rate, connectionOffset } });
+      connectionOffset += share;
+    });
+    await Promise.all(active.map((worker) => worker.next()));
+    return active;
   }
 
   /**

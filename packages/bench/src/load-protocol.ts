@@ -6,6 +6,8 @@ export type ToLoadWorker =
   /** How many replies have come back so far: the warm-up watches it settle. */
   | { readonly type: 'count' }
   | { readonly type: 'measure' }
+  /** Ends the current window and opens the next, without a drain; answered with a result. */
+  | { readonly type: 'window' }
   | { readonly type: 'stop'; readonly drainMs: number };
 
 /** Messages from a load-generator process to the bench. */

@@ -20,6 +20,9 @@ async function handle(message: ToLoadWorker): Promise<void> {
     send({ type: 'count', completed: current?.completedSoFar ?? 0 });
   } else if (message.type === 'measure') {
     current?.measure();
+  } else if (message.type === 'window') {
+    if (!current) throw new Error('window without start');
+    send({ type: 'result', result: current.window() });
   } else if (message.type === 'stop') {
     if (!current) throw new Error('stop without start');
     const result = await current.stop(message.drainMs);

@@ -1,6 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
-import { ChurnClient, type LoadClient, type LoadClientRun, StreamClient } from './load-clients.js';
+import {
+  ChurnClient,
+  type Damage,
+  type LoadClient,
+  type LoadClientRun,
+  StreamClient,
+} from './load-clients.js';
 import type { Traffic, TrafficSpec } from './traffic.js';
 
 /**
@@ -42,6 +48,18 @@ export interface LoadResult {
   readonly histogram: string;
   /** Wrong replies, unexpected bytes, connection failures. */
   readonly errors: number;
+  /**
+   * Request frame bytes whose replies will never come: in flight on a connection the server
+   * closed or reset (or that failed), or still unanswered after the drain. A connection this run
+   * closes itself loses nothing.
+   */
+  readonly lostBytes: number;
+  /**
+   * Request frame bytes whose reply failed the oracle: corrupted, or in the place of another
+   * request's reply (out of order). A stream is out of step after its first wrong reply, so the
+   * requests behind it on that connection count as lost.
+   */
+  readonly wrongBytes: number;
   /** The first few error messages. */
   readonly errorSamples: readonly string[];
   /**
@@ -80,11 +98,15 @@ export class LoadRun implements LoadClientRun {
   private completed = 0;
   private completedBytes = 0;
   private errors = 0;
+  private lostBytes = 0;
+  private wrongBytes = 0;
   private readonly errorSamples: string[] = [];
   private ticker: NodeJS.Timeout | undefined;
   private drained: (() => void) | undefined;
   /** Replies since `start`, window or not: what the warm-up watches settle. */
   private completedSinceStart = 0;
+  /** When `window()` last cut: requests sent before it are in an earlier window's latency. */
+  private lastCut = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly spec: LoadSpec,
@@ -94,6 +116,8 @@ export class LoadRun implements LoadClientRun {
   /** Opens the connections and starts the load; resolves once every connection tried once. */
   async start(): Promise<void> {
     this.phase = 'warmup';
+    // Until `measure`, the window is the warm-up's: what `window()` reports if cut before it.
+    this.windowStart = performance.now();
     const { connections, pattern, rate, connectionOffset } = this.spec;
     if (pattern === 'churn') {
       this.clients = Array.from(
@@ -123,11 +147,37 @@ export class LoadRun implements LoadClientRun {
   measure(): void {
     this.phase = 'measure';
     this.windowStart = performance.now();
+    this.windowEnd = Number.POSITIVE_INFINITY;
     this.cpuAtStart = process.cpuUsage();
     this.completed = 0;
     this.completedBytes = 0;
     for (const client of this.clients) client.completedInWindow = 0;
     this.histogram.reset();
+  }
+
+  /**
+   * Closes the current window and opens the next one at once, without a drain: consecutive
+   * windows over the same connections (chaos's phases). Requests in flight at the cut are
+   * recorded in the closing window's latency at their age so far, and in no later window, so a
+   * stall shows in the window it happened in.
+   */
+  window(): LoadResult {
+    this.windowEnd = performance.now();
+    const cpu = process.cpuUsage(this.cpuAtStart);
+    for (const client of this.clients) {
+      for (const { sentAt } of client.unanswered()) {
+        if (sentAt >= this.windowStart) this.record(this.windowEnd - sentAt);
+      }
+    }
+    this.lastCut = this.windowEnd;
+    const result = this.result(cpu, 0);
+    // Failures belong to the window they happened in (a bench's window also counts its warm-up's).
+    this.errors = 0;
+    this.lostBytes = 0;
+    this.wrongBytes = 0;
+    this.errorSamples.length = 0;
+    this.measure();
+    return result;
   }
 
   /** Replies completed since the load started. */
@@ -155,14 +205,21 @@ export class LoadRun implements LoadClientRun {
     let unanswered = 0;
     for (const client of this.clients) {
       // Starved requests are recorded with their age so far, a lower bound, so a server that
-      // leaves connections waiting shows it in the tail instead of looking fast.
-      for (const sentAt of client.unansweredSince()) {
+      // leaves connections waiting shows it in the tail instead of looking fast (unless a cut of
+      // `window()` recorded them already). Their bytes will never come back: lost.
+      for (const { sentAt, bytes } of client.unanswered()) {
         if (sentAt >= this.windowEnd) continue;
         unanswered++;
-        this.record(now - sentAt);
+        this.lostBytes += bytes;
+        if (sentAt >= this.lastCut) this.record(now - sentAt);
       }
       client.close();
     }
+    return this.result(cpu, unanswered);
+  }
+
+  /** The figures of the window that ended at `windowEnd`. */
+  private result(cpu: NodeJS.CpuUsage, unanswered: number): LoadResult {
     const elapsedMs = this.windowEnd - this.windowStart;
     return {
       requests: this.completed,
@@ -170,6 +227,8 @@ export class LoadRun implements LoadClientRun {
       elapsedMs,
       histogram: encodeIntoCompressedBase64(this.histogram),
       errors: this.errors,
+      lostBytes: this.lostBytes,
+      wrongBytes: this.wrongBytes,
       errorSamples: [...this.errorSamples],
       unanswered,
       perConnection: this.clients.map((client) => client.completedInWindow),
@@ -204,6 +263,12 @@ export class LoadRun implements LoadClientRun {
     if (!this.open) return;
     this.errors++;
     if (this.errorSamples.length < MAX_ERROR_SAMPLES) this.errorSamples.push(message);
+  }
+
+  lose(damage: Damage): void {
+    if (!this.open) return;
+    this.lostBytes += damage.lostBytes ?? 0;
+    this.wrongBytes += damage.wrongBytes ?? 0;
   }
 
   /** Clients call this when requests leave flight, so the drain ends as soon as nothing is owed. */

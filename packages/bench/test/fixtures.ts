@@ -29,6 +29,8 @@ export function fakeLoad(speed: number, overrides: Partial<MergedLoad> = {}): Me
     },
     histogram: '',
     errors: 0,
+    lostBytes: 0,
+    wrongBytes: 0,
     errorSamples: [],
     unanswered: 0,
     perConnection,

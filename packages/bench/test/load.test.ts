@@ -4,7 +4,7 @@ import { LoadRun, type LoadSpec } from '../src/load.js';
 import { agreeWithin, mergeLoadResults } from '../src/load-pool.js';
 import { loadTraffic } from '../src/traffic.js';
 import { fairnessOf, isUnfair } from '../src/verdicts.js';
-import { echoServer, flipLastByte } from './servers.js';
+import { echoServer, flipLastByte, listenForTest } from './servers.js';
 
 const UPPER = new URL('./workloads/upper.mjs', import.meta.url).href;
 
@@ -80,6 +80,9 @@ describe('load run', () => {
     expect(result.unanswered).toBeGreaterThanOrEqual(9);
     expect(result.unanswered).toBeLessThanOrEqual(10);
     expect(result.errors).toBe(0);
+    // What was never answered never will be: lost, byte for byte.
+    expect(result.lostBytes).toBe(result.unanswered * 64);
+    expect(result.wrongBytes).toBe(0);
     // Their age is in the latency tail: older than the whole window.
     const { latencyUs } = mergeLoadResults([result]);
     expect(latencyUs.max).toBeGreaterThanOrEqual(result.elapsedMs * 1000);
@@ -115,6 +118,9 @@ describe('load run', () => {
     expect(result.errorSamples[0]).toMatch(
       /^wrong reply to request .+ \(64 B\): (reply \d+: )?byte 63 of 64 differs/,
     );
+    // The wrong reply's request is wrong; at depth 1 nothing else was in flight to lose.
+    expect(result.wrongBytes).toBe(64);
+    expect(result.lostBytes).toBe(0);
     // The broken connection was replaced: replies kept completing after the error.
     expect(result.requests).toBeGreaterThan(20);
     expect(result.perConnection).toHaveLength(2);
@@ -172,4 +178,68 @@ describe('load run', () => {
     expect(result.perConnection).toHaveLength(2);
     expect(mergeLoadResults([result]).latencyUs.count).toBeGreaterThan(0);
   });
+
+  it('counts what was in flight on a connection the server closed as lost, and carries on', async () => {
+    let closed = false;
+    const port = await listenForTest((socket) => {
+      let chunks = 0;
+      socket.on('data', (chunk: Buffer) => {
+        // The 10th request of the first connection gets no reply: its connection is closed.
+        if (++chunks === 10 && !closed) {
+          closed = true;
+          socket.destroy();
+        } else socket.write(chunk);
+      });
+    });
+    const run = await loadRun(loadSpec(port, { connections: 1 }));
+    await run.start();
+    run.measure();
+    await until(() => closed && run.completedSoFar > 50);
+    const result = await run.stop(DRAIN_MS);
+    expect(result.lostBytes).toBe(64);
+    expect(result.wrongBytes).toBe(0);
+    expect(result.errorSamples).toEqual(['server closed a connection with 1 requests in flight']);
+  });
+
+  it('cuts consecutive windows over the same connections, each request in one window only', async () => {
+    // Holds the reply to one request until told, so that it is in flight at a cut.
+    let holding = false;
+    let held: (() => void) | undefined;
+    let accepted = 0;
+    const port = await listenForTest((socket) => {
+      accepted++;
+      socket.on('data', (chunk: Buffer) => {
+        if (holding && !held) held = () => socket.write(chunk);
+        else socket.write(chunk);
+      });
+    });
+    const run = await loadRun(loadSpec(port, { connections: 1 }));
+    await run.start();
+    run.measure();
+    await until(() => run.completedSoFar >= 20);
+    holding = true;
+    await until(() => held !== undefined);
+    const first = run.window();
+    held!();
+    const before = run.completedSoFar;
+    await until(() => run.completedSoFar >= before + 20);
+    const second = await run.stop(DRAIN_MS);
+
+    expect(accepted).toBe(1);
+    expect(first.requests).toBeGreaterThanOrEqual(20);
+    expect(second.requests).toBeGreaterThanOrEqual(20);
+    // A window's latencies are of the requests sent in it. At depth 1 on one connection: the
+    // first window answers one request sent before it opened (no latency there) and is cut with
+    // the held one in flight (its age at the cut is its latency); the second answers the held
+    // one (already recorded) and leaves one to the drain (sent in it, so recorded in it).
+    const latencies = (result: typeof first) => mergeLoadResults([result]).latencyUs.count;
+    expect(latencies(first)).toBe(first.requests);
+    expect(latencies(second)).toBe(second.requests);
+    expect(first.lostBytes + second.lostBytes + first.errors + second.errors).toBe(0);
+  });
 });
+
+/** Resolves once `condition` holds, polling it every few ms: for states no event announces. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}

@@ -5,6 +5,7 @@ import { mergeLoadResults, splitEvenly } from '../src/load-pool.js';
 import { parseProcStat } from '../src/proc.js';
 import { summarize } from '../src/report.js';
 import { median, spreadPercent } from '../src/stats.js';
+import { joinWindows } from '../src/windows.js';
 import { fakeMeasurement } from './fixtures.js';
 
 describe('bench statistics', () => {
@@ -50,6 +51,8 @@ describe('bench statistics', () => {
         elapsedMs: 1000,
         histogram: encodeIntoCompressedBase64(histogram),
         errors: 0,
+        lostBytes: 0,
+        wrongBytes: 0,
         errorSamples: [],
         unanswered: 0,
         perConnection,
@@ -62,9 +65,15 @@ describe('bench statistics', () => {
         result([100, 100], [2, 0], {
           unanswered: 1,
           errors: 4,
+          lostBytes: 64,
           errorSamples: ['a', 'b', 'c', 'd'],
         }),
-        result([1000, 1000], [1, 1], { elapsedMs: 1010, errors: 2, errorSamples: ['e', 'f'] }),
+        result([1000, 1000], [1, 1], {
+          elapsedMs: 1010,
+          errors: 2,
+          wrongBytes: 128,
+          errorSamples: ['e', 'f'],
+        }),
       ],
       { ms: 700, steady: false },
     );
@@ -76,10 +85,49 @@ describe('bench statistics', () => {
     // Connections keep their order across generators: the first generator's come first.
     expect(merged.perConnection).toEqual([2, 0, 1, 1]);
     expect(merged.unanswered).toBe(1);
+    expect(merged.lostBytes).toBe(64);
+    expect(merged.wrongBytes).toBe(128);
     expect(merged.errors).toBe(6);
     expect(merged.errorSamples).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(merged.elapsedMs).toBe(1010);
     expect(merged.warmup).toEqual({ ms: 700, steady: false });
+  });
+
+  it('joins consecutive windows: counts and lengths add, histograms merge, connections line up', () => {
+    const window = (values: number[], perConnection: number[], lostBytes = 0) => {
+      const histogram = build();
+      for (const value of values) histogram.recordValue(value);
+      return mergeLoadResults([
+        {
+          requests: values.length,
+          bytes: values.length * 64,
+          elapsedMs: 500,
+          histogram: encodeIntoCompressedBase64(histogram),
+          errors: lostBytes > 0 ? 1 : 0,
+          lostBytes,
+          wrongBytes: 0,
+          errorSamples: lostBytes > 0 ? ['closed'] : [],
+          unanswered: 0,
+          perConnection,
+          cpuPercent: 20,
+        },
+      ]);
+    };
+    const joined = joinWindows([window([100, 100, 100], [2, 1]), window([5000], [0, 1], 64)]);
+    expect(joined).toMatchObject({
+      requests: 4,
+      bytes: 256,
+      elapsedMs: 1000,
+      errors: 1,
+      lostBytes: 64,
+      errorSamples: ['closed'],
+      perConnection: [2, 2],
+      loadCpuPercent: [20],
+    });
+    expect(joined.latencyUs.count).toBe(4);
+    expect(joined.latencyUs.p50).toBeCloseTo(100, -1);
+    expect(joined.latencyUs.max).toBeCloseTo(5000, -2);
+    expect(() => joinWindows([])).toThrow(RangeError);
   });
 
   it('splits connections evenly across load generators', () => {

@@ -1,0 +1,109 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { processTree } from '@switchyard/bench';
+
+/** A server's resources at one moment, summed over its process tree (from Linux's /proc). */
+export interface ResourceReading {
+  /** Resident set size (VmRSS), bytes. */
+  readonly rssBytes: number;
+  /** Open file descriptors (sockets, the listener, pipes, files). */
+  readonly fds: number;
+}
+
+/** Start, peak and end of one resource over a span of time. */
+export interface Span {
+  readonly start: number;
+  readonly peak: number;
+  readonly end: number;
+}
+
+/** RSS and fds over a span of time. */
+export interface ResourceSpan {
+  readonly rssBytes: Span;
+  readonly fds: Span;
+}
+
+/** Reads RSS and open fds of `pid` and its descendants; undefined once it has exited. */
+export function readResources(pid: number): ResourceReading | undefined {
+  let rssBytes = 0;
+  let fds = 0;
+  let found = false;
+  for (const member of processTree(pid)) {
+    try {
+      const status = readFileSync(`/proc/${member}/status`, 'utf8');
+      const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+      rssBytes += match ? Number(match[1]) * 1024 : 0;
+      fds += readdirSync(`/proc/${member}/fd`).length;
+      found = true;
+    } catch {
+      // exited between listing and reading
+    }
+  }
+  return found ? { rssBytes, fds } : undefined;
+}
+
+/** Start, peak and end of readings taken in order; undefined for none. */
+export function spanOf(readings: readonly ResourceReading[]): ResourceSpan | undefined {
+  const first = readings[0];
+  const last = readings.at(-1);
+  if (!first || !last) return undefined;
+  const span = (pick: (reading: ResourceReading) => number): Span => ({
+    start: pick(first),
+    peak: Math.max(...readings.map(pick)),
+    end: pick(last),
+  });
+  return { rssBytes: span((reading) => reading.rssBytes), fds: span((reading) => reading.fds) };
+}
+
+/**
+ * Samples a process tree's resources on a timer and at every phase boundary, so each phase has
+ * a reading at its start and its end and the peak in between.
+ */
+export class ResourceSampler {
+  private readonly phases: ResourceReading[][] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private spans: (ResourceSpan | undefined)[] | undefined;
+
+  constructor(
+    private readonly pid: number,
+    private readonly intervalMs = 100,
+  ) {}
+
+  /** Starts a phase: its first reading is now (and the previous phase's last). */
+  phase(): void {
+    const reading = readResources(this.pid);
+    const readings = reading ? [reading] : [];
+    this.phases.at(-1)?.push(...readings);
+    this.phases.push([...readings]);
+    this.timer ??= setInterval(() => {
+      const sample = readResources(this.pid);
+      if (sample) this.phases.at(-1)!.push(sample);
+    }, this.intervalMs).unref();
+  }
+
+  /**
+   * Ends the last phase with a reading now and stops sampling; the span of every phase. Safe to
+   * call again (a run cut short calls it on its way out): later calls change nothing.
+   */
+  stop(): (ResourceSpan | undefined)[] {
+    if (this.spans) return this.spans;
+    clearInterval(this.timer);
+    const reading = readResources(this.pid);
+    if (reading) this.phases.at(-1)?.push(reading);
+    this.spans = this.phases.map((readings) => spanOf(readings));
+    return this.spans;
+  }
+}
+
+/** The span of consecutive spans: the first's start, the highest peak, the last's end. */
+export function joinSpans(spans: readonly (ResourceSpan | undefined)[]): ResourceSpan | undefined {
+  const present = spans.filter((span): span is ResourceSpan => span !== undefined);
+  const first = present[0];
+  const last = present.at(-1);
+  if (!first || !last) return undefined;
+  const join = (pick: (span: ResourceSpan) => Span): Span => ({
+    start: pick(first).start,
+    peak: Math.max(...present.map((span) => pick(span).peak)),
+    end: pick(last).end,
+  });
+  return { rssBytes: join((span) => span.rssBytes), fds: join((span) => span.fds) };
+}
