@@ -100,8 +100,8 @@ export const DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION = 1024 * 1024;
  * everything else that opens one, for every client and the handler. 10 000 fits under the hard
  * limits commonly found (524 288 for systemd services; 20 000 on our test machines) with room for
  * the handler's own files and sockets, and an idle connection costs the selector about 5.4 KB
- * (docs/benchmarks.md, memory per idle connection); what clients make the server hold is the memory budget's to bound.
- * Lower it where the fd limit is lower.
+ * (docs/benchmarks.md, memory per idle connection); what clients make the server hold is the
+ * memory budget's to bound. Lower it where the fd limit is lower.
  */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
@@ -281,7 +281,7 @@ export interface ServerStats {
   readonly bytesOut: number;
   readonly framesIn: number;
   readonly framesOut: number;
-  /** Bytes held now across connections: partial frames plus replies queued but not yet written. */
+  /** Bytes held now across connections: partial frames, requests awaiting replies, unwritten replies. */
   readonly bufferedBytes: number;
   /** The most any single connection has held at once (its cap plus one read, at worst). */
   readonly peakConnectionBufferedBytes: number;
