@@ -14,6 +14,7 @@ export {
   MemoryBudget,
   pickGreediest,
 } from './memory-budget.js';
+export { readAtMostOneChunkWhilePaused } from './read-ahead.js';
 export {
   BaseServer,
   type BaseServerInit,
