@@ -110,7 +110,7 @@ describe('MemoryBudget', () => {
     expect(budget.total).toBe(600);
   });
 
-  test('a connection that is closed while over budget does not start a second pass', () => {
+  test('a connection that updates its account as it is closed is counted once, and no second pass starts', () => {
     const budget = new MemoryBudget(100);
     const members: FakeMember[] = [];
     for (let i = 0; i < 3; i++) {
