@@ -15,6 +15,8 @@ const scripts = {
     'What does a message between threads cost: one at a time, packed, waking a thread, piscina?',
   'thread-cpu': 'Where does a `switchyard serve` process spend CPU per request, thread by thread?',
   'py-echo-load': 'What req/s does an independent Python client measure against a running server?',
+  'hostile-memory':
+    'How much memory do partial frames, sent whole or dribbled, take from a `serve` process?',
 } as const;
 type Script = keyof typeof scripts;
 

@@ -8,6 +8,7 @@ import {
   FrameTooLargeError,
   InvalidOptionError,
   MalformedFrameError,
+  PendingBytes,
   TruncatedFrameError,
 } from '@switchyard/protocol';
 
@@ -29,6 +30,7 @@ export const MAX_LENGTH_DIGITS = 10;
 
 /** @type {Buffer[]} */
 const NO_FRAMES = [];
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Where the decoder is in the grammar:
@@ -66,8 +68,9 @@ function maxFrameBytesOf(limits) {
 
 /**
  * The decoder: a state machine fed chunk by chunk. A frame whose payload lies inside one chunk
- * is handed out as a view into it; a payload that spans chunks is kept as views and joined once,
- * when its comma arrives, so every payload byte is copied at most once.
+ * is handed out as a view into it; a payload that spans chunks is held by `PendingBytes` and
+ * joined once, when its comma arrives: long pieces stay views, short ones are copied as they
+ * arrive, so a payload dribbled one byte per TCP segment is a few buffers and not a million.
  * @implements {Decoder}
  */
 class NetstringDecoder {
@@ -79,10 +82,10 @@ class NetstringDecoder {
   digits = 0;
   /** Payload bytes not yet arrived (state `payload`). */
   missing = 0;
-  /** @type {Buffer[]} The payload's pieces so far. */
-  parts = [];
-  /** Bytes in `parts`. */
-  partBytes = 0;
+  /** The payload's pieces so far, but the last. */
+  payload = new PendingBytes();
+  /** The payload's last piece, once it has all arrived: handed to `take` as it is, uncopied. */
+  last = EMPTY;
 
   /** @param {number} maxFrameBytes */
   constructor(maxFrameBytes) {
@@ -92,7 +95,7 @@ class NetstringDecoder {
   get bufferedBytes() {
     // Length digits and the colon count as held: they belong to a frame not yet complete.
     const header = this.state === 'length' ? this.digits : this.digits + 1;
-    return header + this.partBytes;
+    return header + this.payload.length + this.last.length;
   }
 
   /**
@@ -107,10 +110,15 @@ class NetstringDecoder {
         offset = this.readLength(chunk, offset);
       } else if (this.state === 'payload') {
         const take = Math.min(this.missing, chunk.length - offset);
-        this.addPart(chunk.subarray(offset, offset + take));
+        const piece = chunk.subarray(offset, offset + take);
         offset += take;
         this.missing -= take;
-        if (this.missing === 0) this.state = 'comma';
+        if (this.missing > 0) {
+          this.payload.add(piece);
+        } else {
+          this.last = piece;
+          this.state = 'comma';
+        }
       } else {
         const byte = chunk[offset++];
         if (byte !== COMMA) {
@@ -160,27 +168,13 @@ class NetstringDecoder {
     return offset;
   }
 
-  /** @param {Buffer} part */
-  addPart(part) {
-    if (part.length === 0) return;
-    this.parts.push(part);
-    this.partBytes += part.length;
-  }
-
   /** The payload as one buffer, and the decoder back at the start of a frame. */
   takeFrame() {
-    const { parts, partBytes } = this;
-    const frame =
-      parts.length === 0
-        ? Buffer.alloc(0)
-        : parts.length === 1
-          ? /** @type {Buffer} */ (parts[0])
-          : Buffer.concat(parts, partBytes);
+    const frame = this.payload.take(this.last);
+    this.last = EMPTY;
     this.state = 'length';
     this.declared = 0;
     this.digits = 0;
-    this.parts = [];
-    this.partBytes = 0;
     return frame;
   }
 

@@ -6,7 +6,7 @@ import {
   loadCodec,
 } from '@switchyard/protocol';
 import fc from 'fast-check';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import netstring, { MAX_LENGTH_DIGITS } from './codec.mjs';
 
 const RUNS = { numRuns: 200 };
@@ -125,6 +125,30 @@ describe('netstring codec', () => {
     expect(first?.buffer).toBe(chunk.buffer);
     expect(first?.byteOffset).toBe(chunk.byteOffset + 2);
     expect(second?.toString()).toBe('abc');
+  });
+
+  test('holds a payload dribbled one byte per read in a few buffers, not one per byte', () => {
+    const payload = Buffer.alloc(256 * 1024, 0x61);
+    const wire = netstring.encode(payload);
+    const decoder = netstring.createDecoder();
+    const joined: number[] = [];
+    const concat = Buffer.concat;
+    const spy = vi.spyOn(Buffer, 'concat').mockImplementation((list, length) => {
+      joined.push(list.length);
+      return concat(list, length);
+    });
+    const frames: Buffer[] = [];
+    try {
+      for (let i = 0; i < wire.length; i++) {
+        frames.push(...decoder.push(Buffer.from(wire.subarray(i, i + 1))));
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.equals(payload)).toBe(true);
+    expect(joined).toHaveLength(1);
+    expect(joined[0]).toBeLessThanOrEqual(20);
   });
 
   test('keeps a payload that spans chunks until its comma, then hands it out whole', () => {

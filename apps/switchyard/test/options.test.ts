@@ -102,6 +102,41 @@ test('serve flags become listen options; misplaced options are refused', () => {
   );
 });
 
+test('the memory budget and the deadlines are serve flags', () => {
+  let parsed: ServeFlags | undefined;
+  serveCommand()
+    .exitOverride()
+    .action((given: ServeFlags) => {
+      parsed = given;
+    })
+    .parse(
+      [
+        '--strategy',
+        'selector',
+        '--max-server-buffered-bytes',
+        '1000000',
+        '--frame-timeout-ms',
+        '0',
+        '--handler-timeout-ms',
+        '250',
+      ],
+      { from: 'user' },
+    );
+  expect(serveOptions(parsed!).options).toMatchObject({
+    maxServerBufferedBytes: 1_000_000,
+    frameTimeoutMs: 0,
+    handlerTimeoutMs: 250,
+  });
+  const refused = serveCommand()
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  expect(() =>
+    refused.parse(['--strategy', 'selector', '--max-server-buffered-bytes', '0'], {
+      from: 'user',
+    }),
+  ).toThrow(/--max-server-buffered-bytes: expected a whole number >= 1, got "0"/);
+});
+
 test('every strategy option the library takes is reachable from serve', () => {
   const { options } = serveOptions(
     flags({ strategy: 'worker-pool', mode: 'offload', workers: '2', maxQueuedRequests: '64' }),

@@ -88,7 +88,7 @@ export interface ExternalTarget {
   readonly workload?: TargetWorkload;
   readonly capabilities: StrategyCapabilities;
   readonly name?: string;
-  /** The server's frame limit, for the framing cases. Default 16 MiB (the Switchyard default). */
+  /** The server's frame limit, for the framing cases. Default 1 MiB (the Switchyard default). */
   readonly maxFrameBytes?: number;
 }
 

@@ -30,6 +30,7 @@ function coreStrategy(
             codec,
             options: effective,
             stats: this.recorder,
+            budget: this.budget,
             dispatch: handler.handle,
             onFailure: this.reportFailure,
           });

@@ -5,6 +5,7 @@ import {
   TruncatedFrameError,
   UnknownCodecError,
 } from './errors.js';
+import { PendingBytes } from './pending-bytes.js';
 
 /** Names of the built-in codecs. */
 export type BuiltinCodecName = 'raw' | 'lines' | 'length-prefixed';
@@ -15,8 +16,12 @@ export const codecNames: readonly BuiltinCodecName[] = Object.freeze([
   'length-prefixed',
 ]);
 
-/** Default `maxFrameBytes`: 16 MiB. */
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/**
+ * Default `maxFrameBytes`: 1 MiB, the same as a connection's default buffer cap, so that with the
+ * defaults a partial frame can never make a connection hold more than its cap (nginx's
+ * `client_max_body_size` is 1m for the same reason). A larger frame must be asked for.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
 export interface DecoderLimits {
   /** Largest frame accepted, in bytes: the frame as the handler sees it, without framing bytes. */
@@ -39,7 +44,11 @@ export interface Decoder {
   push(chunk: Buffer): Buffer[];
   /** Declares the end of the stream; throws `SWITCHYARD_ERR_TRUNCATED_FRAME` if a partial frame is left. */
   end(): void;
-  /** Bytes held for a frame not yet complete. */
+  /**
+   * Bytes held for a frame not yet complete (framing bytes such as a header included). Above
+   * zero exactly while a frame has started and not completed: a server times the frame from
+   * then (`frameTimeoutMs`) and counts these bytes against the connection's buffer cap.
+   */
   readonly bufferedBytes: number;
 }
 
@@ -138,32 +147,6 @@ function limitOf(limits: DecoderLimits | undefined): number {
 }
 
 /**
- * Holds the pieces of a frame that spans chunks and joins them once, when the frame completes,
- * so every byte is copied at most once however the frame was split.
- */
-class PendingBytes {
-  private parts: Buffer[] = [];
-  length = 0;
-
-  add(part: Buffer): void {
-    if (part.length === 0) return;
-    this.parts.push(part);
-    this.length += part.length;
-  }
-
-  /** Joins what is pending with `tail` and resets. */
-  take(tail: Buffer): Buffer {
-    if (this.parts.length === 0) return tail;
-    this.add(tail);
-    const joined =
-      this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length);
-    this.parts = [];
-    this.length = 0;
-    return joined;
-  }
-}
-
-/**
  * RFC 862 echo: no framing. Every chunk is a frame, passed through as it arrived. Nothing is
  * buffered, so `maxFrameBytes` is only validated: a frame is as large as one read.
  */
@@ -254,8 +237,11 @@ class LengthPrefixedDecoder implements Decoder {
 
   constructor(private readonly maxFrameBytes: number) {}
 
+  /** The header counts until its frame completes: a frame has started once its first byte came. */
   get bufferedBytes(): number {
-    return this.headerFilled + this.pending.length;
+    return (
+      (this.payloadMissing === -1 ? this.headerFilled : LENGTH_PREFIX_BYTES) + this.pending.length
+    );
   }
 
   push(chunk: Buffer): Buffer[] {

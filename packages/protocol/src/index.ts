@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './handler.js';
 export * from './modules.js';
 export * from './option-keys.js';
+export * from './pending-bytes.js';
 export * from './strategy.js';
 export * from './strategy-options.js';
 export * from './workload.js';

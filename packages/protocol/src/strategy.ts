@@ -34,17 +34,26 @@ export interface ServerOptions {
   handler?: HandlerReference;
   /** Handed to the handler as `context.options`. Structured-cloneable. */
   handlerOptions?: HandlerOptions;
-  /** Connections served (or waiting) at once; more are refused and counted. Default unlimited. */
+  /**
+   * Connections served (or waiting) at once; more are refused and counted. Default
+   * {@link DEFAULT_MAX_CONNECTIONS} (10 000); `Infinity` for no limit.
+   */
   maxConnections?: number;
   /** Close a connection with no traffic for this long. Default 0 (never). */
   idleTimeoutMs?: number;
-  /** Largest frame accepted. Default 16 MiB. */
+  /**
+   * Largest frame accepted. Default 1 MiB, the default per-connection cap: a partial frame counts
+   * toward that cap, and a connection holding nothing else keeps reading a frame past the cap
+   * only up to this limit.
+   */
   maxFrameBytes?: number;
   /** Disable Nagle's algorithm on accepted sockets. Default true. */
   noDelay?: boolean;
   /**
-   * Per-connection cap on replies queued but not yet written. Past it the server stops reading
-   * from that connection until the socket drains. Default 1 MiB.
+   * Per-connection cap on what a connection holds: its partial frame, requests awaiting replies
+   * and replies not yet written, each frame and queued write also charged a fixed overhead.
+   * Past it the server stops reading from that connection until enough is written; a connection
+   * that holds only a partial frame reads on, up to `maxFrameBytes`. Default 1 MiB.
    */
   maxBufferedBytesPerConnection?: number;
   /**
@@ -86,6 +95,16 @@ export interface ResolvedServerOptions {
 }
 
 export const DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION = 1024 * 1024;
+/**
+ * Default `maxConnections`. Each connection is a file descriptor: past the process's limit
+ * (`ulimit -n`; Node raises the soft limit to the hard one at start) accepts fail and so does
+ * everything else that opens one, for every client and the handler. 10 000 fits under the hard
+ * limits commonly found (524 288 for systemd services; 20 000 on our test machines) with room for
+ * the handler's own files and sockets, and an idle connection costs the selector about 5.4 KB
+ * (docs/benchmarks.md, memory per idle connection); what clients make the server hold is the
+ * memory budget's to bound. Lower it where the fd limit is lower.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
 export const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
 
@@ -206,7 +225,7 @@ export function resolveServerOptions(
   if (maxFrameBytes > 0xffff_ffff) {
     throw new InvalidOptionError('maxFrameBytes', 'must fit a 32-bit length prefix');
   }
-  const maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY;
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   if (maxConnections !== Number.POSITIVE_INFINITY)
     nonNegativeInteger('maxConnections', maxConnections, 0);
   const maxBuffered = nonNegativeInteger(
@@ -263,7 +282,7 @@ export interface ServerStats {
   readonly bytesOut: number;
   readonly framesIn: number;
   readonly framesOut: number;
-  /** Bytes held now across connections: partial frames plus replies queued but not yet written. */
+  /** Bytes held now across connections: partial frames, requests awaiting replies, unwritten replies. */
   readonly bufferedBytes: number;
   /** The most any single connection has held at once (its cap plus one read, at worst). */
   readonly peakConnectionBufferedBytes: number;

@@ -165,13 +165,13 @@ describe('length-prefixed limits', () => {
     expect(decoder.push(lengthPrefixedCodec.encode(frame))).toEqual([frame]);
   });
 
-  test('defaults the limit to 16 MiB', () => {
+  test('defaults the limit to 1 MiB', () => {
     const header = (declared: number) => {
       const bytes = Buffer.alloc(LENGTH_PREFIX_BYTES);
       bytes.writeUInt32BE(declared);
       return bytes;
     };
-    expect(DEFAULT_MAX_FRAME_BYTES).toBe(16 * 1024 * 1024);
+    expect(DEFAULT_MAX_FRAME_BYTES).toBe(1024 * 1024);
     expect(lengthPrefixedCodec.createDecoder().push(header(DEFAULT_MAX_FRAME_BYTES))).toEqual([]);
     const error = thrownBy(() =>
       lengthPrefixedCodec.createDecoder().push(header(DEFAULT_MAX_FRAME_BYTES + 1)),

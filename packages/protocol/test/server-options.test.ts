@@ -5,6 +5,7 @@ import {
   DEFAULT_FRAME_TIMEOUT_MS,
   DEFAULT_HANDLER_TIMEOUT_MS,
   DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION,
+  DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_FRAME_BYTES,
   defaultServerBudgetBytes,
   InvalidOptionError,
@@ -21,7 +22,7 @@ describe('resolveServerOptions', () => {
       codec: 'raw',
       handler: 'echo',
       handlerOptions: {},
-      maxConnections: Number.POSITIVE_INFINITY,
+      maxConnections: DEFAULT_MAX_CONNECTIONS,
       idleTimeoutMs: 0,
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
       noDelay: true,
@@ -31,6 +32,9 @@ describe('resolveServerOptions', () => {
       handlerTimeoutMs: DEFAULT_HANDLER_TIMEOUT_MS,
     });
     expect(DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION).toBe(1024 * 1024);
+    expect(DEFAULT_MAX_CONNECTIONS).toBe(10_000);
+    // With the defaults a partial frame never takes a connection past its cap.
+    expect(DEFAULT_MAX_FRAME_BYTES).toBe(DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION);
     // A quarter of the heap limit: far below the point where V8 aborts the process.
     expect(defaultServerBudgetBytes()).toBe(Math.floor(getHeapStatistics().heap_size_limit / 4));
   });

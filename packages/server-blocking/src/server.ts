@@ -90,6 +90,7 @@ export class BlockingServer extends BaseServer {
           codec: this.service.codec,
           options: this.options,
           stats: this.recorder,
+          budget: this.budget,
           dispatch: this.dispatch,
           onFailure: this.reportFailure,
           // One handler call at a time: an async handler holds the line like a blocking call.

@@ -5,6 +5,7 @@ import type {
   Reply,
   ResolvedServerOptions,
 } from '@switchyard/protocol';
+import type { MemoryBudget } from './memory-budget.js';
 import type { StatsRecorder } from './stats.js';
 
 /** Runs the handler for one request: in this thread, or by sending it elsewhere. */
@@ -15,6 +16,11 @@ export interface ConnectionOptions {
   readonly codec: Codec;
   readonly options: ResolvedServerOptions;
   readonly stats: StatsRecorder;
+  /**
+   * The server-wide budget (`maxServerBufferedBytes`) this connection's holdings count against;
+   * one per server, or one per thread that serves connections (its share of the budget).
+   */
+  readonly budget: MemoryBudget;
   readonly dispatch: Dispatch;
   /**
    * Handler calls outstanding at once on this connection. Further requests wait, in order,
@@ -23,4 +29,22 @@ export interface ConnectionOptions {
   readonly maxInFlight?: number;
   /** Told of the failure that ends this connection, after it is counted (the server's `failure`). */
   readonly onFailure?: (failure: ConnectionFailure) => void;
+}
+
+/** The context every request of a connection is handled with, made once per connection. */
+export function handlerContext(
+  connectionId: number,
+  remoteAddress: string,
+  remotePort: number,
+  codec: Codec,
+  options: ResolvedServerOptions,
+): HandlerContext {
+  return {
+    connectionId,
+    remoteAddress,
+    remotePort,
+    codec: codec.name,
+    options: options.handlerOptions,
+    state: new Map(),
+  };
 }

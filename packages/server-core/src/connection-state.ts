@@ -7,7 +7,9 @@
  * - `closing`: a graceful close was asked for. Reading has stopped; the replies owed are still
  *   written, then we end ours and linger.
  * - `ending`: our FIN is queued behind the last reply. The socket closes once it is written and,
- *   after a graceful close, once the client has stopped sending (the lingering close).
+ *   after a graceful close, once the client has stopped sending (the lingering close). A
+ *   connection that gives up on the requests it holds (a handler call ran out of time) comes
+ *   here at once: what was already written is delivered, nothing more is.
  * - `closed`: the socket is destroyed: closed by us, by a failure, by a reset or by the client.
  *   Final; nothing more is read, dispatched or written.
  *
@@ -18,6 +20,7 @@
  *   │                      ▼                          │
  *   └──closeGracefully─► closing ───nothing owed────► ending (end, then linger)
  *
+ * open, read-ended, closing ──give-up──► ending (stop reading, end, then linger)
  * any state ──destroy, failure, reset, socket closed──► closed
  * ```
  *
@@ -33,13 +36,15 @@ export type ConnectionEvent =
   | 'close-gracefully'
   /** Nothing is owed any more: no handler call running, no request or reply waiting. */
   | 'idle'
+  /** The requests and replies held were given up on (a handler call ran out of time). */
+  | 'give-up'
   /** The socket was destroyed, or closed. */
   | 'destroyed';
 
 /**
  * What the connection does to its socket on a transition:
  * `stop-reading` pauses it for good, `end` sends our FIN after the queued replies, `linger`
- * ends it and then reads and drops what the client still sends before closing.
+ * stops reading, ends it and then reads and drops what the client still sends before closing.
  */
 export type ConnectionEffect = 'none' | 'stop-reading' | 'end' | 'linger';
 
@@ -53,6 +58,7 @@ function to(state: ConnectionState, effect: ConnectionEffect = 'none'): Connecti
 }
 
 const CLOSED = to('closed');
+const GIVEN_UP = to('ending', 'linger');
 
 /** Every transition that changes something; any other event leaves the state as it is. */
 const TRANSITIONS: Readonly<
@@ -61,15 +67,18 @@ const TRANSITIONS: Readonly<
   open: {
     'read-end': to('read-ended'),
     'close-gracefully': to('closing', 'stop-reading'),
+    'give-up': GIVEN_UP,
     destroyed: CLOSED,
   },
   'read-ended': {
     'close-gracefully': to('closing', 'stop-reading'),
     idle: to('ending', 'end'),
+    'give-up': GIVEN_UP,
     destroyed: CLOSED,
   },
   closing: {
     idle: to('ending', 'linger'),
+    'give-up': GIVEN_UP,
     destroyed: CLOSED,
   },
   ending: { destroyed: CLOSED },
@@ -93,6 +102,14 @@ export function connectionTransition(
   event: ConnectionEvent,
 ): ConnectionTransition {
   return TRANSITIONS[state][event] ?? STAY[state];
+}
+
+/**
+ * True in the states where what a handler call settles with is still wanted: its reply is
+ * written, its failure closes the connection. In `ending` and `closed` it is ignored.
+ */
+export function answersIn(state: ConnectionState): boolean {
+  return state === 'open' || state === 'read-ended' || state === 'closing';
 }
 
 /** True in the states where reading may go on (a paused connection may resume). */

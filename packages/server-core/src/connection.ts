@@ -11,35 +11,28 @@ import {
   SocketError,
   type SwitchyardError,
 } from '@switchyard/protocol';
-import type { ConnectionOptions, Dispatch } from './connection-options.js';
+import { type ConnectionOptions, type Dispatch, handlerContext } from './connection-options.js';
 import {
+  answersIn,
   type ConnectionEvent,
   type ConnectionState,
   connectionTransition,
   readsIn,
 } from './connection-state.js';
+import { FrameDeadline, HandlerDeadline } from './deadlines.js';
+import { Holdings } from './holdings.js';
 import { endAndLinger } from './lingering-close.js';
+import { readAtMostOneChunkWhilePaused } from './read-ahead.js';
 import { ReplyOrder, type ReplySlot } from './reply-order.js';
 import type { StatsRecorder } from './stats.js';
 
 export type { ConnectionOptions, Dispatch } from './connection-options.js';
 
-const EMPTY = Buffer.alloc(0);
-
 /**
- * What one frame held costs beyond its bytes (its Buffer object, its reply slot and promise, or
- * its entry in the socket's write queue). Backpressure charges it, so that a flood of tiny frames
- * is bounded by the memory it takes and not only by payload bytes; stats count bytes only.
- */
-const FRAME_OVERHEAD_BYTES = 128;
-
-/**
- * One client connection and its state: address, decoder, replies in request order, and the
- * bytes it holds. Bytes flow one way: socket `data` -> decoder -> dispatch -> reply slot ->
- * encoder -> socket `write`. The socket's writable buffer is the outbound queue; when it and
- * the requests awaiting replies pass `maxBufferedBytesPerConnection`, reading stops until the
- * socket drains (`drain` plays the part of a selector's write-readiness event).
- *
+ * One client connection and its state: address, decoder, replies in request order, and what it
+ * holds ({@link Holdings}: against its cap, and the server's memory budget). Bytes flow one way:
+ * socket `data` -> decoder -> dispatch -> reply slot -> encoder -> socket `write`. Past the cap,
+ * reading stops until the socket drains (`drain` plays a selector's write-readiness event).
  * Where it is in its life is one {@link ConnectionState}; every change goes through
  * {@link connectionTransition}. The socket belongs to the connection: pause, resume, close and
  * destroy it through the connection's methods.
@@ -52,10 +45,7 @@ export class Connection {
   /** Resolves once the socket has closed, for whatever reason. */
   readonly closed: Promise<void>;
 
-  /**
-   * None when the codec declares `frameIsChunk`: the read path then hands each chunk to dispatch
-   * as it arrived, without a decoder or the one-element array it would allocate for every chunk.
-   */
+  /** None for a codec whose frame is the chunk: no decoder, no array allocated per chunk. */
   private readonly decoder: Decoder | undefined;
   private readonly context: HandlerContext;
   private readonly codec: Codec;
@@ -64,20 +54,20 @@ export class Connection {
   private readonly onFailure: ((failure: ConnectionFailure) => void) | undefined;
   private readonly cap: number;
   private readonly order: ReplyOrder;
+  private readonly holdings: Holdings;
+  /** Absent when off (0), and for codecs whose frame is the chunk (nothing is ever partial). */
+  private readonly frameDeadline: FrameDeadline | undefined;
+  private readonly handlerDeadline: HandlerDeadline | undefined;
   /** Read through {@link state}, which catches up with a socket Node destroyed on its own. */
   private lifecycle: ConnectionState = 'open';
-  /** Writes queued in the socket since its queue was last seen empty (an upper bound). */
-  private writesQueued = 0;
   /** Why reading is paused; created on the first pause, since most connections never pause. */
   private pauseReasons: Set<string> | undefined;
-  /** A zero-length write is queued to tell us when the bytes before it have been written. */
-  private flushWatch = false;
   private readonly onData = (chunk: Buffer) => this.onReadable(chunk);
   private readonly onEnd = () => this.onReadEnd();
 
   constructor(
     socket: Socket,
-    { id, codec, options, stats, dispatch, maxInFlight, onFailure }: ConnectionOptions,
+    { id, codec, options, stats, dispatch, budget, maxInFlight, onFailure }: ConnectionOptions,
   ) {
     this.id = id;
     this.socket = socket;
@@ -92,16 +82,27 @@ export class Connection {
     this.decoder = codec.frameIsChunk
       ? undefined
       : codec.createDecoder({ maxFrameBytes: options.maxFrameBytes });
-    this.context = {
-      connectionId: id,
-      remoteAddress: this.remoteAddress,
-      remotePort: this.remotePort,
-      codec: codec.name,
-      options: options.handlerOptions,
-      state: new Map(),
-    };
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.context = handlerContext(id, this.remoteAddress, this.remotePort, codec, options);
+    this.holdings = new Holdings(socket, this.order, this.decoder, stats, budget, (error) =>
+      this.fail(error),
+    );
+    const { frameTimeoutMs, handlerTimeoutMs } = options;
+    if (this.decoder && frameTimeoutMs > 0)
+      this.frameDeadline = new FrameDeadline(frameTimeoutMs, (error) => this.fail(error));
+    if (handlerTimeoutMs > 0)
+      this.handlerDeadline = new HandlerDeadline(handlerTimeoutMs, this.order, (error) =>
+        this.giveUp(error),
+      );
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.holdings.release();
+        this.frameDeadline?.stop();
+        this.handlerDeadline?.stop();
+        resolve();
+      }),
+    );
 
+    readAtMostOneChunkWhilePaused(socket);
     socket.setNoDelay(options.noDelay);
     if (options.idleTimeoutMs > 0) {
       socket.setTimeout(options.idleTimeoutMs);
@@ -109,7 +110,7 @@ export class Connection {
     }
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
-    socket.on('drain', () => this.updateBackpressure());
+    socket.on('drain', this.recheck);
     // Node has already destroyed the socket on 'error' (reset, broken pipe): reported, not fail().
     socket.on('error', (error) =>
       this.report(new SocketError(`socket error: ${error.message}`, { cause: error })),
@@ -132,7 +133,7 @@ export class Connection {
 
   /** Bytes this connection holds now: a partial frame, requests awaiting replies, unwritten replies. */
   get bufferedBytes(): number {
-    return (this.decoder?.bufferedBytes ?? 0) + this.order.bytes + this.socket.writableLength;
+    return this.holdings.bufferedBytes;
   }
 
   /** Stops reading until {@link resume} is called with the same reason. */
@@ -166,6 +167,7 @@ export class Connection {
   private apply(event: ConnectionEvent): void {
     const { state, effect } = connectionTransition(this.state, event);
     this.lifecycle = state;
+    if (effect !== 'none') this.frameDeadline?.stop();
     switch (effect) {
       case 'stop-reading':
         this.socket.pause();
@@ -175,7 +177,8 @@ export class Connection {
         this.socket.end();
         break;
       case 'linger':
-        // Graceful close: nothing more is served; release the socket once it is flushed.
+        // Nothing more is served; release the socket once it is flushed.
+        this.socket.pause();
         endAndLinger(this.socket, () =>
           this.socket.off('data', this.onData).off('end', this.onEnd),
         );
@@ -200,6 +203,7 @@ export class Connection {
         this.onFrame(frames[i]!);
         if (this.isClosed()) return;
       }
+      this.frameDeadline?.afterRead(decoder.bufferedBytes > 0, frames.length > 0);
     }
     this.updateBackpressure();
   }
@@ -230,16 +234,20 @@ export class Connection {
       this.failHandler(new TypeError(`handler returned ${typeof result}, expected bytes`));
       return;
     }
-    const slot = this.order.reserve(request);
+    const deadline = this.handlerDeadline;
+    const slot = this.order.reserve(request, deadline === undefined ? 0 : deadline.now());
+    if (deadline !== undefined && this.order.oldestPending === slot) deadline.watchOldest();
     (result as Promise<Reply>).then(
       (reply) => this.complete(slot, reply),
-      (error) => this.failHandler(error),
+      (error) => {
+        if (answersIn(this.state)) this.failHandler(error);
+      },
     );
   }
 
   private complete(slot: ReplySlot, reply: Reply): void {
     this.order.settle();
-    if (this.isClosed()) return;
+    if (!answersIn(this.state)) return;
     if (!(reply instanceof Uint8Array)) {
       this.failHandler(new TypeError(`handler resolved to ${typeof reply}, expected bytes`));
       return;
@@ -267,49 +275,27 @@ export class Connection {
       this.fail(decoderFailure(error, this.codec.name));
       return;
     }
-    this.stats.framesOut++;
-    this.stats.bytesOut += bytes.length;
-    this.socket.write(bytes);
-    // Written through at once (the common case) unless something is left queued.
-    if (this.socket.writableLength > 0) this.writesQueued++;
+    this.holdings.write(bytes);
   }
 
-  /** Pauses reading while this connection holds more than its cap; resumes below it. */
+  /**
+   * Pauses reading while this connection holds its cap or more; resumes below it. One that holds
+   * nothing but a frame still arriving reads on past the cap: the frame cannot complete
+   * otherwise, and the decoder refuses it past `maxFrameBytes`.
+   */
   private updateBackpressure(): void {
-    const writable = this.socket.writableLength;
-    if (writable === 0) this.writesQueued = 0;
-    const bytes = this.order.bytes + writable;
-    this.stats.observeBuffered(bytes + (this.decoder?.bufferedBytes ?? 0));
-    const frames = this.order.frames + this.writesQueued;
-    const held = bytes + frames * FRAME_OVERHEAD_BYTES;
+    const held = this.holdings.update();
     // The common case, checked first: below the cap and reading.
-    if (held < this.cap) {
+    if (held < this.cap || this.holdings.besidesPartialFrame === 0) {
       if (this.pauseReasons?.size) this.resume('backpressure');
       return;
     }
     if (this.isClosed()) return;
     if (!this.pauseReasons?.has('backpressure')) this.pause('backpressure');
-    this.watchFlush();
+    this.holdings.watchFlush(this.recheck);
   }
 
-  /**
-   * Makes sure something calls {@link updateBackpressure} again once queued bytes are written.
-   * `drain` fires only after a write returned false, that is at the socket's high-water mark
-   * (16 KiB on Node 20, 64 KiB on 22+); a smaller cap would wait for it forever. A zero-length
-   * write completes, in order, right after everything queued before it, so its callback is
-   * that signal. Re-armed on every check: replies finishing while paused queue bytes behind it.
-   * Requests awaiting replies need no watch: each completion checks again.
-   */
-  private watchFlush(): void {
-    const socket = this.socket;
-    if (this.flushWatch || socket.writableLength === 0 || socket.writableNeedDrain) return;
-    if (socket.writableEnded) return;
-    this.flushWatch = true;
-    socket.write(EMPTY, () => {
-      this.flushWatch = false;
-      this.updateBackpressure();
-    });
-  }
+  private readonly recheck = () => this.updateBackpressure();
 
   private onReadEnd(): void {
     this.apply('read-end');
@@ -329,6 +315,20 @@ export class Connection {
 
   private failHandler(error: unknown): void {
     this.fail(handlerFailure(error));
+  }
+
+  /**
+   * Reports `error` and gives up on every request and reply this connection holds, then closes
+   * it after the replies already written: those before the late call have all gone to the
+   * socket (replies leave in order and the oldest pending call is the late one), so the client
+   * gets every reply owed before it, and none after.
+   */
+  private giveUp(error: SwitchyardError): void {
+    if (!answersIn(this.state)) return;
+    this.report(error);
+    this.order.dropAll();
+    this.apply('give-up');
+    this.updateBackpressure();
   }
 
   /** Counts and reports the failure, and closes this connection only. */

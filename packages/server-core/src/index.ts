@@ -1,5 +1,6 @@
 export { Connection, type ConnectionOptions, type Dispatch } from './connection.js';
 export type { ConnectionState } from './connection-state.js';
+export { FRAME_OVERHEAD_BYTES } from './holdings.js';
 export {
   childProcessArgs,
   isSourceModule,
@@ -7,6 +8,13 @@ export {
   type WorkerThreadStart,
   workerThreadStart,
 } from './launch.js';
+export {
+  BudgetAccount,
+  type BudgetMember,
+  MemoryBudget,
+  pickGreediest,
+} from './memory-budget.js';
+export { readAtMostOneChunkWhilePaused } from './read-ahead.js';
 export {
   BaseServer,
   type BaseServerInit,

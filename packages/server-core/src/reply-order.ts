@@ -5,6 +5,8 @@ export interface ReplySlot {
   reply: Reply | undefined;
   /** Bytes this slot holds: the request while its handler runs, then the reply. */
   heldBytes: number;
+  /** When its handler call started (`Date.now()`), if the connection times handler calls; else 0. */
+  readonly startedAt: number;
 }
 
 /**
@@ -27,6 +29,14 @@ export class ReplyOrder {
   /** Requests and replies held (each costs memory beyond its bytes). */
   get frames(): number {
     return this.slots.length + this.waiting.length;
+  }
+
+  /**
+   * The oldest handler call still pending, if any: replies that are ready are taken from the
+   * head as soon as they are, so the head of the order is always one still running.
+   */
+  get oldestPending(): ReplySlot | undefined {
+    return this.slots[0];
   }
 
   /** True while a handler call runs or a request or reply waits. */
@@ -69,14 +79,14 @@ export class ReplyOrder {
   answeredNow(reply: Reply): boolean {
     this.running--;
     if (this.slots.length === 0) return true;
-    this.slots.push({ reply, heldBytes: reply.length });
+    this.slots.push({ reply, heldBytes: reply.length, startedAt: 0 });
     this.bytes += reply.length;
     return false;
   }
 
   /** A handler call is pending: its place in the order holds the request's bytes until then. */
-  reserve(request: Buffer): ReplySlot {
-    const slot: ReplySlot = { reply: undefined, heldBytes: request.length };
+  reserve(request: Buffer, startedAt = 0): ReplySlot {
+    const slot: ReplySlot = { reply: undefined, heldBytes: request.length, startedAt };
     this.slots.push(slot);
     this.bytes += request.length;
     return slot;
@@ -92,6 +102,16 @@ export class ReplyOrder {
     slot.reply = reply;
     this.bytes += reply.length - slot.heldBytes;
     slot.heldBytes = reply.length;
+  }
+
+  /**
+   * Gives up on every request and reply held: the connection closes without them. Handler calls
+   * still running keep counting as running; whatever they settle with is ignored.
+   */
+  dropAll(): void {
+    this.slots.length = 0;
+    this.waiting.length = 0;
+    this.bytes = 0;
   }
 
   /** The oldest reply owed, if it is ready to write. */

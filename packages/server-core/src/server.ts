@@ -13,6 +13,7 @@ import {
   type ServerEvents,
   type ServerStats,
 } from '@switchyard/protocol';
+import { MemoryBudget } from './memory-budget.js';
 import { StatsRecorder } from './stats.js';
 
 /** What the lifecycle needs from a connection, wherever it is served (this thread or a worker). */
@@ -49,6 +50,8 @@ type State = 'idle' | 'listening' | 'closing' | 'closed';
 export abstract class BaseServer extends EventEmitter<ServerEvents> implements RunningServer {
   readonly options: ResolvedServerOptions;
   protected readonly recorder = new StatsRecorder();
+  /** `maxServerBufferedBytes`, shared by every connection served on this thread. */
+  protected readonly budget: MemoryBudget;
   private readonly connections = new Set<TrackedConnection>();
   private readonly server: Server;
   private state: State = 'idle';
@@ -63,6 +66,7 @@ export abstract class BaseServer extends EventEmitter<ServerEvents> implements R
   constructor({ options, pauseOnConnect = false }: BaseServerInit) {
     super();
     this.options = options;
+    this.budget = new MemoryBudget(options.maxServerBufferedBytes);
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect }, (socket) =>
       this.admit(socket),
     );

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
+  answersIn,
   type ConnectionEvent,
   type ConnectionState,
   connectionTransition,
@@ -7,7 +8,13 @@ import {
 } from '../src/connection-state.js';
 
 const STATES: readonly ConnectionState[] = ['open', 'read-ended', 'closing', 'ending', 'closed'];
-const EVENTS: readonly ConnectionEvent[] = ['read-end', 'close-gracefully', 'idle', 'destroyed'];
+const EVENTS: readonly ConnectionEvent[] = [
+  'read-end',
+  'close-gracefully',
+  'idle',
+  'give-up',
+  'destroyed',
+];
 
 /** Applies `events` in order from `open`, returning each state passed through and each effect. */
 function run(...events: ConnectionEvent[]): string[] {
@@ -70,15 +77,36 @@ describe('connection states', () => {
     }
   });
 
+  test('giving up on what is owed ends and lingers at once, from every state that still answers', () => {
+    expect(run('give-up', 'idle', 'destroyed')).toEqual(['ending (linger)', 'ending', 'closed']);
+    expect(run('read-end', 'give-up')).toEqual(['read-ended', 'ending (linger)']);
+    expect(run('close-gracefully', 'give-up')).toEqual([
+      'closing (stop-reading)',
+      'ending (linger)',
+    ]);
+  });
+
   test('we end our side on one transition per path; reading stops only for a graceful close', () => {
     const effects = STATES.flatMap((state) =>
       EVENTS.map((event) => connectionTransition(state, event).effect).filter((e) => e !== 'none'),
     );
-    expect(effects.sort()).toEqual(['end', 'linger', 'stop-reading', 'stop-reading']);
+    expect(effects.sort()).toEqual([
+      'end',
+      'linger',
+      'linger',
+      'linger',
+      'linger',
+      'stop-reading',
+      'stop-reading',
+    ]);
   });
 
   test('reading may resume only while open or after the client ended', () => {
     expect(STATES.filter(readsIn)).toEqual(['open', 'read-ended']);
+  });
+
+  test('handler results are wanted until the connection ends its side', () => {
+    expect(STATES.filter(answersIn)).toEqual(['open', 'read-ended', 'closing']);
   });
 
   test('the same answer is the same object: the hot path allocates nothing', () => {

@@ -36,6 +36,7 @@ export class TestServer extends BaseServer {
       codec: this.codec,
       options: this.options,
       stats: this.recorder,
+      budget: this.budget,
       dispatch: this.dispatch,
       maxInFlight: this.maxInFlight,
       onFailure: this.reportFailure,

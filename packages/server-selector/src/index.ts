@@ -33,6 +33,7 @@ export class SelectorServer extends BaseServer {
       codec: this.service.codec,
       options: this.options,
       stats: this.recorder,
+      budget: this.budget,
       dispatch: this.service.handler.handle,
       onFailure: this.reportFailure,
     });

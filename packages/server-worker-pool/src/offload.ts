@@ -71,6 +71,7 @@ export class OffloadServer extends PoolServer {
       codec: this.codec,
       options: this.options,
       stats: this.recorder,
+      budget: this.budget,
       dispatch: (request, context) => this.dispatch(request, context),
       onFailure: this.reportFailure,
     });

@@ -165,9 +165,13 @@ export abstract class PoolServer extends BaseServer {
 
   constructor({ options, codec, mode, workers, pauseOnConnect }: PoolServerInit) {
     super({ options, pauseOnConnect });
-    // A codec object cannot be cloned to a thread; offload workers only need its name.
-    const forWorkers =
-      typeof options.codec === 'string' ? options : { ...options, codec: codec.name };
+    const forWorkers = {
+      ...options,
+      // A codec object cannot be cloned to a thread; offload workers only need its name.
+      codec: typeof options.codec === 'string' ? options.codec : codec.name,
+      // Handoff threads hold connections, each its share of the server-wide memory budget.
+      maxServerBufferedBytes: Math.max(1, Math.floor(options.maxServerBufferedBytes / workers)),
+    };
     this.pool = new WorkerPool({
       size: workers,
       mode,

@@ -1,5 +1,5 @@
 import { type Codec, type Handler, serializeError } from '@switchyard/protocol';
-import { Connection, type StatsDelta, StatsRecorder } from '@switchyard/server-core';
+import { Connection, MemoryBudget, type StatsDelta, StatsRecorder } from '@switchyard/server-core';
 import type { AdoptConnection, CloseConnection, TearDown, ToHandoffWorker } from './messages.js';
 import { init, post, startWorker } from './worker-host.js';
 
@@ -22,6 +22,8 @@ const ZERO: Totals = {
 
 class HandoffWorker {
   private readonly recorder = new StatsRecorder();
+  /** This thread's share of `maxServerBufferedBytes` (the main thread divided it among threads). */
+  private readonly budget = new MemoryBudget(init.options.maxServerBufferedBytes);
   private readonly connections = new Map<number, Connection>();
   /** The totals last reported, to send only what changed. */
   private reported: Totals = ZERO;
@@ -43,6 +45,7 @@ class HandoffWorker {
       codec: this.codec,
       options: init.options,
       stats: this.recorder,
+      budget: this.budget,
       dispatch: this.handler,
       onFailure: ({ error, ...where }) =>
         post({ type: 'failure', ...where, error: serializeError(error) }),

@@ -66,7 +66,7 @@ export function conformanceCommand(): Command {
     .option('--parallel-handlers', 'with --target: it runs handler calls in parallel')
     .option(
       '--max-frame-bytes <n>',
-      'with --target: its frame limit (default 16 MiB)',
+      'with --target: its frame limit (default 1 MiB, the Switchyard default)',
       integerOption('--max-frame-bytes', { min: 1 }),
     )
     .option('--case <pattern>', 'case ids to run: comma-separated, * wildcards, or a group (echo)')

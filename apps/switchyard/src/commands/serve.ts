@@ -44,6 +44,9 @@ export interface ServeFlags {
   idleTimeoutMs?: number;
   maxFrameBytes?: number;
   maxBufferedBytes?: number;
+  maxServerBufferedBytes?: number;
+  frameTimeoutMs?: number;
+  handlerTimeoutMs?: number;
   nagle?: boolean;
   closeTimeoutMs: number;
   [strategyOption: string]: unknown;
@@ -152,7 +155,7 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
     )
     .option(
       '--max-connections <n>',
-      'connections served or waiting at once; more are refused',
+      'connections served or waiting at once; more are refused (default 10000)',
       integerOption('--max-connections'),
     )
     .option(
@@ -162,13 +165,28 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
     )
     .option(
       '--max-frame-bytes <n>',
-      'largest frame accepted (default 16 MiB)',
+      'largest frame accepted (default 1 MiB)',
       integerOption('--max-frame-bytes'),
     )
     .option(
       '--max-buffered-bytes <n>',
-      'per-connection cap on bytes held before reading pauses (default 1 MiB)',
+      'per-connection cap on bytes held (partial frame, requests, unwritten replies) before reading pauses (default 1 MiB)',
       integerOption('--max-buffered-bytes', { min: 1 }),
+    )
+    .option(
+      '--max-server-buffered-bytes <n>',
+      'what all connections together may hold; past it the ones holding the most are closed (default a quarter of the heap limit)',
+      integerOption('--max-server-buffered-bytes', { min: 1 }),
+    )
+    .option(
+      '--frame-timeout-ms <ms>',
+      'a frame that has started must complete within this long, or its connection is closed (default 30000; 0: never)',
+      integerOption('--frame-timeout-ms'),
+    )
+    .option(
+      '--handler-timeout-ms <ms>',
+      'a handler call must settle within this long, or it fails and its connection is closed (default 30000; 0: never)',
+      integerOption('--handler-timeout-ms'),
     )
     .option('--nagle', "keep Nagle's algorithm on (by default TCP_NODELAY is set)")
     .option(
@@ -244,6 +262,9 @@ export function serveOptions(
     idleTimeoutMs: flags.idleTimeoutMs,
     maxFrameBytes: flags.maxFrameBytes,
     maxBufferedBytesPerConnection: flags.maxBufferedBytes,
+    maxServerBufferedBytes: flags.maxServerBufferedBytes,
+    frameTimeoutMs: flags.frameTimeoutMs,
+    handlerTimeoutMs: flags.handlerTimeoutMs,
     noDelay: !flags.nagle,
   };
   return { contender, options };
