@@ -143,16 +143,26 @@ export class StreamClient implements LoadClient {
 
   private fillDepth(): void {
     while (this.run.sending && this.socket && this.inFlight < this.run.spec.depth) {
-      this.send(performance.now());
+      if (!this.send(performance.now())) return;
     }
   }
 
-  private send(sentAt: number): void {
-    const { frame, wire } = this.run.traffic.request(this.sent++, this.connection);
+  /** Sends the next request; false when the workload could not make it (the connection ends). */
+  private send(sentAt: number): boolean {
+    let request: { frame: Buffer; wire: Buffer };
+    try {
+      request = this.run.traffic.request(this.sent++, this.connection);
+    } catch (error) {
+      this.breakWith((error as Error).message);
+      this.socket?.destroy();
+      return false;
+    }
+    const { frame, wire } = request;
     this.checker.expect(frame);
     this.sentAt.push(sentAt);
     this.sentBytes.push(frame.length);
     this.socket!.write(wire);
+    return true;
   }
 
   private onData(chunk: Buffer): void {
@@ -237,7 +247,17 @@ export class ChurnClient implements LoadClient {
     this.busy = true;
     this.startedAt = performance.now();
     const { host, port } = this.run.spec;
-    const { frame, wire } = this.run.traffic.request(this.seq++, this.connection);
+    let request: { frame: Buffer; wire: Buffer };
+    try {
+      request = this.run.traffic.request(this.seq++, this.connection);
+    } catch (error) {
+      // The workload cannot make its requests: this loop stops rather than fail again and again.
+      this.busy = false;
+      this.run.fail((error as Error).message);
+      this.run.checkDrained();
+      return;
+    }
+    const { frame, wire } = request;
     const checker = this.run.traffic.checker();
     checker.expect(frame);
     this.busyBytes = frame.length;

@@ -134,7 +134,7 @@ export function planWorkloads(
           : `open loop, ${rate} req/s`;
     return {
       name: workload.name,
-      description: `${workload.description ?? workload.name}; ${loop}`,
+      description: `${workload.description ?? workload.name}${overridden(options, codec, handler)}; ${loop}`,
       workload,
       service: {
         workload: workload.module ?? workload.label,
@@ -148,6 +148,15 @@ export function planWorkloads(
       ),
     };
   });
+}
+
+/** What a description must add when the caller serves the workload with something else. */
+function overridden(options: BenchOptions, codec: string, handler: string): string {
+  const parts = [
+    ...(options.codec === undefined ? [] : [`codec ${codec}`]),
+    ...(options.handler === undefined ? [] : [`handler ${handler}`]),
+  ];
+  return parts.length === 0 ? '' : ` (served here with ${parts.join(' and ')})`;
 }
 
 function cell(

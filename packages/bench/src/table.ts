@@ -81,7 +81,7 @@ export function renderWorkloadTable(workload: WorkloadReport): string {
         formatBytes(Math.round(summary.serverPeakRssBytes / 1024 / 1024) * 1024 * 1024),
         place ? formatStanding(result === leader ? { kind: 'best' } : place) : '',
         `${summary.loadCpuPercent.toFixed(0)}%${summary.saturatedClient ? ' !' : ''}`,
-        notes(summary),
+        notes(summary, firstError(result)),
       ]);
     }
   }
@@ -128,10 +128,17 @@ export const LEGEND =
   'notes: "starved" connections got no reply, or under a quarter of an even share, in some window;\n' +
   '"unsteady" throughput was still moving when warm-up ran out; "!" the load generator was saturated.';
 
-/** The warnings a reader must see next to a figure. */
-export function notes(summary: Summary): string {
+/** The first error message of any run, to say what the errors were. */
+function firstError(result: ContenderResult): string | undefined {
+  return result.runs.find((run) => run.errorSamples.length > 0)?.errorSamples[0];
+}
+
+/** The warnings a reader must see next to a figure; `error` is one of the errors counted. */
+export function notes(summary: Summary, error?: string): string {
   const parts: string[] = [];
-  if (summary.errors > 0) parts.push(`${summary.errors} errors`);
+  if (summary.errors > 0) {
+    parts.push(`${summary.errors} errors${error ? ` (first: ${truncate(error, 120)})` : ''}`);
+  }
   if (isUnfair(summary.fairness)) {
     const { zeroReplyConnections, connections, slowestShare } = summary.fairness;
     parts.push(

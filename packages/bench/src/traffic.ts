@@ -21,7 +21,11 @@ import {
 export interface Traffic {
   readonly workload: LoadedWorkload;
   readonly codec: Codec;
-  /** The `seq`th request of `connection`: the frame (what the oracle sees) and its wire bytes. */
+  /**
+   * The `seq`th request of `connection`: the frame (what the oracle sees) and its wire bytes.
+   * Throws `SWITCHYARD_ERR_WORKLOAD_INVALID` when the workload cannot make it or the codec cannot
+   * encode it.
+   */
   request(seq: number, connection: number): { readonly frame: Buffer; readonly wire: Buffer };
   /** A checker for one connection's replies, in request order. */
   checker(): ReplyChecker;
@@ -73,8 +77,17 @@ export function makeTraffic(workload: LoadedWorkload, codec: Codec, cell: Worklo
     workload,
     codec,
     request(seq, connection) {
-      const frame = frameBytes(workload.request(seq, connection, cell));
-      return { frame, wire: codec.encode(frame) };
+      // A request the workload cannot make, or its codec cannot carry (a newline in a `lines`
+      // frame), is the workload's fault, not the server's: say which request and why.
+      try {
+        const frame = frameBytes(workload.request(seq, connection, cell));
+        return { frame, wire: codec.encode(frame) };
+      } catch (error) {
+        throw new WorkloadInvalidError(
+          workload.label,
+          `request ${seq} of connection ${connection} over ${codec.name}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
     },
     checker: () =>
       byExpectation || codec.frameIsChunk

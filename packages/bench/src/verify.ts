@@ -41,11 +41,15 @@ export function verifyService(
       VERIFY_TIMEOUT_MS,
     );
     const sendNext = () => {
-      if (answered < traffics.length) {
-        socket.write(next(traffics[answered]!));
-      } else if (answered === traffics.length) {
-        const wires = traffics.flatMap((traffic) => [next(traffic), next(traffic)]);
-        socket.write(Buffer.concat(wires));
+      try {
+        if (answered < traffics.length) {
+          socket.write(next(traffics[answered]!));
+        } else if (answered === traffics.length) {
+          const wires = traffics.flatMap((traffic) => [next(traffic), next(traffic)]);
+          socket.write(Buffer.concat(wires));
+        }
+      } catch (error) {
+        finish((error as Error).message);
       }
     };
     socket.once('connect', sendNext);

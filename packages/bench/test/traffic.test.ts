@@ -149,6 +149,28 @@ describe('traffic of an expect-only workload', () => {
     );
   });
 
+  it("a request the codec cannot carry is the workload's error, naming the request", async () => {
+    const multiline: Workload = {
+      name: 'multiline',
+      codec: 'lines',
+      handler: 'echo',
+      request: (seq) => `line ${seq}\nand more`,
+      expect: (request) => request,
+    };
+    const traffic = await trafficOf(multiline);
+    const error = (() => {
+      try {
+        traffic.request(2, 5);
+      } catch (thrown) {
+        return thrown;
+      }
+    })();
+    expect(isSwitchyardError(error, 'SWITCHYARD_ERR_WORKLOAD_INVALID')).toBe(true);
+    expect((error as Error).message).toMatch(
+      /request 2 of connection 5 over lines: a lines frame cannot contain a newline/,
+    );
+  });
+
   it('over raw without expect is refused: only expected bytes say where a reply ends', async () => {
     const loaded = await loadWorkload({
       name: 'upper-raw',
