@@ -29,13 +29,11 @@ import type { StatsRecorder } from './stats.js';
 export type { ConnectionOptions, Dispatch } from './connection-options.js';
 
 /**
- * One client connection and its state: address, decoder, replies in request order, and what it
- * holds ({@link Holdings}: against its cap, and the server's memory budget). Bytes flow one way:
- * socket `data` -> decoder -> dispatch -> reply slot -> encoder -> socket `write`. Past the cap,
- * reading stops until the socket drains (`drain` plays a selector's write-readiness event).
- * Where it is in its life is one {@link ConnectionState}; every change goes through
- * {@link connectionTransition}. The socket belongs to the connection: pause, resume, close and
- * destroy it through the connection's methods.
+ * One client connection: address, decoder, replies in request order, and what it holds
+ * ({@link Holdings}: against its cap and the server's budget). Bytes flow socket `data` ->
+ * decoder -> dispatch -> reply slot -> encoder -> socket `write`; past the cap, reading stops
+ * until the socket drains. Its life is one {@link ConnectionState}, changed only through
+ * {@link connectionTransition}; pause, resume, close and destroy the socket through it.
  */
 export class Connection {
   readonly id: number;
@@ -120,9 +118,8 @@ export class Connection {
   }
 
   /**
-   * Where this connection is in its life. Node destroys a socket on its own (a reset, both
-   * directions ended) and says so only later (`error` on the next tick, `close` once the handle
-   * has closed), so reading the state first catches up with `socket.destroyed`.
+   * Where this connection is in its life. Node destroys a socket on its own (a reset) and says
+   * so only later (`error`, `close`), so reading the state catches up with `socket.destroyed`.
    */
   get state(): ConnectionState {
     if (this.lifecycle !== 'closed' && this.socket.destroyed) {
@@ -199,10 +196,13 @@ export class Connection {
         this.fail(decoderFailure(error, this.codec.name));
         return;
       }
-      for (let i = 0; i < frames.length; i++) {
-        this.onFrame(frames[i]!);
-        if (this.isClosed()) return;
-      }
+      // The replies to a read's frames leave in one writev, not a syscall each: small writes to
+      // a peer that does not read make the kernel collapse its queue, at a cost to every client.
+      const batch = frames.length > 1;
+      if (batch) this.socket.cork();
+      for (let i = 0; i < frames.length && !this.isClosed(); i++) this.onFrame(frames[i]!);
+      if (batch) this.socket.uncork();
+      if (this.isClosed()) return;
       this.frameDeadline?.afterRead(decoder.bufferedBytes > 0, frames.length > 0);
     }
     this.updateBackpressure();
