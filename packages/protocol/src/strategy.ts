@@ -281,9 +281,35 @@ export interface ConnectionFailure {
   readonly error: SwitchyardError;
 }
 
+/**
+ * What a {@link ServerWarning} tells of:
+ * - `worker-exited`: a worker thread crashed, exited or was stopped (a handler call past
+ *   `handlerTimeoutMs` that held its thread); the warning says why, and what it cost.
+ * - `connection-throttled`: a connection held more than its share of a shared queue and was
+ *   paused alone (told once per connection, not per request).
+ */
+export type ServerWarningKind = 'worker-exited' | 'connection-throttled';
+
+/**
+ * Something an operator should hear of that is not one connection's failure: it ended no
+ * connection by itself, or it cost several. Told once, when it happens.
+ */
+export interface ServerWarning {
+  readonly kind: ServerWarningKind;
+  /** One line, whole: what happened and what it cost. */
+  readonly message: string;
+  /** Why, with its `cause` chain and stack where there is one (a worker's crash). */
+  readonly error?: SwitchyardError;
+  /** The connection it concerns, if one. */
+  readonly connectionId?: number;
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+}
+
 /** Events of a {@link RunningServer}. */
 export interface ServerEvents {
   failure: [failure: ConnectionFailure];
+  warning: [warning: ServerWarning];
 }
 
 export interface CloseOptions {
@@ -300,8 +326,9 @@ export interface RunningServer {
   /** Aborts now: destroys every connection and the listener. */
   destroy(): Promise<void>;
   /**
-   * Every connection failure, as it happens (counted in `stats().errors` as well). With no
-   * listener nothing is thrown: a failure ends its connection only.
+   * `failure`: every connection failure, as it happens (counted in `stats().errors` as well).
+   * `warning`: what is not one connection's failure (a worker thread that exited, a connection
+   * paused for taking more than its share). With no listener nothing is thrown.
    */
   on<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
   off<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;

@@ -1,7 +1,9 @@
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import {
   type Codec,
   deserializeError,
+  HandlerTimeoutError,
   type ResolvedServerOptions,
   WorkerExitedError,
 } from '@switchyard/protocol';
@@ -11,17 +13,63 @@ import {
   type WorkerThreadStart,
   workerThreadStart,
 } from '@switchyard/server-core';
-import type { FromWorker, PoolMode, ToWorker, WorkerInit } from './messages.js';
+import {
+  type FromWorker,
+  type PoolMode,
+  PROGRESS_BYTES,
+  type Progress,
+  RUNNING,
+  STARTED,
+  type ToWorker,
+  type WorkerExiting,
+  type WorkerInit,
+} from './messages.js';
 
 /** One thread of the pool. */
 export class PoolWorker {
+  /** What the thread writes as it begins and ends handler calls (see {@link Progress}). */
+  private readonly progress: Progress;
+  /** The call the watchdog last saw running, and since when. */
+  private watched = 0;
+  private watchedSince = 0;
+
   constructor(
     readonly index: number,
     readonly thread: Worker,
-  ) {}
+    progress: SharedArrayBuffer,
+  ) {
+    this.progress = new Float64Array(progress);
+  }
 
   /** True once it loaded the handler and ran its setup. */
   ready = false;
+  /** Why the pool stopped it, when it did (a handler call that never returned). */
+  stoppedFor: WorkerExitedError | undefined;
+
+  /** The last handler call the thread began. */
+  get started(): number {
+    return this.progress[STARTED]!;
+  }
+
+  /** The handler call running synchronously on the thread now, 0 between calls. */
+  get running(): number {
+    return this.progress[RUNNING]!;
+  }
+
+  /**
+   * True when one handler call has been running, synchronously, since at least `limitMs` before
+   * `now`, as seen by calls to this method: the thread is stuck in it, and nothing on it can
+   * run, not even a timer. Called at a steady interval, it notices within one interval.
+   */
+  stuck(now: number, limitMs: number): boolean {
+    const running = this.running;
+    if (running === 0 || running !== this.watched) {
+      this.watched = running;
+      this.watchedSince = now;
+      return false;
+    }
+    return now - this.watchedSince >= limitMs;
+  }
 
   post(message: ToWorker, transfer?: readonly unknown[]): void {
     this.thread.postMessage(message, transfer as readonly ArrayBuffer[] | undefined);
@@ -36,10 +84,11 @@ export interface WorkerPoolInit {
   /** Every message a worker sends once ready. */
   readonly onMessage: (worker: PoolWorker, message: FromWorker) => void;
   /**
-   * A worker exited while the pool was running: its work failed. A replacement has already
-   * taken its slot (unless it died before loading the handler, which would only repeat).
+   * A worker exited while the pool was running, `error` saying why (its own error, with its
+   * stack, as `cause`). `replaced` unless it died before loading the handler, which would only
+   * repeat; the replacement has already taken its slot, so its work can move there.
    */
-  readonly onExit: (worker: PoolWorker, error: WorkerExitedError) => void;
+  readonly onExit: (worker: PoolWorker, error: WorkerExitedError, replaced: boolean) => void;
 }
 
 /** How long a worker's handler `teardown` may take when the pool shuts down. */
@@ -108,21 +157,36 @@ export class WorkerPool {
     await this.terminate();
   }
 
+  /**
+   * Ends a thread that cannot end itself (stuck in a handler call); its exit is handled like any
+   * other, `reason` saying why, and it is replaced.
+   */
+  stop(worker: PoolWorker, reason: WorkerExitedError): void {
+    if (worker.stoppedFor !== undefined) return;
+    worker.stoppedFor = reason;
+    void worker.thread.terminate();
+  }
+
   private spawn(index: number): Promise<void> {
     const { filename, options } = this.entry;
-    const thread = new Worker(filename, { ...options, workerData: this.init.workerData });
-    const worker = new PoolWorker(index, thread);
+    const progress = new SharedArrayBuffer(PROGRESS_BYTES);
+    const thread = new Worker(filename, {
+      ...options,
+      workerData: { ...this.init.workerData, progress },
+    });
+    const worker = new PoolWorker(index, thread, progress);
     this.workers[index] = worker;
-    let ready = false;
     return new Promise((resolve, reject) => {
       let crash: unknown;
+      let exiting: WorkerExiting | undefined;
       thread.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
-          ready = true;
           worker.ready = true;
           resolve();
         } else if (message.type === 'load-failed') {
           reject(deserializeError(message.error));
+        } else if (message.type === 'exiting') {
+          exiting = message;
         } else {
           this.init.onMessage(worker, message);
         }
@@ -132,22 +196,44 @@ export class WorkerPool {
         crash = error;
       });
       thread.once('exit', (exitCode) => {
-        const error = new WorkerExitedError(
-          `worker ${index} exited with code ${exitCode}${crash instanceof Error ? `: ${crash.message}` : ''}`,
-          { cause: crash },
-        );
+        const error = worker.stoppedFor ?? exitError(index, exitCode, exiting, crash);
         reject(error);
         if (this.stopping || this.workers[index] !== worker) return;
-        if (ready) {
+        const replaced = worker.ready;
+        if (replaced) {
           // Replace first, so the failed work's owners can retry on a live thread.
           this.spawn(index).catch(() => {});
         } else {
           this.workers[index] = undefined;
         }
-        this.init.onExit(worker, error);
+        this.init.onExit(worker, error, replaced);
       });
     });
   }
+}
+
+/**
+ * Why a thread exited, as one error: what it said as it went (its crash, or where it called
+ * process.exit, with the stack), else the error Node reported, else only the exit code.
+ */
+function exitError(
+  index: number,
+  exitCode: number,
+  exiting: WorkerExiting | undefined,
+  crash: unknown,
+): WorkerExitedError {
+  let cause: unknown = crash;
+  if (exiting !== undefined) {
+    cause = deserializeError(exiting.error);
+    if (exiting.stack !== undefined) {
+      Object.defineProperty(cause, 'stack', { value: exiting.stack, configurable: true });
+    }
+  }
+  if (!(cause instanceof Error)) {
+    return new WorkerExitedError(`worker ${index} exited with code ${exitCode}`);
+  }
+  const how = exiting?.crashed === false ? 'exited' : 'crashed';
+  return new WorkerExitedError(`worker ${index} ${how}: ${cause.message}`, { cause });
 }
 
 export interface PoolServerInit {
@@ -159,9 +245,32 @@ export interface PoolServerInit {
   readonly pauseOnConnect?: boolean;
 }
 
-/** The lifecycle both modes share: threads start before the listener, end after the last connection. */
+/** What a worker's death cost, as its mode counts it, for the warning that tells of it. */
+export interface WorkerLoss {
+  /** Offload: requests it had started and not answered; they failed. */
+  readonly failedRequests?: number;
+  /** Offload: requests it had not started; they went to live workers. */
+  readonly redispatched?: number;
+  /** Handoff: connections it served; their sockets ended with the thread. */
+  readonly lostConnections?: number;
+}
+
+/** The shortest and longest interval between two looks for requests past their deadline. */
+const SWEEP_MIN_MS = 5;
+const SWEEP_MAX_MS = 1000;
+
+/**
+ * The lifecycle both modes share: threads start before the listener, end after the last
+ * connection. Watches for handler calls past `handlerTimeoutMs` and tells of every worker exit.
+ */
 export abstract class PoolServer extends BaseServer {
   protected readonly pool: WorkerPool;
+  /**
+   * The pool's coarse clock (performance.now() at the last sweep): what a request's deadline is
+   * measured by, read without a clock call per request.
+   */
+  protected now = performance.now();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor({ options, codec, mode, workers, pauseOnConnect }: PoolServerInit) {
     super({ options, pauseOnConnect });
@@ -173,7 +282,7 @@ export abstract class PoolServer extends BaseServer {
       mode,
       workerData: { options: forWorkers, codecName: codec.name, loadsCodec: mode === 'handoff' },
       onMessage: (worker, message) => this.onWorkerMessage(worker, message),
-      onExit: (worker, error) => this.onWorkerExit(worker, error),
+      onExit: (worker, error, replaced) => this.workerExited(worker, error, replaced),
     });
   }
 
@@ -181,17 +290,92 @@ export abstract class PoolServer extends BaseServer {
   async start(): Promise<this> {
     await this.pool.start();
     try {
-      return await this.listen();
+      await this.listen();
     } catch (error) {
       await this.pool.terminate();
       throw error;
     }
+    const limit = this.options.handlerTimeoutMs;
+    // A deadline is noticed between `limit` and `limit` plus two intervals after it began.
+    const interval =
+      limit > 0
+        ? Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, Math.floor(limit / 8)))
+        : SWEEP_MAX_MS;
+    this.sweeper = setInterval(() => this.sweep(limit), interval);
+    this.sweeper.unref();
+    return this;
+  }
+
+  /**
+   * With a deadline: lets the mode fail (or stop the threads of) what entered the pool more than
+   * `limit` ago and is still not answered, then stops every thread seen stuck in one handler call
+   * for `limit` (nothing else can end it: a synchronous loop holds its thread, timers included).
+   * Then the mode looks over what it holds ({@link review}).
+   */
+  private sweep(limit: number): void {
+    this.now = performance.now();
+    if (limit > 0) {
+      this.expire(this.now - limit);
+      for (const worker of this.pool.workers) {
+        if (worker?.ready && worker.stoppedFor === undefined && worker.stuck(this.now, limit)) {
+          this.stopStuck(worker);
+        }
+      }
+    }
+    this.review();
+  }
+
+  /** Runs at every sweep: what changes by the passing of time rather than by an event. */
+  protected review(): void {}
+
+  /** Fails what entered the pool before `cutoff` and is still not answered. */
+  protected expire(_cutoff: number): void {}
+
+  /** Ends a thread held by a handler call past `handlerTimeoutMs`; a new one takes its place. */
+  protected stopStuck(worker: PoolWorker): void {
+    const timeout = new HandlerTimeoutError(this.options.handlerTimeoutMs);
+    const reason = new WorkerExitedError(
+      `worker ${worker.index} was stopped: ${timeout.message}, holding its thread`,
+      { cause: timeout },
+    );
+    this.pool.stop(worker, reason);
+  }
+
+  private workerExited(worker: PoolWorker, error: WorkerExitedError, replaced: boolean): void {
+    const loss = this.onWorkerExit(worker, error);
+    const next = replaced
+      ? 'a new thread took its place'
+      : 'not replaced: it died before it was ready';
+    this.emit('warning', {
+      kind: 'worker-exited',
+      message: `${error.message}; ${describeLoss(loss)}; ${next}`,
+      error,
+    });
   }
 
   protected abstract onWorkerMessage(worker: PoolWorker, message: FromWorker): void;
-  protected abstract onWorkerExit(worker: PoolWorker, error: WorkerExitedError): void;
+  /** A worker exited while running: recover or fail its work, and say what that cost. */
+  protected abstract onWorkerExit(worker: PoolWorker, error: WorkerExitedError): WorkerLoss;
 
   protected override async onShutdown(): Promise<void> {
+    clearInterval(this.sweeper);
     await this.pool.tearDownAndTerminate();
   }
+}
+
+function describeLoss({ failedRequests, redispatched, lostConnections }: WorkerLoss): string {
+  const parts: string[] = [];
+  if (failedRequests !== undefined)
+    parts.push(`${count(failedRequests, 'request')} it had started failed`);
+  if (redispatched !== undefined)
+    parts.push(`${count(redispatched, 'request')} it had not started went to live workers`);
+  if (lostConnections !== undefined)
+    parts.push(
+      `${count(lostConnections, 'connection')} it served lost (a thread's sockets end with it)`,
+    );
+  return parts.join(', ');
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -1,7 +1,7 @@
 import { type Codec, type Handler, serializeError } from '@switchyard/protocol';
 import { Connection, type StatsDelta, StatsRecorder } from '@switchyard/server-core';
 import type { AdoptConnection, CloseConnection, TearDown, ToHandoffWorker } from './messages.js';
-import { init, post, startWorker } from './worker-host.js';
+import { callReturned, callStarted, init, post, startWorker } from './worker-host.js';
 
 // The entry of a handoff thread: adopts whole connections (their sockets transferred) and runs
 // server-core's connection loop on them, reporting counters to the main thread.
@@ -22,6 +22,17 @@ const ZERO: Totals = {
 
 class HandoffWorker {
   private readonly recorder = new StatsRecorder();
+  /** Handler calls begun, so the main thread can tell a call that never returns. */
+  private calls = 0;
+  /** The handler, its synchronous part marked in the thread's progress. */
+  private readonly dispatch: Handler = (request, context) => {
+    callStarted(++this.calls);
+    try {
+      return this.handler(request, context);
+    } finally {
+      callReturned();
+    }
+  };
   private readonly connections = new Map<number, Connection>();
   /** The totals last reported, to send only what changed. */
   private reported: Totals = ZERO;
@@ -43,7 +54,7 @@ class HandoffWorker {
       codec: this.codec,
       options: init.options,
       stats: this.recorder,
-      dispatch: this.handler,
+      dispatch: this.dispatch,
       onFailure: ({ error, ...where }) =>
         post({ type: 'failure', ...where, error: serializeError(error) }),
     });
