@@ -334,6 +334,8 @@ export abstract class PoolServer extends BaseServer {
   /** Ends a thread held by a handler call past `handlerTimeoutMs`; a new one takes its place. */
   protected stopStuck(worker: PoolWorker): void {
     const timeout = new HandlerTimeoutError(this.options.handlerTimeoutMs);
+    // Made here, its stack would tell of this sweep, not of the call that holds the thread.
+    timeout.stack = `${timeout.name}: ${timeout.message}`;
     const reason = new WorkerExitedError(
       `worker ${worker.index} was stopped: ${timeout.message}, holding its thread`,
       { cause: timeout },

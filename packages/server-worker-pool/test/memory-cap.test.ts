@@ -20,7 +20,7 @@ test('offload: what the pool holds for a connection counts against its cap: a fl
   const flood = await client(server);
   const total = 20_000;
   flood.socket.write('a\n'.repeat(total));
-  await until(() => Atomics.load(shared, 0) === fits);
+  await until(() => Atomics.load(shared, 0) >= fits);
   // The server's own count, and so its memory budget, sees what the pool holds for it.
   expect(server.stats().bufferedBytes).toBeGreaterThanOrEqual(fits * POOL_REQUEST_OVERHEAD_BYTES);
 
