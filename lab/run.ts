@@ -13,6 +13,8 @@ const scripts = {
     'What does a message between threads cost: one at a time, packed, waking a thread, piscina?',
   'thread-cpu': 'Where does a `switchyard serve` process spend CPU per request, thread by thread?',
   'py-echo-load': 'What req/s does an independent Python client measure against a running server?',
+  'pool-hostile':
+    'What do a worker thread dying, or a client flooding requests that never settle, cost the good clients of a worker pool?',
 } as const;
 type Script = keyof typeof scripts;
 

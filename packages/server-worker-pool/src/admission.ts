@@ -77,6 +77,22 @@ export function overMemoryCap(load: ConnectionLoad, connectionBytes: number, cap
 }
 
 /**
+ * True while more of a connection's requests may run: what running them has produced and not yet
+ * delivered (replies its socket has not written, requests in the pool with the pool's overhead
+ * for each) is below the cap. Past it, a client that does not read its replies gets no more work
+ * done until it does. Its requests waiting to run do not count: running them is what frees them,
+ * and a connection whose waiting requests alone fill the cap would otherwise wait for ever.
+ */
+export function mayRun(
+  unwrittenBytes: number,
+  queued: number,
+  queuedBytes: number,
+  cap: number,
+): boolean {
+  return unwrittenBytes + queuedBytes + queued * POOL_REQUEST_OVERHEAD_BYTES < cap;
+}
+
+/**
  * The most requests one connection may have handed to the pool at once (queued or waiting): no
  * more than the queue, and no more than the cap pays for at the overhead per request, however
  * small the requests. Past it they wait in the Connection, which keeps only the request bytes.

@@ -12,6 +12,7 @@ import {
   type ConnectionLoad,
   fairShare,
   maxRequestsInPool,
+  mayRun,
   overMemoryCap,
   overShare,
   poolHeldBytes,
@@ -22,6 +23,8 @@ import { type PoolRequest, WorkerLink } from './link.js';
 import type { FromWorker } from './messages.js';
 import { PoolServer, type PoolWorker, type WorkerLoss } from './pool.js';
 import { sortOrphans } from './recovery.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** The reason the pool pauses a connection for: past its share of the queue, or its memory cap. */
 const POOL_PAUSE = 'pool';
@@ -45,6 +48,8 @@ type Standing = 'reading' | 'over-share' | 'over-memory';
 class OffloadConnection extends Connection implements ConnectionLoad {
   /** Its requests in the pool's queue: gathered for or sent to a worker, not answered. */
   queued = 0;
+  /** Their bytes. */
+  queuedBytes = 0;
   /** Its requests waiting for room in its share, oldest first (no worker has them). */
   readonly backlog: PoolRequest[] = [];
   standing: Standing = 'reading';
@@ -52,6 +57,8 @@ class OffloadConnection extends Connection implements ConnectionLoad {
   standingSince = 0;
   /** Hogging is told once per connection, not per request or per pause. */
   throttleTold = false;
+  /** A zero-length write is queued to say when its unwritten replies have gone out. */
+  flushWatched = false;
 
   /** What its Connection holds, plus what the pool holds for it (its part of the cap). */
   override get bufferedBytes(): number {
@@ -132,6 +139,10 @@ export class OffloadServer extends PoolServer {
     };
     const connection = new OffloadConnection(socket, options);
     this.live.set(connectionId, connection);
+    // Its unwritten replies went out: requests held back for its cap may run.
+    socket.on('drain', () => {
+      if (connection.standing === 'over-memory') this.admitWaiting(connection);
+    });
     void connection.closed.then(() => {
       this.live.delete(connectionId);
       this.busy.delete(connection);
@@ -163,15 +174,9 @@ export class OffloadServer extends PoolServer {
   private dispatch(request: Buffer, context: HandlerContext): Promise<Buffer> {
     const connection = this.live.get(context.connectionId)!;
     return new Promise<Buffer>((resolve, reject) => {
-      const entry: PoolRequest = { requestId: 0, since: 0, request, context, resolve, reject };
       this.busy.add(connection);
-      if (connection.backlog.length === 0 && this.room(connection) > 0) {
-        connection.queued++;
-        this.place(entry);
-      } else {
-        connection.backlog.push(entry);
-      }
-      this.updateStanding(connection);
+      connection.backlog.push({ requestId: 0, since: 0, request, context, resolve, reject });
+      this.admitWaiting(connection);
     });
   }
 
@@ -211,34 +216,62 @@ export class OffloadServer extends PoolServer {
     const connection = this.live.get(entry.context.connectionId);
     if (connection === undefined) return;
     connection.queued--;
-    for (let room = this.room(connection); room > 0 && connection.backlog.length > 0; room--) {
-      connection.queued++;
-      this.place(connection.backlog.shift()!);
-    }
-    if (!connection.busy) this.busy.delete(connection);
-    this.updateStanding(connection);
+    connection.queuedBytes -= entry.request.length;
+    this.admitWaiting(connection);
   }
 
   /**
-   * Pauses a connection past its share of the queue or its memory cap, and resumes it once it
-   * is back within both. Hogging (past its share while others use the pool) is told once.
+   * Moves a connection's waiting requests into the pool, oldest first, while it has room in its
+   * share and its undelivered output is within its cap ({@link mayRun}), then pauses or resumes
+   * its reading to match.
    */
-  private updateStanding(connection: OffloadConnection): void {
-    const capacity = this.maxQueuedRequests;
-    const standing: Standing = overShare(connection, capacity, this.busy.size)
-      ? 'over-share'
-      : overMemoryCap(
-            connection,
-            connection.connectionBytes,
-            this.options.maxBufferedBytesPerConnection,
-          )
+  private admitWaiting(connection: OffloadConnection): void {
+    const cap = this.options.maxBufferedBytesPerConnection;
+    const unwritten = connection.socket.writableLength;
+    let room = this.room(connection);
+    while (
+      room > 0 &&
+      connection.backlog.length > 0 &&
+      mayRun(unwritten, connection.queued, connection.queuedBytes, cap)
+    ) {
+      const entry = connection.backlog.shift()!;
+      connection.queued++;
+      connection.queuedBytes += entry.request.length;
+      room--;
+      this.place(entry);
+    }
+    if (!connection.busy) this.busy.delete(connection);
+    const held =
+      connection.backlog.length > 0 &&
+      !mayRun(unwritten, connection.queued, connection.queuedBytes, cap);
+    if (held) this.watchOutput(connection);
+    const standing: Standing =
+      held || overMemoryCap(connection, connection.connectionBytes, cap)
         ? 'over-memory'
-        : 'reading';
+        : overShare(connection, this.maxQueuedRequests, this.busy.size)
+          ? 'over-share'
+          : 'reading';
     if (standing === connection.standing) return;
     connection.standing = standing;
     connection.standingSince = this.sweeps;
     if (standing === 'reading') connection.resume(POOL_PAUSE);
     else connection.pause(POOL_PAUSE);
+  }
+
+  /**
+   * Makes sure that a connection whose requests wait for its replies to go out hears when they
+   * have: `drain` comes only past the socket's high-water mark, so below it a zero-length write,
+   * which completes right after everything queued before it, is the signal.
+   */
+  private watchOutput(connection: OffloadConnection): void {
+    const { socket } = connection;
+    if (connection.flushWatched || socket.writableNeedDrain || socket.writableEnded) return;
+    if (socket.writableLength === 0) return;
+    connection.flushWatched = true;
+    socket.write(EMPTY, () => {
+      connection.flushWatched = false;
+      if (this.live.has(connection.id)) this.admitWaiting(connection);
+    });
   }
 
   /**
@@ -250,7 +283,7 @@ export class OffloadServer extends PoolServer {
   protected override review(): void {
     this.sweeps++;
     for (const connection of this.busy) {
-      this.updateStanding(connection);
+      this.admitWaiting(connection);
       if (
         connection.standing === 'over-share' &&
         this.sweeps - connection.standingSince >= 2 &&
