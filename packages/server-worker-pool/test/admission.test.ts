@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import {
   fairShare,
   maxRequestsInPool,
+  mayRun,
   overMemoryCap,
   overShare,
   POOL_REQUEST_OVERHEAD_BYTES,
@@ -64,6 +65,19 @@ describe('memory', () => {
 
   test('never while the pool holds nothing for it: then the connection decides alone', () => {
     expect(overMemoryCap({ queued: 0, waiting: 0 }, 50_000, 10_000)).toBe(false);
+  });
+
+  test('more requests run while unwritten replies and requests in the pool are below the cap', () => {
+    const overhead = POOL_REQUEST_OVERHEAD_BYTES;
+    expect(mayRun(0, 0, 0, 10_000)).toBe(true);
+    expect(mayRun(4000, 2, 1000, 10_000)).toBe(true);
+    expect(mayRun(9000 - 2 * overhead, 2, 1000, 10_000)).toBe(false);
+    // Replies its client does not read stop it alone.
+    expect(mayRun(10_000, 0, 0, 10_000)).toBe(false);
+  });
+
+  test('nothing unwritten and nothing running: a request runs, however large', () => {
+    expect(mayRun(0, 0, 0, 1)).toBe(true);
   });
 
   test('a connection may hand the pool no more requests than its cap pays for, nor than the queue', () => {

@@ -1,5 +1,12 @@
-import { expect, test } from 'vitest';
-import { POOL_REQUEST_OVERHEAD_BYTES, workerPoolStrategy } from '../src/index.js';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { expect, onTestFinished, test } from 'vitest';
+import { maxRequestsInPool } from '../src/admission.js';
+import {
+  DEFAULT_MAX_QUEUED_REQUESTS,
+  POOL_REQUEST_OVERHEAD_BYTES,
+  workerPoolStrategy,
+} from '../src/index.js';
 import { cleanup, client, testHandler, until } from './helpers.js';
 
 test('offload: what the pool holds for a connection counts against its cap: a flood of 2-byte lines gets no more into the workers than the cap pays for', async () => {
@@ -28,4 +35,51 @@ test('offload: what the pool holds for a connection counts against its cap: a fl
   Atomics.notify(shared, 2);
   expect(await flood.read(total * 2)).toBe('a\n'.repeat(total));
   expect(Atomics.load(shared, 1)).toBe(fits);
+});
+
+test('offload: a client that stops reading gets no more requests run until its replies go out, then every one', async () => {
+  const cap = 32 * 1024;
+  const server = cleanup(
+    await workerPoolStrategy.listen({
+      mode: 'offload',
+      workers: 2,
+      codec: 'lines',
+      handler: testHandler('amplify'),
+      maxBufferedBytesPerConnection: cap,
+    }),
+  );
+  const socket = connect(server.address.port, '127.0.0.1');
+  onTestFinished(() => {
+    socket.destroy();
+  });
+  await once(socket, 'connect');
+  socket.pause();
+  // 4000 requests of 2 bytes, each answered with 16 KiB: 64 MiB of replies, far more than
+  // loopback's socket buffers hold, read all at once by the server.
+  const requests = 4000;
+  socket.write('a\n'.repeat(requests));
+  await until(() => server.stats().peakConnectionBufferedBytes >= cap);
+  const reply = Buffer.from(`${'a'.repeat(16 * 1024)}\n`);
+  let received = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    socket.on('data', (chunk: Buffer) => {
+      for (let i = 0; i < chunk.length; i++) {
+        if (chunk[i] !== reply[(received + i) % reply.length]) {
+          reject(new Error(`reply bytes differ at ${received + i}`));
+          return;
+        }
+      }
+      received += chunk.length;
+      if (received === requests * reply.length) resolve();
+    });
+    socket.on('close', () => reject(new Error(`closed after ${received} bytes`)));
+  });
+  socket.resume();
+  await done;
+  // The replies it did not read stopped at the cap, plus those of the requests running when they
+  // reached it: the requests behind them waited instead of running.
+  const running = maxRequestsInPool(DEFAULT_MAX_QUEUED_REQUESTS, cap);
+  expect(server.stats().peakConnectionBufferedBytes).toBeLessThan(
+    cap + running * reply.length + 64 * 1024,
+  );
 });
