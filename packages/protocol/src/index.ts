@@ -7,4 +7,5 @@ export * from './modules.js';
 export * from './option-keys.js';
 export * from './strategy.js';
 export * from './strategy-options.js';
+export * from './warnings.js';
 export * from './workload.js';

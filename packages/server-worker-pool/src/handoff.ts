@@ -11,7 +11,8 @@ import {
 import type { TrackedConnection } from '@switchyard/server-core';
 import { pickLeastLoaded } from './balance.js';
 import type { FromWorker } from './messages.js';
-import { PoolServer, type PoolWorker, type WorkerLoss } from './pool.js';
+import type { PoolWorker } from './pool.js';
+import { PoolServer, type WorkerLoss } from './pool-server.js';
 
 let socketTransfer: boolean | undefined;
 

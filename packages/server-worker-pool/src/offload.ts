@@ -7,27 +7,21 @@ import {
   ServerClosedError,
   WorkerExitedError,
 } from '@switchyard/protocol';
-import { Connection, type ConnectionOptions } from '@switchyard/server-core';
+import type { Connection, ConnectionOptions } from '@switchyard/server-core';
 import {
-  type ConnectionLoad,
   fairShare,
   maxRequestsInPool,
-  mayRun,
   overMemoryCap,
   overShare,
-  poolHeldBytes,
   roomInShare,
 } from './admission.js';
 import { type Affinity, pickOffloadWorker, pinnedWorker } from './balance.js';
 import { type PoolRequest, WorkerLink } from './link.js';
 import type { FromWorker } from './messages.js';
-import { PoolServer, type PoolWorker, type WorkerLoss } from './pool.js';
+import { OffloadConnection, type Standing } from './offload-connection.js';
+import type { PoolWorker } from './pool.js';
+import { PoolServer, type WorkerLoss } from './pool-server.js';
 import { sortOrphans } from './recovery.js';
-
-const EMPTY = Buffer.alloc(0);
-
-/** The reason the pool pauses a connection for: past its share of the queue, or its memory cap. */
-const POOL_PAUSE = 'pool';
 
 /**
  * What one more message to a worker costs, in microseconds of handler time it is worth: a post
@@ -40,45 +34,6 @@ const MESSAGE_COST_MICROS = 40;
 const INITIAL_COST_MICROS = 1000;
 /** Weight of the newest answer in the moving average of handler cost. */
 const COST_SMOOTHING = 0.25;
-
-/** Whether the pool lets a connection read: within its share and cap, or paused, and why. */
-type Standing = 'reading' | 'over-share' | 'over-memory';
-
-/** server-core's Connection, plus what the pool holds for it. */
-class OffloadConnection extends Connection implements ConnectionLoad {
-  /** Its requests in the pool's queue: gathered for or sent to a worker, not answered. */
-  queued = 0;
-  /** Their bytes. */
-  queuedBytes = 0;
-  /** Its requests waiting for room in its share, oldest first (no worker has them). */
-  readonly backlog: PoolRequest[] = [];
-  standing: Standing = 'reading';
-  /** The pool's sweep count when it last took its standing. */
-  standingSince = 0;
-  /** Hogging is told once per connection, not per request or per pause. */
-  throttleTold = false;
-  /** A zero-length write is queued to say when its unwritten replies have gone out. */
-  flushWatched = false;
-
-  /** What its Connection holds, plus what the pool holds for it (its part of the cap). */
-  override get bufferedBytes(): number {
-    return super.bufferedBytes + poolHeldBytes(this);
-  }
-
-  /** What its Connection holds: a partial frame, requests' bytes, unwritten replies. */
-  get connectionBytes(): number {
-    return super.bufferedBytes;
-  }
-
-  get waiting(): number {
-    return this.backlog.length;
-  }
-
-  /** True while it has requests in the pool or waiting to enter it. */
-  get busy(): boolean {
-    return this.queued > 0 || this.backlog.length > 0;
-  }
-}
 
 export interface OffloadInit {
   readonly options: ResolvedServerOptions;
@@ -139,10 +94,6 @@ export class OffloadServer extends PoolServer {
     };
     const connection = new OffloadConnection(socket, options);
     this.live.set(connectionId, connection);
-    // Its unwritten replies went out: requests held back for its cap may run.
-    socket.on('drain', () => {
-      if (connection.standing === 'over-memory') this.admitWaiting(connection);
-    });
     void connection.closed.then(() => {
       this.live.delete(connectionId);
       this.busy.delete(connection);
@@ -215,63 +166,32 @@ export class OffloadServer extends PoolServer {
   private settled(entry: PoolRequest): void {
     const connection = this.live.get(entry.context.connectionId);
     if (connection === undefined) return;
-    connection.queued--;
-    connection.queuedBytes -= entry.request.length;
+    connection.left(entry);
     this.admitWaiting(connection);
   }
 
   /**
-   * Moves a connection's waiting requests into the pool, oldest first, while it has room in its
-   * share and its undelivered output is within its cap ({@link mayRun}), then pauses or resumes
-   * its reading to match.
+   * Moves a connection's waiting requests into the pool while it has room in its share and its
+   * undelivered output is within its cap, then pauses or resumes its reading to match: past its
+   * share, or its cap counting what the pool holds for it ({@link overMemoryCap}).
    */
   private admitWaiting(connection: OffloadConnection): void {
     const cap = this.options.maxBufferedBytesPerConnection;
-    const unwritten = connection.socket.writableLength;
-    let room = this.room(connection);
-    while (
-      room > 0 &&
-      connection.backlog.length > 0 &&
-      mayRun(unwritten, connection.queued, connection.queuedBytes, cap)
-    ) {
-      const entry = connection.backlog.shift()!;
-      connection.queued++;
-      connection.queuedBytes += entry.request.length;
-      room--;
-      this.place(entry);
-    }
+    const held = connection.release(this.room(connection), cap, (entry) => this.place(entry));
     if (!connection.busy) this.busy.delete(connection);
-    const held =
-      connection.backlog.length > 0 &&
-      !mayRun(unwritten, connection.queued, connection.queuedBytes, cap);
-    if (held) this.watchOutput(connection);
+    if (held) {
+      // Its client is not reading its replies: look again once they have gone out.
+      connection.watchOutput(() => {
+        if (this.live.has(connection.id)) this.admitWaiting(connection);
+      });
+    }
     const standing: Standing =
       held || overMemoryCap(connection, connection.connectionBytes, cap)
         ? 'over-memory'
         : overShare(connection, this.maxQueuedRequests, this.busy.size)
           ? 'over-share'
           : 'reading';
-    if (standing === connection.standing) return;
-    connection.standing = standing;
-    connection.standingSince = this.sweeps;
-    if (standing === 'reading') connection.resume(POOL_PAUSE);
-    else connection.pause(POOL_PAUSE);
-  }
-
-  /**
-   * Makes sure that a connection whose requests wait for its replies to go out hears when they
-   * have: `drain` comes only past the socket's high-water mark, so below it a zero-length write,
-   * which completes right after everything queued before it, is the signal.
-   */
-  private watchOutput(connection: OffloadConnection): void {
-    const { socket } = connection;
-    if (connection.flushWatched || socket.writableNeedDrain || socket.writableEnded) return;
-    if (socket.writableLength === 0) return;
-    connection.flushWatched = true;
-    socket.write(EMPTY, () => {
-      connection.flushWatched = false;
-      if (this.live.has(connection.id)) this.admitWaiting(connection);
-    });
+    connection.stand(standing, this.sweeps);
   }
 
   /**
