@@ -93,11 +93,20 @@ export function mayRun(
 }
 
 /**
+ * Requests one connection may have handed to the pool at once, whatever its share: enough for
+ * a pipelining client to keep every thread of a pool busy and its batches full, and few enough
+ * that the requests past its share, which wait in the pool at its per-request cost, stay few.
+ */
+export const MAX_REQUESTS_PER_CONNECTION = 256;
+
+/**
  * The most requests one connection may have handed to the pool at once (queued or waiting): no
- * more than the queue, and no more than the cap pays for at the overhead per request, however
- * small the requests. Past it they wait in the Connection, which keeps only the request bytes.
+ * more than the queue, than {@link MAX_REQUESTS_PER_CONNECTION}, and than the cap pays for at
+ * the overhead per request, however small the requests. Past it they wait in the Connection,
+ * which keeps only the request (a few bytes and a view of what it read).
  */
 export function maxRequestsInPool(capacity: number, cap: number): number {
   const perRequest = POOL_REQUEST_OVERHEAD_BYTES + CONNECTION_FRAME_OVERHEAD_BYTES;
-  return Math.max(1, Math.min(capacity, Math.floor(cap / perRequest)));
+  const paidFor = Math.floor(cap / perRequest);
+  return Math.max(1, Math.min(capacity, MAX_REQUESTS_PER_CONNECTION, paidFor));
 }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   fairShare,
+  MAX_REQUESTS_PER_CONNECTION,
   maxRequestsInPool,
   mayRun,
   overMemoryCap,
@@ -80,9 +81,10 @@ describe('memory', () => {
     expect(mayRun(0, 0, 0, 1)).toBe(true);
   });
 
-  test('a connection may hand the pool no more requests than its cap pays for, nor than the queue', () => {
+  test('a connection may hand the pool no more requests than its cap pays for, nor than the queue, nor than a bound of its own', () => {
     const perRequest = POOL_REQUEST_OVERHEAD_BYTES + 128;
-    expect(maxRequestsInPool(4096, 1024 * 1024)).toBe(Math.floor((1024 * 1024) / perRequest));
+    expect(maxRequestsInPool(4096, 1024 * 1024)).toBe(MAX_REQUESTS_PER_CONNECTION);
+    expect(maxRequestsInPool(4096, 64 * 1024)).toBe(Math.floor((64 * 1024) / perRequest));
     expect(maxRequestsInPool(16, 1024 * 1024)).toBe(16);
     expect(maxRequestsInPool(4096, 100)).toBe(1);
   });
