@@ -274,18 +274,19 @@ export class OffloadServer extends PoolServer {
     if (link?.worker !== worker) return { failedRequests: 0, redispatched: 0 };
     this.links[worker.index] = undefined;
     const { lost, redispatch } = sortOrphans(link.drain(), worker.started);
-    const running = worker.running;
-    for (const entry of lost) {
-      const timedOut = entry.requestId === running ? worker.stoppedFor?.cause : undefined;
-      entry.reject(timedOut instanceof HandlerTimeoutError ? timedOut : error);
-      this.settled(entry);
-    }
+    // Moved first: a failure below lets its connection's waiting requests in, after these.
     let moved = 0;
     for (const entry of redispatch) {
       // A connection that closed meanwhile has nobody to answer.
       if (!this.live.has(entry.context.connectionId)) continue;
       moved++;
       this.place(entry);
+    }
+    const running = worker.running;
+    for (const entry of lost) {
+      const timedOut = entry.requestId === running ? worker.stoppedFor?.cause : undefined;
+      entry.reject(timedOut instanceof HandlerTimeoutError ? timedOut : error);
+      this.settled(entry);
     }
     return { failedRequests: lost.length, redispatched: moved };
   }
