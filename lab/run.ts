@@ -17,6 +17,8 @@ const scripts = {
   'py-echo-load': 'What req/s does an independent Python client measure against a running server?',
   'hostile-memory':
     'How much memory do partial frames, sent whole or dribbled, take from a `serve` process?',
+  'pool-hostile':
+    'What do a worker thread dying, or a client flooding requests that never settle, cost the good clients of a worker pool?',
 } as const;
 type Script = keyof typeof scripts;
 

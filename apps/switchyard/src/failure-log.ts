@@ -1,4 +1,4 @@
-import type { ConnectionFailure } from '@switchyard/protocol';
+import type { ConnectionFailure, ServerWarning } from '@switchyard/protocol';
 import { formatHostPort } from './options.js';
 
 /** Milliseconds from any fixed origin; injected so tests drive time by hand. */
@@ -111,6 +111,38 @@ export function suppressedLine(byCode: ReadonlyMap<string, number>): string {
   return `${total} failure${total === 1 ? '' : 's'} not logged (${codes}; failure lines are limited to ${burst} at once, then ${perSecond} a second)`;
 }
 
+/** Lines of a thread's stack shown under a warning: where it happened, not all that led there. */
+export const MAX_STACK_LINES = 12;
+
+/**
+ * A warning's lines: `warning: <message>` (one line), then the stack its cause carries (a worker
+ * thread's crash, or where it called process.exit), indented. The warning's own error was made
+ * where the warning was, so its stack says nothing; a cause whose stack is its message alone is
+ * left out too.
+ */
+export function formatWarning({ message, error }: ServerWarning): string[] {
+  const lines = [`warning: ${oneLine(message)}`];
+  const stack = causeStack(error);
+  if (stack === undefined) return lines;
+  const stackLines = stack.split('\n');
+  for (const line of stackLines.slice(0, MAX_STACK_LINES)) lines.push(`    ${line}`);
+  if (stackLines.length > MAX_STACK_LINES) {
+    lines.push(`    ... (${stackLines.length - MAX_STACK_LINES} more lines)`);
+  }
+  return lines;
+}
+
+/** The stack of the deepest cause that has more than its message in it. */
+function causeStack(error: Error | undefined): string | undefined {
+  let found: string | undefined;
+  let cause: unknown = error?.cause;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && cause instanceof Error; depth++) {
+    if (cause.stack?.includes('\n')) found = cause.stack;
+    cause = cause.cause;
+  }
+  return found;
+}
+
 /** A server's error counters, by code (`stats().errors`). */
 export type ErrorCounts = Readonly<Partial<Record<string, number>>>;
 
@@ -118,6 +150,8 @@ export type ErrorCounts = Readonly<Partial<Record<string, number>>>;
  * `serve`'s log of what went wrong, so that each error is told once:
  * - a line per connection failure ({@link formatFailure}) while the limiter lets it through;
  *   the rest are counted;
+ * - a warning ({@link formatWarning}: a worker thread that exited, with its stack; a connection
+ *   paused for taking more than its share) under a limiter of its own;
  * - {@link FailureLog.flush}, called once a second and on shutdown, says how many the limit held
  *   back (`N failures not logged (CODE xN, ...)`), and writes `error: CODE xN` for what the
  *   server counted that no failure told of: errors that end no connection, such as connections
@@ -134,11 +168,23 @@ export class FailureLog {
   private suppressed = new Map<string, number>();
   /** Counted errors already written as `error: CODE xN`, by code. */
   private readonly counted = new Map<string, number>();
+  /** Warnings held back since the last flush. */
+  private warningsHeld = 0;
 
   constructor(
     private readonly write: (line: string) => void,
     private readonly limiter: { take(): boolean } = new TokenBucket(FAILURE_LOG_LIMIT),
+    private readonly warningLimiter: { take(): boolean } = new TokenBucket(FAILURE_LOG_LIMIT),
   ) {}
+
+  /** Writes a warning ({@link formatWarning}) while its own limiter lets it through. */
+  warn(warning: ServerWarning): void {
+    if (!this.warningLimiter.take()) {
+      this.warningsHeld++;
+      return;
+    }
+    for (const line of formatWarning(warning)) this.write(line);
+  }
 
   report(failure: ConnectionFailure): void {
     const { code } = failure.error;
@@ -157,6 +203,11 @@ export class FailureLog {
       if (untold <= 0) continue;
       this.write(`error: ${code} x${untold}`);
       increment(this.counted, code, untold);
+    }
+    if (this.warningsHeld > 0) {
+      const held = this.warningsHeld;
+      this.write(`${held} warning${held === 1 ? '' : 's'} not logged (limited like failure lines)`);
+      this.warningsHeld = 0;
     }
     if (this.suppressed.size === 0) return;
     this.write(suppressedLine(this.suppressed));

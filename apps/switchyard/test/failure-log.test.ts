@@ -5,13 +5,16 @@ import {
   handlerFailure,
   MalformedFrameError,
   SocketError,
+  WorkerExitedError,
 } from '@switchyard/protocol';
 import { describe, expect, test } from 'vitest';
 import {
   FAILURE_LOG_LIMIT,
   FailureLog,
   formatFailure,
+  formatWarning,
   MAX_MESSAGE_CHARS,
+  MAX_STACK_LINES,
   TokenBucket,
 } from '../src/failure-log.js';
 
@@ -201,5 +204,67 @@ describe('failure log', () => {
     fail(FAILURE_LOG_LIMIT.burst + 1);
     log.flush();
     expect(lines.at(-1)).toMatch(/^1 failure not logged \(SWITCHYARD_ERR_HANDLER_FAILED x1; /);
+  });
+});
+
+describe('warnings', () => {
+  /** An error as a worker thread's crash arrives: its own stack, from the thread. */
+  function threadError(message: string, frames: number): Error {
+    const error = new Error(message);
+    const at = Array.from({ length: frames }, (_, n) => `    at frame${n} (file:///h.mjs:${n}:1)`);
+    error.stack = [`Error: ${message}`, ...at].join('\n');
+    return error;
+  }
+
+  test('a worker exit is its message, then the stack of the thread’s own error, indented', () => {
+    const crash = threadError('thrown from a timer', 2);
+    const error = new WorkerExitedError('worker 1 crashed: thrown from a timer', { cause: crash });
+    expect(
+      formatWarning({ kind: 'worker-exited', message: `${error.message}; replaced`, error }),
+    ).toEqual([
+      'warning: worker 1 crashed: thrown from a timer; replaced',
+      '    Error: thrown from a timer',
+      '        at frame0 (file:///h.mjs:0:1)',
+      '        at frame1 (file:///h.mjs:1:1)',
+    ]);
+  });
+
+  test('a warning without a cause with a stack is one line', () => {
+    const bare = new Error('handler did not settle within 5 ms');
+    bare.stack = `Error: ${bare.message}`;
+    const error = new WorkerExitedError('worker 0 was stopped', { cause: bare });
+    expect(
+      formatWarning({ kind: 'worker-exited', message: 'worker 0 was stopped', error }),
+    ).toEqual(['warning: worker 0 was stopped']);
+    expect(
+      formatWarning({ kind: 'connection-throttled', message: 'connection 3 is\npaused' }),
+    ).toEqual(['warning: connection 3 is\\npaused']);
+  });
+
+  test('a long stack is cut', () => {
+    const error = new WorkerExitedError('worker 0 crashed: deep', {
+      cause: threadError('deep', 40),
+    });
+    const lines = formatWarning({ kind: 'worker-exited', message: error.message, error });
+    expect(lines).toHaveLength(1 + MAX_STACK_LINES + 1);
+    expect(lines.at(-1)).toBe(`    ... (${41 - MAX_STACK_LINES} more lines)`);
+  });
+
+  test('warnings have a limit of their own, and what it held back is counted at the flush', () => {
+    const clock = fakeClock();
+    const lines: string[] = [];
+    const log = new FailureLog(
+      (line) => lines.push(line),
+      new TokenBucket({ ...FAILURE_LOG_LIMIT, now: clock.now }),
+      new TokenBucket({ ...FAILURE_LOG_LIMIT, now: clock.now }),
+    );
+    for (let i = 0; i < FAILURE_LOG_LIMIT.burst + 3; i++) {
+      log.warn({ kind: 'connection-throttled', message: `connection ${i} is paused` });
+    }
+    expect(lines).toHaveLength(FAILURE_LOG_LIMIT.burst);
+    log.flush();
+    expect(lines.at(-1)).toBe('3 warnings not logged (limited like failure lines)');
+    log.flush();
+    expect(lines).toHaveLength(FAILURE_LOG_LIMIT.burst + 1);
   });
 });

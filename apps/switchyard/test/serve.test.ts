@@ -7,6 +7,7 @@ import { runCli, startServe } from './cli.js';
 
 const upperHandler = fileURLToPath(new URL('./fixtures/upper.mjs', import.meta.url));
 const dbDownHandler = fileURLToPath(new URL('./fixtures/db-down.mjs', import.meta.url));
+const timerBombHandler = fileURLToPath(new URL('./fixtures/timer-bomb.mjs', import.meta.url));
 /** Where the fixtures are: tests that pass `./hex-lines-codec.mjs` run the CLI there. */
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -90,6 +91,33 @@ test('serve tells each error once: a line per failed connection, a count for the
   expect(served.stderr()).not.toMatch(/^error: SWITCHYARD_ERR_FRAME_TOO_LARGE/m);
   taken.destroy();
   expect(await served.stop()).toBe(0);
+});
+
+test('serve tells of a worker thread that a timer’s throw ended, once, with the message and the stack', async () => {
+  const served = await startServe([
+    '--strategy',
+    'worker-pool:offload',
+    '--codec',
+    'lines',
+    '--workers',
+    '2',
+    '--handler',
+    timerBombHandler,
+  ]);
+  const socket = await connectTo(served);
+  socket.write('bomb\n');
+  await served.waitForStderr(/^\s+at .*detonate.*timer-bomb\.mjs/m);
+  expect(served.stderr()).toMatch(
+    /^warning: worker \d crashed: bomb went off in a timer; 0 requests it had started failed, 0 requests it had not started went to live workers; a new thread took its place\n {4}Error: bomb went off in a timer\n {8}at .*detonate/m,
+  );
+  // The pool goes on, on a new thread.
+  const received: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => received.push(chunk));
+  socket.end('still served\n');
+  await once(socket, 'end');
+  expect(Buffer.concat(received).toString()).toBe('bomb\nstill served\n');
+  expect(await served.stop()).toBe(0);
+  expect(served.stderr().match(/^warning: /gm)).toHaveLength(1);
 });
 
 describe('serve logs each failure with its connection, client address and why', () => {

@@ -8,4 +8,5 @@ export * from './option-keys.js';
 export * from './pending-bytes.js';
 export * from './strategy.js';
 export * from './strategy-options.js';
+export * from './warnings.js';
 export * from './workload.js';

@@ -7,6 +7,7 @@ import { InvalidOptionError } from './errors.js';
 import { type HandlerOptions, type HandlerReference, isHandlerDefinition } from './handler.js';
 import { assertKnownKeys } from './option-keys.js';
 import type { StrategyModes, StrategyOption } from './strategy-options.js';
+import type { ServerWarning } from './warnings.js';
 
 /** How a strategy schedules connections and handler calls. The conformance suite checks these. */
 export interface StrategyCapabilities {
@@ -304,6 +305,7 @@ export interface ConnectionFailure {
 /** Events of a {@link RunningServer}. */
 export interface ServerEvents {
   failure: [failure: ConnectionFailure];
+  warning: [warning: ServerWarning];
 }
 
 export interface CloseOptions {
@@ -320,8 +322,9 @@ export interface RunningServer {
   /** Aborts now: destroys every connection and the listener. */
   destroy(): Promise<void>;
   /**
-   * Every connection failure, as it happens (counted in `stats().errors` as well). With no
-   * listener nothing is thrown: a failure ends its connection only.
+   * `failure`: every connection failure, as it happens (counted in `stats().errors` as well).
+   * `warning`: what is not one connection's failure (a worker thread that exited, a connection
+   * paused for taking more than its share). With no listener nothing is thrown.
    */
   on<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
   off<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;

@@ -21,14 +21,19 @@ export class ReplyOrder {
   private running = 0;
   /** Replies not yet written, oldest first; `slots[0]` blocks the rest until it is filled. */
   private readonly slots: ReplySlot[] = [];
-  /** Requests not yet dispatched because `maxInFlight` handler calls are running. */
-  private readonly waiting: Buffer[] = [];
+  /**
+   * Requests not yet dispatched because `maxInFlight` handler calls are running, from
+   * `waiting[waitingHead]` on. One read of tiny frames can leave tens of thousands here, and
+   * `shift()` on an array that large copies all of it each time: the head moves instead.
+   */
+  private waiting: (Buffer | undefined)[] = [];
+  private waitingHead = 0;
 
   constructor(private readonly maxInFlight: number) {}
 
   /** Requests and replies held (each costs memory beyond its bytes). */
   get frames(): number {
-    return this.slots.length + this.waiting.length;
+    return this.slots.length + this.waitingCount;
   }
 
   /**
@@ -41,7 +46,11 @@ export class ReplyOrder {
 
   /** True while a handler call runs or a request or reply waits. */
   get owed(): boolean {
-    return this.running > 0 || this.slots.length > 0 || this.waiting.length > 0;
+    return this.running > 0 || this.slots.length > 0 || this.waitingCount > 0;
+  }
+
+  private get waitingCount(): number {
+    return this.waiting.length - this.waitingHead;
   }
 
   /**
@@ -60,8 +69,17 @@ export class ReplyOrder {
 
   /** The oldest waiting request, if a handler call may start now (it counts as running). */
   takeRunnable(): Buffer | undefined {
-    if (this.waiting.length === 0 || this.running >= this.maxInFlight) return undefined;
-    const request = this.waiting.shift()!;
+    if (this.waitingCount === 0 || this.running >= this.maxInFlight) return undefined;
+    const request = this.waiting[this.waitingHead]!;
+    this.waiting[this.waitingHead++] = undefined;
+    if (this.waitingHead === this.waiting.length) {
+      this.waiting = [];
+      this.waitingHead = 0;
+    } else if (this.waitingHead >= 1024 && this.waitingHead * 2 >= this.waiting.length) {
+      // Drop the taken half at once: a copy of what is left, as rarely as the queue halves.
+      this.waiting = this.waiting.slice(this.waitingHead);
+      this.waitingHead = 0;
+    }
     this.bytes -= request.length;
     this.running++;
     return request;

@@ -63,4 +63,32 @@ describe('reply order', () => {
     expect(`${order.takeRunnable()}`).toBe('333');
     expect(order).toMatchObject({ bytes: 0, frames: 0, owed: true });
   });
+
+  test('thousands of requests waiting at once (one read of tiny frames) come out in order, while more arrive', () => {
+    const order = new ReplyOrder(4);
+    const taken: string[] = [];
+    let next = 0;
+    const admit = (count: number) => {
+      for (let i = 0; i < count; i++) {
+        if (order.admit(bytes(`${next++}`))) taken.push(`${next - 1}`);
+      }
+    };
+    admit(5000);
+    expect(order.frames).toBe(5000 - 4);
+    // Each finished call lets the oldest waiting one run; new requests keep joining the end.
+    for (let round = 0; round < 7000; round++) {
+      order.abandon();
+      const request = order.takeRunnable();
+      if (request !== undefined) taken.push(`${request}`);
+      if (round % 3 === 0) admit(1);
+    }
+    expect(taken).toEqual(Array.from({ length: taken.length }, (_, n) => `${n}`));
+    expect(order.frames).toBe(next - taken.length);
+    while (order.frames > 0) {
+      order.abandon();
+      taken.push(`${order.takeRunnable()}`);
+    }
+    expect(taken).toEqual(Array.from({ length: next }, (_, n) => `${n}`));
+    expect(order.bytes).toBe(0);
+  });
 });

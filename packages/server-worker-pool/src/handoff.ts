@@ -11,7 +11,8 @@ import {
 import type { TrackedConnection } from '@switchyard/server-core';
 import { pickLeastLoaded } from './balance.js';
 import type { FromWorker } from './messages.js';
-import { PoolServer, type PoolWorker } from './pool.js';
+import type { PoolWorker } from './pool.js';
+import { PoolServer, type WorkerLoss } from './pool-server.js';
 
 let socketTransfer: boolean | undefined;
 
@@ -53,6 +54,9 @@ class RemoteConnection implements TrackedConnection {
   constructor(
     readonly id: number,
     readonly worker: PoolWorker,
+    /** Where the client is, read before the socket moves to the worker. */
+    readonly remoteAddress: string,
+    readonly remotePort: number,
     /** Called once, when it closes. */
     private readonly onClosed: () => void,
   ) {
@@ -109,7 +113,8 @@ export class HandoffServer extends PoolServer {
     }
     const { index } = worker;
     this.owned[index] = (this.owned[index] ?? 0) + 1;
-    const remote = new RemoteConnection(connectionId, worker, () => {
+    const { remoteAddress = '', remotePort = 0 } = socket;
+    const remote = new RemoteConnection(connectionId, worker, remoteAddress, remotePort, () => {
       // A replacement thread starts with nothing: count only for the thread that owned it.
       if (this.pool.workers[index] === worker) this.owned[index]!--;
     });
@@ -145,14 +150,23 @@ export class HandoffServer extends PoolServer {
     }
   }
 
-  protected onWorkerExit(worker: PoolWorker, _error: WorkerExitedError): void {
+  /**
+   * A thread's sockets end with it: each connection it served fails (counted and reported as
+   * `SWITCHYARD_ERR_WORKER_EXITED`), and only those.
+   */
+  protected onWorkerExit(worker: PoolWorker, error: WorkerExitedError): WorkerLoss {
     this.owned[worker.index] = 0;
+    let lost = 0;
     for (const [connectionId, remote] of this.remotes) {
       if (remote.worker !== worker) continue;
+      lost++;
       this.recorder.recordError(ErrorCode.WORKER_EXITED);
+      const { remoteAddress, remotePort } = remote;
+      this.reportFailure({ connectionId, remoteAddress, remotePort, error });
       remote.markClosed();
       this.remotes.delete(connectionId);
     }
+    return { lostConnections: lost };
   }
 
   protected override async onShutdown(): Promise<void> {

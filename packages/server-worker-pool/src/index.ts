@@ -17,12 +17,13 @@ import { canTransferSockets, HandoffServer } from './handoff.js';
 import type { PoolMode } from './messages.js';
 import { OffloadServer } from './offload.js';
 
+export { POOL_REQUEST_OVERHEAD_BYTES } from './admission.js';
 export type { Affinity } from './balance.js';
 export { canTransferSockets, HandoffServer } from './handoff.js';
 export type { PoolMode } from './messages.js';
 export { type OffloadInit, OffloadServer } from './offload.js';
 
-/** Default bound on requests handed to workers and not yet answered (offload). */
+/** Default size of the pool's queue, shared fairly among connections (offload). */
 export const DEFAULT_MAX_QUEUED_REQUESTS = 4096;
 
 /** The pool's two ways to run; `auto` picks handoff wherever this Node can transfer sockets. */
@@ -61,7 +62,7 @@ export const workerPoolOptions = {
   maxQueuedRequests: defineIntegerOption({
     key: 'maxQueuedRequests',
     description:
-      'offload: requests in the workers not yet answered; at the bound, reading pauses until half are',
+      "offload: the pool's queue of requests not yet answered, shared fairly: a connection past its share (the queue divided among the connections using it) is paused alone",
     defaultText: String(DEFAULT_MAX_QUEUED_REQUESTS),
     min: 1,
   }),
@@ -79,8 +80,9 @@ export interface WorkerPoolOptions extends ServerOptions {
    */
   mode?: PoolMode | 'auto';
   /**
-   * Offload: requests handed to workers and not yet answered, over the whole pool. At the bound
-   * every connection stops reading until the queue is half empty. Default 4096.
+   * Offload: the pool's queue, requests handed to workers and not yet answered. Each connection
+   * may hold its share (the queue divided among the connections with requests in it, at least
+   * one); a connection past its share waits and is paused alone. Default 4096.
    */
   maxQueuedRequests?: number;
   /**

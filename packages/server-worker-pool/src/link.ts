@@ -2,9 +2,19 @@ import { deserializeError, type HandlerContext } from '@switchyard/protocol';
 import type { OffloadLoad } from './balance.js';
 import { type PeerInfo, packBytes, type ReplyBatch, unpackAt } from './messages.js';
 import type { PoolWorker } from './pool.js';
+import type { Orphan } from './recovery.js';
 
-/** A request sent (or about to be) and not yet answered. */
-export interface PendingRequest {
+/**
+ * A request handed to the pool and not yet answered. It keeps its bytes until then, so that a
+ * worker's death can send it to another worker if that thread never started it.
+ */
+export interface PoolRequest extends Orphan {
+  /** Given when it enters a worker's queue (again, after its worker died). */
+  requestId: number;
+  /** When it entered a worker's queue (the pool's coarse clock), for `handlerTimeoutMs`. */
+  since: number;
+  readonly request: Buffer;
+  readonly context: HandlerContext;
   resolve(reply: Buffer): void;
   reject(error: Error): void;
 }
@@ -13,10 +23,11 @@ export interface PendingRequest {
  * Offload's link between the main thread and one worker, the only way work goes out and replies
  * come back: requests gathered during a turn leave as one message, and each answer (one message
  * kind, {@link ReplyBatch}) settles the requests it carries. What the link holds is the one
- * count of the worker's outstanding work.
+ * count of the worker's outstanding work. Request ids rise in the order it sends them.
  */
 export class WorkerLink implements OffloadLoad {
-  private readonly pending = new Map<number, PendingRequest>();
+  /** In the order added, which is the order sent and (per worker) the order started. */
+  private readonly pending = new Map<number, PoolRequest>();
   /** Batches sent whose handler calls the worker has not all made yet. */
   private batchesInFlight = 0;
   /** Connections whose address this worker already has. */
@@ -27,7 +38,11 @@ export class WorkerLink implements OffloadLoad {
   private peers: PeerInfo[] = [];
   private forget: number[] = [];
 
-  constructor(readonly worker: PoolWorker) {}
+  constructor(
+    readonly worker: PoolWorker,
+    /** Told of every request that leaves the link answered or failed by its worker. */
+    private readonly onSettled: (request: PoolRequest) => void,
+  ) {}
 
   /** Requests sent or gathered and not yet answered. */
   get outstanding(): number {
@@ -39,16 +54,21 @@ export class WorkerLink implements OffloadLoad {
     return this.requestIds.length;
   }
 
-  add(requestId: number, request: Buffer, context: HandlerContext, pending: PendingRequest): void {
-    const { connectionId } = context;
+  add(entry: PoolRequest): void {
+    const { connectionId } = entry.context;
     if (!this.known.has(connectionId)) {
       this.known.add(connectionId);
-      this.peers.push([connectionId, context.remoteAddress, context.remotePort]);
+      this.peers.push([connectionId, entry.context.remoteAddress, entry.context.remotePort]);
     }
-    this.requestIds.push(requestId);
+    this.requestIds.push(entry.requestId);
     this.connectionIds.push(connectionId);
-    this.requests.push(request);
-    this.pending.set(requestId, pending);
+    this.requests.push(entry.request);
+    this.pending.set(entry.requestId, entry);
+  }
+
+  /** When a request still held entered this queue; never for one that is not held. */
+  entered(requestId: number): number {
+    return this.pending.get(requestId)?.since ?? Number.POSITIVE_INFINITY;
   }
 
   /** The connection closed; the worker may drop its address with the next batch. */
@@ -89,29 +109,57 @@ export class WorkerLink implements OffloadLoad {
     }
     const { requestIds, ends, bytes, failures } = answer;
     for (let i = 0; i < requestIds.length; i++) {
-      this.take(requestIds[i]!)?.resolve(unpackAt(bytes, ends, i));
+      const entry = this.take(requestIds[i]!);
+      if (entry === undefined) continue;
+      entry.resolve(ownBytes(unpackAt(bytes, ends, i), bytes));
+      this.onSettled(entry);
     }
     for (const { requestId, error } of failures) {
-      this.take(requestId)?.reject(deserializeError(error));
+      const entry = this.take(requestId);
+      if (entry === undefined) continue;
+      entry.reject(deserializeError(error));
+      this.onSettled(entry);
     }
     return requestIds.length + failures.length;
   }
 
-  /** Fails every request sent or gathered; returns how many. */
-  failAll(error: Error): number {
-    const count = this.pending.size;
-    for (const pending of this.pending.values()) pending.reject(error);
+  /**
+   * Takes out the requests that entered this worker's queue before `cutoff`, oldest first: they
+   * are past their deadline. A reply that comes for one later is dropped.
+   */
+  expire(cutoff: number): PoolRequest[] {
+    const expired: PoolRequest[] = [];
+    for (const entry of this.pending.values()) {
+      if (entry.since >= cutoff) break;
+      expired.push(entry);
+    }
+    for (const entry of expired) this.pending.delete(entry.requestId);
+    return expired;
+  }
+
+  /** Takes out every request sent or gathered, in the order sent: the worker is gone. */
+  drain(): PoolRequest[] {
+    const all = [...this.pending.values()];
     this.pending.clear();
     this.requestIds = [];
     this.connectionIds = [];
     this.requests = [];
     this.batchesInFlight = 0;
-    return count;
+    return all;
   }
 
-  private take(requestId: number): PendingRequest | undefined {
-    const pending = this.pending.get(requestId);
-    if (pending) this.pending.delete(requestId);
-    return pending;
+  private take(requestId: number): PoolRequest | undefined {
+    const entry = this.pending.get(requestId);
+    if (entry) this.pending.delete(requestId);
+    return entry;
   }
+}
+
+/**
+ * A reply shares one transferred buffer with every reply of its answer. Kept as a view, one
+ * small reply waiting in a socket that is not read would keep all of them alive; a copy costs
+ * one memcpy and frees the answer as soon as the others are written.
+ */
+function ownBytes(reply: Buffer, answer: ArrayBuffer): Buffer {
+  return reply.length * 2 > answer.byteLength ? reply : Buffer.from(reply);
 }

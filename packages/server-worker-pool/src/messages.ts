@@ -21,6 +21,23 @@ export interface WorkerInit {
   readonly loadsCodec: boolean;
 }
 
+/** What each thread gets besides {@link WorkerInit}: its own window on its progress. */
+export interface WorkerStart extends WorkerInit {
+  /** A {@link Progress} over 16 bytes, written by the thread and read by the main thread. */
+  readonly progress: SharedArrayBuffer;
+}
+
+/**
+ * How far a thread got, in memory both threads see, so that the main thread knows it even when
+ * the thread can no longer say (dead, or stuck in a synchronous handler call): `[STARTED]` is the
+ * last call begun (offload: its request id; handoff: a count) and `[RUNNING]` the call running
+ * synchronously now, 0 between calls. One plain store each side of a call, no message.
+ */
+export type Progress = Float64Array;
+export const STARTED = 0;
+export const RUNNING = 1;
+export const PROGRESS_BYTES = 16;
+
 /** A client address, sent the first time a worker sees a request of that connection. */
 export type PeerInfo = readonly [connectionId: number, remoteAddress: string, remotePort: number];
 
@@ -115,6 +132,19 @@ export interface WorkerLoadFailed {
   readonly error: SerializedError;
 }
 
+/**
+ * The thread is exiting (`process.exit`, or an uncaught error): why, with the stack where the
+ * exit came from, sent from its `exit` event so that it arrives before the main thread's.
+ */
+export interface WorkerExiting {
+  readonly type: 'exiting';
+  readonly exitCode: number;
+  /** True for an uncaught error; false when the thread called process.exit or ran out of work. */
+  readonly crashed: boolean;
+  readonly error: SerializedError;
+  readonly stack: string | undefined;
+}
+
 /** The pool is shutting down: run the handler's teardown, then say `torn-down`. */
 export interface TearDown {
   readonly type: 'teardown';
@@ -135,6 +165,7 @@ export type FromWorker =
   | StatsReport
   | ConnectionClosed
   | ConnectionFailed
+  | WorkerExiting
   | TornDown;
 
 /** Packs byte strings into one fresh ArrayBuffer (to transfer) and their end offsets. */

@@ -2,18 +2,26 @@ import type { Socket } from 'node:net';
 import {
   type Codec,
   type HandlerContext,
+  HandlerTimeoutError,
   type ResolvedServerOptions,
   ServerClosedError,
   WorkerExitedError,
 } from '@switchyard/protocol';
-import { Connection } from '@switchyard/server-core';
+import type { Connection, ConnectionOptions } from '@switchyard/server-core';
+import {
+  fairShare,
+  maxRequestsInPool,
+  overMemoryCap,
+  overShare,
+  roomInShare,
+} from './admission.js';
 import { type Affinity, pickOffloadWorker, pinnedWorker } from './balance.js';
-import { WorkerLink } from './link.js';
+import { type PoolRequest, WorkerLink } from './link.js';
 import type { FromWorker } from './messages.js';
-import { PoolServer, type PoolWorker } from './pool.js';
-
-/** The pause reason used on every connection while the pool's queue is full. */
-const QUEUE_FULL = 'pool-queue-full';
+import { OffloadConnection, type Standing } from './offload-connection.js';
+import type { PoolWorker } from './pool.js';
+import { PoolServer, type WorkerLoss } from './pool-server.js';
+import { sortOrphans } from './recovery.js';
 
 /**
  * What one more message to a worker costs, in microseconds of handler time it is worth: a post
@@ -41,7 +49,8 @@ export interface OffloadInit {
  * decoded request goes to the worker expected to finish it first ({@link pickOffloadWorker}).
  * Requests that arrive during one turn of the event loop travel to a worker in one message, and
  * its replies come back the same way ({@link WorkerLink}), so the per-message cost is shared.
- * Replies are written in request order by the Connection.
+ * Replies are written in request order by the Connection. Each connection may hold its
+ * {@link fairShare} of the pool's queue; past it, it waits and is paused alone.
  */
 export class OffloadServer extends PoolServer {
   private readonly codec: Codec;
@@ -51,12 +60,16 @@ export class OffloadServer extends PoolServer {
   private readonly pinned = new Map<number, number>();
   /** By pool slot; a slot's link is replaced with its worker. */
   private readonly links: (WorkerLink | undefined)[] = [];
-  private readonly live = new Set<Connection>();
-  private queueFull = false;
+  private readonly live = new Map<number, OffloadConnection>();
+  /** Connections with requests in the pool or waiting to enter it: the queue is shared among them. */
+  private readonly busy = new Set<OffloadConnection>();
   private flushScheduled = false;
+  /** Sweeps so far: how long a connection has stood where it stands, in sweeps. */
+  private sweeps = 0;
   private nextRequestId = 1;
   /** Moving average of handler time per request, as the workers measure it. */
   private costMicros = INITIAL_COST_MICROS;
+  private readonly onSettled = (entry: PoolRequest) => this.settled(entry);
 
   constructor({ options, codec, workers, maxQueuedRequests, affinity }: OffloadInit) {
     super({ options, codec, mode: 'offload', workers });
@@ -66,30 +79,33 @@ export class OffloadServer extends PoolServer {
   }
 
   protected accept(socket: Socket, connectionId: number): Connection {
-    const connection = new Connection(socket, {
+    const options: ConnectionOptions = {
       id: connectionId,
       codec: this.codec,
-      options: this.options,
+      // The pool keeps the handler deadline itself, from when a request reaches a worker's queue
+      // (it can tell a stuck thread and move its queue elsewhere): none in the connection too.
+      options: { ...this.options, handlerTimeoutMs: 0 },
       stats: this.recorder,
       budget: this.budget,
       dispatch: (request, context) => this.dispatch(request, context),
+      // More wait in the Connection, which holds only their bytes.
+      maxInFlight: maxRequestsInPool(
+        this.maxQueuedRequests,
+        this.options.maxBufferedBytesPerConnection,
+      ),
       onFailure: this.reportFailure,
-    });
-    if (this.queueFull) connection.pause(QUEUE_FULL);
-    this.live.add(connection);
+    };
+    const connection = new OffloadConnection(socket, options);
+    this.live.set(connectionId, connection);
     void connection.closed.then(() => {
-      this.live.delete(connection);
+      this.live.delete(connectionId);
+      this.busy.delete(connection);
+      // Nobody reads these replies: they never go to a worker.
+      connection.backlog.length = 0;
       this.pinned.delete(connectionId);
       for (const link of this.links) link?.forgetConnection(connectionId);
     });
     return connection;
-  }
-
-  /** Requests handed to workers and not yet answered, over the whole pool. */
-  private get queued(): number {
-    let total = 0;
-    for (const link of this.links) total += link?.outstanding ?? 0;
-    return total;
   }
 
   /** Cheap requests: a busy worker's next batch waits until it answers. */
@@ -103,15 +119,29 @@ export class OffloadServer extends PoolServer {
     for (let index = 0; index < workers.length; index++) {
       const worker = workers[index];
       if (this.links[index]?.worker !== worker) {
-        this.links[index] = worker && new WorkerLink(worker);
+        this.links[index] = worker && new WorkerLink(worker, this.onSettled);
       }
     }
     return this.links;
   }
 
   private dispatch(request: Buffer, context: HandlerContext): Promise<Buffer> {
+    const connection = this.live.get(context.connectionId)!;
+    return new Promise<Buffer>((resolve, reject) => {
+      this.busy.add(connection);
+      connection.backlog.push({ requestId: 0, since: 0, request, context, resolve, reject });
+      this.admitWaiting(connection);
+    });
+  }
+
+  private room(connection: OffloadConnection): number {
+    return roomInShare(connection, this.maxQueuedRequests, this.busy.size);
+  }
+
+  /** Puts a request in a live worker's queue; it goes with that worker's next message. */
+  private place(entry: PoolRequest): void {
     const links = this.currentLinks();
-    const id = context.connectionId;
+    const id = entry.context.connectionId;
     const index =
       pinnedWorker(this.affinity, this.pinned.get(id), links) ??
       pickOffloadWorker(links, {
@@ -120,18 +150,85 @@ export class OffloadServer extends PoolServer {
       });
     if (this.affinity === 'connection' && index >= 0) this.pinned.set(id, index);
     const link = links[index];
-    if (!link) return Promise.reject(new WorkerExitedError('no worker thread is running'));
-    const requestId = this.nextRequestId++;
-    const promise = new Promise<Buffer>((resolve, reject) => {
-      link.add(requestId, request, context, { resolve, reject });
-    });
-    if (!this.queueFull && this.queued >= this.maxQueuedRequests) this.setQueueFull(true);
+    if (!link) {
+      entry.reject(new WorkerExitedError('no worker thread is running'));
+      this.settled(entry);
+      return;
+    }
+    entry.requestId = this.nextRequestId++;
+    entry.since = this.now;
+    link.add(entry);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // After the poll phase: every socket readable this turn has been decoded by then.
       setImmediate(() => this.flush());
     }
-    return promise;
+  }
+
+  /** A request left the pool's queue: its connection has room for one more of its own. */
+  private settled(entry: PoolRequest): void {
+    const connection = this.live.get(entry.context.connectionId);
+    if (connection === undefined) return;
+    connection.left(entry);
+    this.admitWaiting(connection);
+  }
+
+  /**
+   * Moves a connection's waiting requests into the pool while it has room in its share and its
+   * undelivered output is within its cap, then pauses or resumes its reading to match: past its
+   * share, or its cap counting what the pool holds for it ({@link overMemoryCap}).
+   */
+  private admitWaiting(connection: OffloadConnection): void {
+    const cap = this.options.maxBufferedBytesPerConnection;
+    const held = connection.release(this.room(connection), cap, (entry) => this.place(entry));
+    if (!connection.busy) this.busy.delete(connection);
+    if (held) {
+      // Its client is not reading its replies: look again once they have gone out.
+      connection.watchOutput(() => {
+        if (this.live.has(connection.id)) this.admitWaiting(connection);
+      });
+    }
+    const standing: Standing =
+      held || overMemoryCap(connection, connection.connectionBytes, cap)
+        ? 'over-memory'
+        : overShare(connection, this.maxQueuedRequests, this.busy.size)
+          ? 'over-share'
+          : 'reading';
+    connection.stand(standing, this.sweeps);
+  }
+
+  /**
+   * A connection's share shrinks when others start using the pool, which is not its own event:
+   * each sweep looks again at the connections using it, so a hog whose requests never settle is
+   * paused too. One that has stayed past its share through a whole sweep is told of, once; a
+   * pipelining client paused for a moment at its share is not.
+   */
+  protected override review(): void {
+    this.sweeps++;
+    for (const connection of this.busy) {
+      this.admitWaiting(connection);
+      if (
+        connection.standing === 'over-share' &&
+        this.sweeps - connection.standingSince >= 2 &&
+        !connection.throttleTold
+      ) {
+        connection.throttleTold = true;
+        this.tellThrottled(connection);
+      }
+    }
+  }
+
+  private tellThrottled(connection: OffloadConnection): void {
+    const { id, remoteAddress, remotePort } = connection;
+    const share = fairShare(this.maxQueuedRequests, this.busy.size);
+    const held = connection.queued + connection.backlog.length;
+    this.emit('warning', {
+      kind: 'connection-throttled',
+      message: `connection ${id} ${remoteAddress}:${remotePort} is paused: it has ${held} requests in the worker pool, past its share of ${share} (maxQueuedRequests ${this.maxQueuedRequests} shared by ${this.busy.size} connections), and has not come back within it; it reads again as they are answered (told once per connection)`,
+      connectionId: id,
+      remoteAddress,
+      remotePort,
+    });
   }
 
   /** End of a turn that decoded requests: send each worker what was gathered for it. */
@@ -150,35 +247,57 @@ export class OffloadServer extends PoolServer {
       this.costMicros += (measured - this.costMicros) * COST_SMOOTHING;
     }
     link.settle(message, this.holdWhileBusy);
-    this.dequeued();
   }
 
-  protected onWorkerExit(worker: PoolWorker, error: WorkerExitedError): void {
-    const link = this.links[worker.index];
-    if (link?.worker !== worker) return;
-    this.links[worker.index] = undefined;
-    link.failAll(error);
-    this.dequeued();
-  }
-
-  /** Resumes reading at half the bound, so that it does not flap on and off at the limit. */
-  private dequeued(): void {
-    if (this.queueFull && this.queued <= this.maxQueuedRequests / 2) this.setQueueFull(false);
-  }
-
-  /** Stops (or restarts) reading on every connection: a full queue is everyone's backpressure. */
-  private setQueueFull(full: boolean): void {
-    this.queueFull = full;
-    for (const connection of this.live) {
-      if (full) connection.pause(QUEUE_FULL);
-      else connection.resume(QUEUE_FULL);
+  /**
+   * Requests past their deadline fail and close their connections. A worker whose running call
+   * is one of them is stuck in it: it is stopped instead, and its exit sorts out its requests.
+   */
+  protected override expire(cutoff: number): void {
+    for (const link of this.links) {
+      if (link === undefined || link.worker.stoppedFor !== undefined) continue;
+      const running = link.worker.running;
+      if (running !== 0 && link.entered(running) < cutoff) {
+        this.stopStuck(link.worker);
+        continue;
+      }
+      for (const entry of link.expire(cutoff)) {
+        entry.reject(new HandlerTimeoutError(this.options.handlerTimeoutMs));
+        this.settled(entry);
+      }
     }
+  }
+
+  /**
+   * Requests the dead thread had not started go to live workers, in order; those it had started
+   * fail (the one it was running, and async calls it had pending), closing their connections.
+   */
+  protected onWorkerExit(worker: PoolWorker, error: WorkerExitedError): WorkerLoss {
+    const link = this.links[worker.index];
+    if (link?.worker !== worker) return { failedRequests: 0, redispatched: 0 };
+    this.links[worker.index] = undefined;
+    const { lost, redispatch } = sortOrphans(link.drain(), worker.started);
+    // Moved first: a failure below lets its connection's waiting requests in, after these.
+    let moved = 0;
+    for (const entry of redispatch) {
+      // A connection that closed meanwhile has nobody to answer.
+      if (!this.live.has(entry.context.connectionId)) continue;
+      moved++;
+      this.place(entry);
+    }
+    const running = worker.running;
+    for (const entry of lost) {
+      const timedOut = entry.requestId === running ? worker.stoppedFor?.cause : undefined;
+      entry.reject(timedOut instanceof HandlerTimeoutError ? timedOut : error);
+      this.settled(entry);
+    }
+    return { failedRequests: lost.length, redispatched: moved };
   }
 
   protected override async onShutdown(): Promise<void> {
     await super.onShutdown();
     // Only after destroy can work still be pending; its connections are gone already.
     const closed = new ServerClosedError();
-    for (const link of this.links) link?.failAll(closed);
+    for (const link of this.links) for (const entry of link?.drain() ?? []) entry.reject(closed);
   }
 }

@@ -1,27 +1,63 @@
 import { Worker } from 'node:worker_threads';
+import { deserializeError, WorkerExitedError } from '@switchyard/protocol';
+import { siblingModule, type WorkerThreadStart, workerThreadStart } from '@switchyard/server-core';
 import {
-  type Codec,
-  deserializeError,
-  type ResolvedServerOptions,
-  WorkerExitedError,
-} from '@switchyard/protocol';
-import {
-  BaseServer,
-  siblingModule,
-  type WorkerThreadStart,
-  workerThreadStart,
-} from '@switchyard/server-core';
-import type { FromWorker, PoolMode, ToWorker, WorkerInit } from './messages.js';
+  type FromWorker,
+  type PoolMode,
+  PROGRESS_BYTES,
+  type Progress,
+  RUNNING,
+  STARTED,
+  type ToWorker,
+  type WorkerExiting,
+  type WorkerInit,
+} from './messages.js';
 
 /** One thread of the pool. */
 export class PoolWorker {
+  /** What the thread writes as it begins and ends handler calls (see {@link Progress}). */
+  private readonly progress: Progress;
+  /** The call the watchdog last saw running, and since when. */
+  private watched = 0;
+  private watchedSince = 0;
+
   constructor(
     readonly index: number,
     readonly thread: Worker,
-  ) {}
+    progress: SharedArrayBuffer,
+  ) {
+    this.progress = new Float64Array(progress);
+  }
 
   /** True once it loaded the handler and ran its setup. */
   ready = false;
+  /** Why the pool stopped it, when it did (a handler call that never returned). */
+  stoppedFor: WorkerExitedError | undefined;
+
+  /** The last handler call the thread began. */
+  get started(): number {
+    return this.progress[STARTED]!;
+  }
+
+  /** The handler call running synchronously on the thread now, 0 between calls. */
+  get running(): number {
+    return this.progress[RUNNING]!;
+  }
+
+  /**
+   * True when one handler call has been running, synchronously, since at least `limitMs` before
+   * `now`, as seen by calls to this method: the thread is stuck in it, and nothing on it can
+   * run, not even a timer. Called at a steady interval, it notices within one interval.
+   */
+  stuck(now: number, limitMs: number): boolean {
+    const running = this.running;
+    if (running === 0 || running !== this.watched) {
+      this.watched = running;
+      this.watchedSince = now;
+      return false;
+    }
+    return now - this.watchedSince >= limitMs;
+  }
 
   post(message: ToWorker, transfer?: readonly unknown[]): void {
     this.thread.postMessage(message, transfer as readonly ArrayBuffer[] | undefined);
@@ -36,10 +72,11 @@ export interface WorkerPoolInit {
   /** Every message a worker sends once ready. */
   readonly onMessage: (worker: PoolWorker, message: FromWorker) => void;
   /**
-   * A worker exited while the pool was running: its work failed. A replacement has already
-   * taken its slot (unless it died before loading the handler, which would only repeat).
+   * A worker exited while the pool was running, `error` saying why (its own error, with its
+   * stack, as `cause`). `replaced` unless it died before loading the handler, which would only
+   * repeat; the replacement has already taken its slot, so its work can move there.
    */
-  readonly onExit: (worker: PoolWorker, error: WorkerExitedError) => void;
+  readonly onExit: (worker: PoolWorker, error: WorkerExitedError, replaced: boolean) => void;
 }
 
 /** How long a worker's handler `teardown` may take when the pool shuts down. */
@@ -108,21 +145,36 @@ export class WorkerPool {
     await this.terminate();
   }
 
+  /**
+   * Ends a thread that cannot end itself (stuck in a handler call); its exit is handled like any
+   * other, `reason` saying why, and it is replaced.
+   */
+  stop(worker: PoolWorker, reason: WorkerExitedError): void {
+    if (worker.stoppedFor !== undefined) return;
+    worker.stoppedFor = reason;
+    void worker.thread.terminate();
+  }
+
   private spawn(index: number): Promise<void> {
     const { filename, options } = this.entry;
-    const thread = new Worker(filename, { ...options, workerData: this.init.workerData });
-    const worker = new PoolWorker(index, thread);
+    const progress = new SharedArrayBuffer(PROGRESS_BYTES);
+    const thread = new Worker(filename, {
+      ...options,
+      workerData: { ...this.init.workerData, progress },
+    });
+    const worker = new PoolWorker(index, thread, progress);
     this.workers[index] = worker;
-    let ready = false;
     return new Promise((resolve, reject) => {
       let crash: unknown;
+      let exiting: WorkerExiting | undefined;
       thread.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
-          ready = true;
           worker.ready = true;
           resolve();
         } else if (message.type === 'load-failed') {
           reject(deserializeError(message.error));
+        } else if (message.type === 'exiting') {
+          exiting = message;
         } else {
           this.init.onMessage(worker, message);
         }
@@ -132,70 +184,42 @@ export class WorkerPool {
         crash = error;
       });
       thread.once('exit', (exitCode) => {
-        const error = new WorkerExitedError(
-          `worker ${index} exited with code ${exitCode}${crash instanceof Error ? `: ${crash.message}` : ''}`,
-          { cause: crash },
-        );
+        const error = worker.stoppedFor ?? exitError(index, exitCode, exiting, crash);
         reject(error);
         if (this.stopping || this.workers[index] !== worker) return;
-        if (ready) {
+        const replaced = worker.ready;
+        if (replaced) {
           // Replace first, so the failed work's owners can retry on a live thread.
           this.spawn(index).catch(() => {});
         } else {
           this.workers[index] = undefined;
         }
-        this.init.onExit(worker, error);
+        this.init.onExit(worker, error, replaced);
       });
     });
   }
 }
 
-export interface PoolServerInit {
-  readonly options: ResolvedServerOptions;
-  /** Loaded on this thread; workers get `options.codec` as a specifier (handoff) or its name. */
-  readonly codec: Codec;
-  readonly mode: PoolMode;
-  readonly workers: number;
-  readonly pauseOnConnect?: boolean;
-}
-
-/** The lifecycle both modes share: threads start before the listener, end after the last connection. */
-export abstract class PoolServer extends BaseServer {
-  protected readonly pool: WorkerPool;
-
-  constructor({ options, codec, mode, workers, pauseOnConnect }: PoolServerInit) {
-    super({ options, pauseOnConnect });
-    const forWorkers = {
-      ...options,
-      // A codec object cannot be cloned to a thread; offload workers only need its name.
-      codec: typeof options.codec === 'string' ? options.codec : codec.name,
-      // Handoff threads hold connections, each its share of the server-wide memory budget.
-      maxServerBufferedBytes: Math.max(1, Math.floor(options.maxServerBufferedBytes / workers)),
-    };
-    this.pool = new WorkerPool({
-      size: workers,
-      mode,
-      workerData: { options: forWorkers, codecName: codec.name, loadsCodec: mode === 'handoff' },
-      onMessage: (worker, message) => this.onWorkerMessage(worker, message),
-      onExit: (worker, error) => this.onWorkerExit(worker, error),
-    });
-  }
-
-  /** Starts the threads, then listens; a failure on either leaves nothing running. */
-  async start(): Promise<this> {
-    await this.pool.start();
-    try {
-      return await this.listen();
-    } catch (error) {
-      await this.pool.terminate();
-      throw error;
+/**
+ * Why a thread exited, as one error: what it said as it went (its crash, or where it called
+ * process.exit, with the stack), else the error Node reported, else only the exit code.
+ */
+function exitError(
+  index: number,
+  exitCode: number,
+  exiting: WorkerExiting | undefined,
+  crash: unknown,
+): WorkerExitedError {
+  let cause: unknown = crash;
+  if (exiting !== undefined) {
+    cause = deserializeError(exiting.error);
+    if (exiting.stack !== undefined) {
+      Object.defineProperty(cause, 'stack', { value: exiting.stack, configurable: true });
     }
   }
-
-  protected abstract onWorkerMessage(worker: PoolWorker, message: FromWorker): void;
-  protected abstract onWorkerExit(worker: PoolWorker, error: WorkerExitedError): void;
-
-  protected override async onShutdown(): Promise<void> {
-    await this.pool.tearDownAndTerminate();
+  if (!(cause instanceof Error)) {
+    return new WorkerExitedError(`worker ${index} exited with code ${exitCode}`);
   }
+  const how = exiting?.crashed === false ? 'exited' : 'crashed';
+  return new WorkerExitedError(`worker ${index} ${how}: ${cause.message}`, { cause });
 }

@@ -1,7 +1,7 @@
 import { type Codec, type Handler, serializeError } from '@switchyard/protocol';
 import { Connection, MemoryBudget, type StatsDelta, StatsRecorder } from '@switchyard/server-core';
 import type { AdoptConnection, CloseConnection, TearDown, ToHandoffWorker } from './messages.js';
-import { init, post, startWorker } from './worker-host.js';
+import { callReturned, callStarted, init, post, startWorker } from './worker-host.js';
 
 // The entry of a handoff thread: adopts whole connections (their sockets transferred) and runs
 // server-core's connection loop on them, reporting counters to the main thread.
@@ -24,6 +24,17 @@ class HandoffWorker {
   private readonly recorder = new StatsRecorder();
   /** This thread's share of `maxServerBufferedBytes` (the main thread divided it among threads). */
   private readonly budget = new MemoryBudget(init.options.maxServerBufferedBytes);
+  /** Handler calls begun, so the main thread can tell a call that never returns. */
+  private calls = 0;
+  /** The handler, its synchronous part marked in the thread's progress. */
+  private readonly dispatch: Handler = (request, context) => {
+    callStarted(++this.calls);
+    try {
+      return this.handler(request, context);
+    } finally {
+      callReturned();
+    }
+  };
   private readonly connections = new Map<number, Connection>();
   /** The totals last reported, to send only what changed. */
   private reported: Totals = ZERO;
@@ -46,7 +57,7 @@ class HandoffWorker {
       options: init.options,
       stats: this.recorder,
       budget: this.budget,
-      dispatch: this.handler,
+      dispatch: this.dispatch,
       onFailure: ({ error, ...where }) =>
         post({ type: 'failure', ...where, error: serializeError(error) }),
     });

@@ -9,16 +9,71 @@ import {
   resolveHandlerSpecifier,
   serializeError,
 } from '@switchyard/protocol';
-import type { FromWorker, TearDown, WorkerInit } from './messages.js';
+import {
+  type FromWorker,
+  type Progress,
+  RUNNING,
+  STARTED,
+  type TearDown,
+  type WorkerStart,
+} from './messages.js';
 
 // What every pool thread shares, whatever its mode: the start data, the port to the main thread,
-// and loading the handler before any work is taken.
+// loading the handler before any work is taken, its progress, and why it exits.
 
 export const port = parentPort!;
-export const init = workerData as WorkerInit;
+export const init = workerData as WorkerStart;
+const progress: Progress = new Float64Array(init.progress);
 
 export function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
   port.postMessage(message, transfer);
+}
+
+/** A handler call begins: `call` is its request id (offload) or a count (handoff). */
+export function callStarted(call: number): void {
+  progress[STARTED] = call;
+  progress[RUNNING] = call;
+}
+
+/** The synchronous part of a handler call returned (or threw). */
+export function callReturned(): void {
+  progress[RUNNING] = 0;
+}
+
+let crash: unknown;
+let serving = false;
+const beforeExit: (() => void)[] = [];
+
+/** Runs `hook` as the thread exits (process.exit or a crash): its last chance to post. */
+export function onExiting(hook: () => void): void {
+  beforeExit.push(hook);
+}
+
+// The monitor only watches: an uncaught error still ends the thread, as it would without it.
+process.on('uncaughtExceptionMonitor', (error) => {
+  crash = error;
+});
+// Runs on process.exit() and on an uncaught error (not on terminate()); messages posted here
+// reach the main thread before its 'exit' event.
+process.on('exit', (exitCode) => {
+  if (!serving) return;
+  for (const hook of beforeExit) hook();
+  const crashed = crash !== undefined;
+  const { error, stack } = crashed
+    ? { error: crash, stack: (crash as Error).stack }
+    : exitCall(exitCode);
+  post({ type: 'exiting', exitCode, crashed, error: serializeError(error), stack });
+});
+
+/** Why a thread that did not crash exits, and the stack of process.exit()'s caller. */
+function exitCall(exitCode: number): { error: Error; stack: string | undefined } {
+  const lines = new Error().stack?.split('\n') ?? [];
+  // Leave out this hook's frames and Node's own, up to process.exit itself.
+  const exit = lines.findIndex((line) => line.includes('at process.exit'));
+  if (exit === -1)
+    return { error: new Error(`its event loop ended (exit code ${exitCode})`), stack: undefined };
+  const error = new Error(`process.exit(${exitCode}) was called`);
+  return { error, stack: [`Error: ${error.message}`, ...lines.slice(exit + 1)].join('\n') };
 }
 
 /**
@@ -72,5 +127,6 @@ export async function startWorker<Message>(
       () => post({ type: 'torn-down' }),
     );
   });
+  serving = true;
   post({ type: 'ready' });
 }

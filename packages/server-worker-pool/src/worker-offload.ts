@@ -13,7 +13,7 @@ import {
   type ToOffloadWorker,
   unpackAt,
 } from './messages.js';
-import { init, post, startWorker } from './worker-host.js';
+import { callReturned, callStarted, init, onExiting, post, startWorker } from './worker-host.js';
 
 // The entry of an offload thread: runs the handler for batches of requests and answers each
 // with one message of replies.
@@ -60,7 +60,11 @@ class OffloadWorker {
   private answer = new Answer();
   private lateAnswerScheduled = false;
 
-  constructor(private readonly handler: Handler) {}
+  constructor(private readonly handler: Handler) {
+    // A thread that exits mid-batch still delivers the replies it finished: only the call that
+    // was running (and async ones still pending) die with it.
+    onExiting(() => this.flush());
+  }
 
   /**
    * Runs every handler call of a batch, then answers with the synchronous replies (and any async
@@ -112,11 +116,14 @@ class OffloadWorker {
    */
   private call(requestId: number, request: Buffer, context: HandlerContext): boolean {
     let result: Reply | Promise<Reply>;
+    callStarted(requestId);
     try {
       result = this.handler(request, context);
     } catch (error) {
       this.answer.fail(requestId, error);
       return false;
+    } finally {
+      callReturned();
     }
     if (!(result && typeof (result as Promise<Reply>).then === 'function')) {
       this.answer.reply(requestId, result);

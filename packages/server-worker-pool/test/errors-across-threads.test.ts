@@ -1,42 +1,44 @@
 import {
+  type ConnectionFailure,
   ErrorCode,
-  type HandlerContext,
   HandlerFailedError,
   HandlerNotFoundError,
   InvalidOptionError,
-  rawCodec,
-  resolveServerOptions,
 } from '@switchyard/protocol';
 import { expect, test } from 'vitest';
-import { OffloadServer, workerPoolStrategy } from '../src/index.js';
-import { cleanup, runnableModes, testHandler } from './helpers.js';
+import { workerPoolStrategy } from '../src/index.js';
+import { cleanup, client, runnableModes, testHandler } from './helpers.js';
 
-/** Runs one request through an offload server's worker, as a connection would. */
+/**
+ * Runs requests through an offload server's worker, each on a connection of its own: resolves
+ * with the reply, or with the error that failed the connection (from the `failure` event).
+ */
 async function offloadDispatch(handler: string, handlerOptions = {}) {
-  const server = new OffloadServer({
-    options: resolveServerOptions({ handler, handlerOptions }),
-    codec: rawCodec,
-    workers: 1,
-    maxQueuedRequests: 16,
-  });
-  cleanup(await server.start());
-  const context: HandlerContext = {
-    connectionId: 1,
-    remoteAddress: '127.0.0.1',
-    remotePort: 1,
-    codec: 'raw',
-    state: new Map(),
-    options: handlerOptions,
+  const server = cleanup(
+    await workerPoolStrategy.listen({
+      mode: 'offload',
+      workers: 1,
+      codec: 'lines',
+      handler,
+      handlerOptions,
+    }),
+  );
+  const failures = new Map<number, ConnectionFailure>();
+  server.on('failure', (failure) => failures.set(failure.remotePort, failure));
+  return async (request: string): Promise<string> => {
+    const connection = await client(server);
+    const port = connection.socket.localPort!;
+    connection.socket.write(`${request}\n`);
+    await Promise.race([connection.read(request.length + 1), connection.closed]);
+    const failure = failures.get(port);
+    if (failure) throw failure.error;
+    return connection.text.slice(0, -1);
   };
-  const dispatch = (
-    server as unknown as { dispatch(request: Buffer, context: HandlerContext): Promise<Buffer> }
-  ).dispatch.bind(server);
-  return (request: string) => dispatch(Buffer.from(request), context);
 }
 
 test('offload: a handler’s throw arrives as HANDLER_FAILED with its message and cause', async () => {
   const dispatch = await offloadDispatch(testHandler('throw-on-marker'));
-  expect((await dispatch('fine')).toString()).toBe('fine');
+  expect(await dispatch('fine')).toBe('fine');
   const failure = await dispatch('boom').catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(HandlerFailedError);
   expect(failure).toMatchObject({

@@ -1,9 +1,10 @@
+import { type ConnectionFailure, ErrorCode, type ServerWarning } from '@switchyard/protocol';
 import { describe, expect, test } from 'vitest';
 import { workerPoolStrategy } from '../src/index.js';
 import { cleanup, client, runnableModes, testHandler, until } from './helpers.js';
 
 describe.each(runnableModes)('%s mode', (mode) => {
-  test('a worker that exits is replaced; its work fails, other connections keep going', async () => {
+  test('a worker that exits is replaced; its work fails, counted and reported, other connections keep going', async () => {
     const server = cleanup(
       await workerPoolStrategy.listen({
         mode,
@@ -12,8 +13,13 @@ describe.each(runnableModes)('%s mode', (mode) => {
         handler: testHandler('crash-on-marker'),
       }),
     );
+    const failures: ConnectionFailure[] = [];
+    const warnings: ServerWarning[] = [];
+    server.on('failure', (failure) => failures.push(failure));
+    server.on('warning', (warning) => warnings.push(warning));
     // Both connect first, so in handoff they live on different threads.
     const [doomed, survivor] = [await client(server), await client(server)];
+    const doomedPort = doomed.socket.localPort;
     const before = Array.from({ length: 50 }, (_, n) => `before-${n}\n`).join('');
     survivor.socket.write(before);
     expect(await survivor.read(before.length)).toBe(before);
@@ -35,6 +41,19 @@ describe.each(runnableModes)('%s mode', (mode) => {
       'new-2\n',
     ]);
     expect(server.stats().errors.SWITCHYARD_ERR_WORKER_EXITED).toBe(1);
+    expect(failures).toEqual([
+      expect.objectContaining({
+        remotePort: doomedPort,
+        error: expect.objectContaining({ code: ErrorCode.WORKER_EXITED }),
+      }),
+    ]);
+    // Told once, with what it cost: handoff cannot keep a dead thread's sockets.
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(
+      mode === 'handoff'
+        ? /^worker \d exited: process\.exit\(3\) was called; 1 connection it served lost/
+        : /^worker \d exited: process\.exit\(3\) was called; 1 request it had started failed/,
+    );
     await server.close();
   });
 });

@@ -204,7 +204,9 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
         `\nStrategies and their modes ([name] before a flag: the strategies that take it):\n${strategiesHelp(list)}\n\n` +
         'Prints exactly one line "listening on HOST:PORT" to stdout when ready; logs go to stderr,\n' +
         'among them a line per failed connection ("connection ID HOST:PORT: CODE: why"; at most\n' +
-        `${FAILURE_LOG_LIMIT.burst} at once, then ${FAILURE_LOG_LIMIT.perSecond} a second, and a count of the rest).\n` +
+        `${FAILURE_LOG_LIMIT.burst} at once, then ${FAILURE_LOG_LIMIT.perSecond} a second, and a count of the rest), and a\n` +
+        '"warning: ..." for what is not one connection\'s failure (a worker thread that exited, with its\n' +
+        'stack; a connection paused for taking more than its share of the pool).\n' +
         'Examples:\n' +
         '  switchyard serve --strategy selector --codec lines --port 7000\n' +
         '  switchyard serve --strategy worker-pool --codec ./my-codec.mjs --handler ./my-handler.mjs\n',
@@ -299,6 +301,7 @@ async function serve(flags: ServeFlags, list: readonly Strategy[]): Promise<void
   }
   const failures = new FailureLog((line) => process.stderr.write(`${line}\n`));
   server.on('failure', (failure) => failures.report(failure));
+  server.on('warning', (warning) => failures.warn(warning));
   running = { server, failures };
   process.stdout.write(`listening on ${formatHostPort(server.address)}\n`);
   process.stderr.write(

@@ -1,0 +1,102 @@
+import { Connection } from '@switchyard/server-core';
+import { type ConnectionLoad, mayRun, poolHeldBytes } from './admission.js';
+import type { PoolRequest } from './link.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** The reason the pool pauses a connection for: past its share of the queue, or its cap. */
+const POOL_PAUSE = 'pool';
+
+/** Whether the pool lets a connection read: within its share and cap, or paused, and why. */
+export type Standing = 'reading' | 'over-share' | 'over-memory';
+
+/**
+ * One connection as offload serves it: server-core's {@link Connection}, plus what the pool holds
+ * for it (its requests in the pool's queue, and those waiting for room there) and where it
+ * stands. The server decides (`src/admission.ts`); this keeps the counts and applies them.
+ */
+export class OffloadConnection extends Connection implements ConnectionLoad {
+  /** Its requests in the pool's queue: gathered for or sent to a worker, not answered. */
+  queued = 0;
+  /** Their bytes. */
+  queuedBytes = 0;
+  /** Its requests waiting for room, oldest first (no worker has them). */
+  readonly backlog: PoolRequest[] = [];
+  standing: Standing = 'reading';
+  /** The pool's sweep count when it took its standing. */
+  standingSince = 0;
+  /** Hogging is told once per connection, not per request or per pause. */
+  throttleTold = false;
+  /** A zero-length write is queued to say when its unwritten replies have gone out. */
+  private flushWatched = false;
+
+  /** What its Connection holds, plus what the pool holds for it (its part of the cap). */
+  override get bufferedBytes(): number {
+    return super.bufferedBytes + poolHeldBytes(this);
+  }
+
+  /** What its Connection holds: a partial frame, requests' bytes, unwritten replies. */
+  get connectionBytes(): number {
+    return super.bufferedBytes;
+  }
+
+  get waiting(): number {
+    return this.backlog.length;
+  }
+
+  /** True while it has requests in the pool or waiting to enter it. */
+  get busy(): boolean {
+    return this.queued > 0 || this.backlog.length > 0;
+  }
+
+  /** One of its requests left the pool's queue: answered, failed or past its deadline. */
+  left(entry: PoolRequest): void {
+    this.queued--;
+    this.queuedBytes -= entry.request.length;
+  }
+
+  /**
+   * Hands `enter` its waiting requests, oldest first: at most `room`, and only while its
+   * undelivered output is within `cap` ({@link mayRun}). True when some are still held back for
+   * its output (its client is not reading its replies).
+   */
+  release(room: number, cap: number, enter: (entry: PoolRequest) => void): boolean {
+    const unwritten = this.socket.writableLength;
+    let free = room;
+    while (free > 0 && this.backlog.length > 0) {
+      if (!mayRun(unwritten, this.queued, this.queuedBytes, cap)) return true;
+      const entry = this.backlog.shift()!;
+      this.queued++;
+      this.queuedBytes += entry.request.length;
+      free--;
+      enter(entry);
+    }
+    return this.backlog.length > 0 && !mayRun(unwritten, this.queued, this.queuedBytes, cap);
+  }
+
+  /** Takes its standing: reading resumes, or stops, for the pool's reason. */
+  stand(standing: Standing, sweep: number): void {
+    if (standing === this.standing) return;
+    this.standing = standing;
+    this.standingSince = sweep;
+    if (standing === 'reading') this.resume(POOL_PAUSE);
+    else this.pause(POOL_PAUSE);
+  }
+
+  /**
+   * Calls `then` once its unwritten replies have gone out. `drain` says so only past the
+   * socket's high-water mark; below it a zero-length write, which completes right after
+   * everything queued before it, is the signal.
+   */
+  watchOutput(then: () => void): void {
+    const { socket } = this;
+    if (this.flushWatched || socket.writableEnded || socket.writableLength === 0) return;
+    this.flushWatched = true;
+    const done = () => {
+      this.flushWatched = false;
+      then();
+    };
+    if (socket.writableNeedDrain) socket.once('drain', done);
+    else socket.write(EMPTY, done);
+  }
+}
