@@ -45,7 +45,7 @@ export interface ChaosOptions {
   readonly connections?: number;
   /** Request size for workloads that take one. Default 1 KiB. */
   readonly size?: number;
-  /** The server's frame limit, which oversized frames exceed. Default 16 MiB. */
+  /** The server's frame limit, which oversized frames exceed. Default `DEFAULT_MAX_FRAME_BYTES` (1 MiB), the strategies' default. */
   readonly maxFrameBytes?: number;
   readonly thresholds?: Partial<Thresholds>;
   /** Where a started server listens. Default 127.0.0.1. */

@@ -66,7 +66,7 @@ export function chaosCommand(): Command {
     )
     .option(
       '--max-frame-bytes <n>',
-      "with --target: its frame limit, which oversized frames exceed (default 16 MiB, the strategies' default)",
+      "with --target: its frame limit, which oversized frames exceed (default 1 MiB, the strategies' default)",
       integerOption('--max-frame-bytes', { min: 1 }),
     )
     .option(
