@@ -47,23 +47,13 @@ export interface WindowHooks {
   onWindowEnd?(): void;
 }
 
-/** A cell's figures merged over every load-generator process. */
-export interface MergedLoad {
-  readonly requests: number;
-  readonly bytes: number;
-  readonly elapsedMs: number;
+/**
+ * A cell's figures merged over every load-generator process: the counts of {@link LoadResult}
+ * summed (per-connection counts in cell order, error samples the first few), the window the
+ * longest, the histogram merged and summarized, and each process's CPU kept apart.
+ */
+export interface MergedLoad extends Omit<LoadResult, 'cpuPercent'> {
   readonly latencyUs: LatencySummary;
-  /** Compressed HDR histogram of all latencies, for re-analysis. */
-  readonly histogram: string;
-  readonly errors: number;
-  /** Request bytes never answered (see `LoadResult.lostBytes`). */
-  readonly lostBytes: number;
-  /** Request bytes answered wrongly: corrupted or out of order (see `LoadResult.wrongBytes`). */
-  readonly wrongBytes: number;
-  readonly errorSamples: readonly string[];
-  readonly unanswered: number;
-  /** Replies inside the window per connection (every load generator's, in cell order). */
-  readonly perConnection: readonly number[];
   /** CPU of each load-generator process over the window, % of one core. */
   readonly loadCpuPercent: readonly number[];
   readonly warmup: WarmupOutcome;
