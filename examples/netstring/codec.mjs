@@ -84,7 +84,10 @@ class NetstringDecoder {
   missing = 0;
   /** The payload's pieces so far, but the last. */
   payload = new PendingBytes();
-  /** The payload's last piece, once it has all arrived: handed to `take` as it is, uncopied. */
+  /**
+   * The payload's last piece, once it has all arrived: handed to `take` as it is, uncopied.
+   * @type {Buffer}
+   */
   last = EMPTY;
 
   /** @param {number} maxFrameBytes */
