@@ -1,6 +1,6 @@
 import { type BenchContender, baselineContender, parseExternal } from '@switchyard/bench';
 import type { Strategy } from '@switchyard/protocol';
-import { selectContenders, strategies } from './registry.js';
+import { type Contender, selectContenders, strategies } from './registry.js';
 import { selfCommand } from './self.js';
 
 /** Which servers a bench compares, as the CLI's flags give them. */
@@ -14,14 +14,11 @@ export interface ContenderSelection {
 }
 
 /**
- * Every registry contender in `selection` as a bench contender: `switchyard serve` in a process
- * of its own, told each workload's codec, handler and handler options.
+ * A registry contender as a bench contender: `switchyard serve` in a process of its own, told
+ * each workload's codec, handler and handler options.
  */
-export function strategyContenders(
-  selection: string,
-  list: readonly Strategy[] = strategies,
-): BenchContender[] {
-  return selectContenders(selection, list).map((contender) => ({
+export function strategyContender(contender: Contender): BenchContender {
+  return {
     name: contender.name,
     kind: 'strategy',
     readiness: 'stdout',
@@ -45,7 +42,15 @@ export function strategyContenders(
       }
       return { command: self.command, args };
     },
-  }));
+  };
+}
+
+/** Every registry contender in `selection` (as `serve --strategy` takes it) as a bench contender. */
+export function strategyContenders(
+  selection: string,
+  list: readonly Strategy[] = strategies,
+): BenchContender[] {
+  return selectContenders(selection, list).map(strategyContender);
 }
 
 /** The baseline (when asked for), the selected strategies, then the external commands. */

@@ -1,5 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   type BenchOptions,
   type BenchReport,
@@ -18,6 +17,7 @@ import { Command, Option } from 'commander';
 import { benchContenders, type ContenderSelection } from '../bench-contenders.js';
 import { Interrupts } from '../interrupt.js';
 import { codecOption, parseInteger, parseJsonObject } from '../options.js';
+import { jsonText, writeOutput } from '../output.js';
 import { contenderNames } from '../registry.js';
 
 /** What commander hands the action: every option may be missing (the preset fills it). */
@@ -193,20 +193,10 @@ export async function writeReports(
   report: BenchReport,
   files: { json?: string; html?: string },
 ): Promise<string[]> {
-  const written: string[] = [];
-  if (files.json === '-') {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  } else if (files.json) {
-    await mkdir(dirname(files.json), { recursive: true });
-    await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
-    written.push(files.json);
-  }
-  if (files.html) {
-    await mkdir(dirname(files.html), { recursive: true });
-    await writeFile(files.html, renderHtml(report));
-    written.push(files.html);
-  }
-  return written;
+  const written: (string | undefined)[] = [];
+  if (files.json) written.push(await writeOutput(files.json, jsonText(report)));
+  if (files.html) written.push(await writeOutput(files.html, renderHtml(report)));
+  return written.filter((file) => file !== undefined);
 }
 
 /**

@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import {
   attackNames,
   type ChaosOptions,
@@ -10,9 +8,10 @@ import {
 } from '@switchyard/chaos';
 import { InvalidOptionError } from '@switchyard/protocol';
 import { Command, Option } from 'commander';
-import { strategyContenders } from '../bench-contenders.js';
+import { strategyContender } from '../bench-contenders.js';
 import { Interrupts } from '../interrupt.js';
 import { codecOption, formatHostPort, integerOption, parseHostPort } from '../options.js';
+import { jsonText, writeOutput } from '../output.js';
 import { contenderNames, selectContenders } from '../registry.js';
 
 interface ChaosFlags {
@@ -109,11 +108,9 @@ async function chaosAction(flags: ChaosFlags): Promise<void> {
   } finally {
     interrupts.dispose();
   }
-  if (flags.json === '-') process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
-  else if (flags.json) {
-    await mkdir(dirname(flags.json), { recursive: true });
-    await writeFile(flags.json, `${JSON.stringify(reports, null, 2)}\n`);
-    console.error(`wrote ${flags.json}`);
+  if (flags.json) {
+    const written = await writeOutput(flags.json, jsonText(reports));
+    if (written) console.error(`wrote ${written}`);
   }
   if (reports.some((report) => !report.passed)) process.exitCode = 1;
 }
@@ -154,13 +151,11 @@ function runsFrom(flags: ChaosFlags): (ChaosOptions & { label: string })[] {
       throw new InvalidOptionError(flag, 'applies to --target: a strategy declares it itself');
     }
   }
-  const selection = flags.strategy ?? 'all';
-  const servers = strategyContenders(selection);
   // What each strategy declares about itself decides the good clients and the attacks.
-  return selectContenders(selection).map((contender, index) => ({
+  return selectContenders(flags.strategy ?? 'all').map((contender) => ({
     ...common,
     label: contender.name,
-    server: servers[index]!,
+    server: strategyContender(contender),
     capabilities: contender.strategy.capabilities,
   }));
 }
