@@ -9,6 +9,7 @@ import type { ResourceSpan } from './resources.js';
 
 export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({
   rssSlackBytes: 64 * 1024 * 1024,
+  rssPeakSlackBytes: 512 * 1024 * 1024,
   fdSlack: 16,
   minShareUnderAttack: 0.01,
 });
@@ -61,10 +62,16 @@ export function servingAtEnd(end: {
   };
 }
 
-/** RSS and open fds at the end of the run are back within the thresholds of the start. */
+/**
+ * Memory bounded and fds returned: the RSS peak within `rssPeakSlackBytes` of the start, open
+ * fds at the end within `fdSlack`; RSS at the end over `rssSlackBytes` is a warning. The end
+ * is the runtime's to decide as much as the server's: a V8 heap grown under load is freed only
+ * at a full collection, and a worker thread gone idle may never run one. Memory a server keeps
+ * for its clients shows as a peak that grows with the attack, which the peak bound catches.
+ */
 export function resourcesReturned(
   resources: ResourceSpan | undefined,
-  thresholds: Pick<Thresholds, 'rssSlackBytes' | 'fdSlack'>,
+  thresholds: Pick<Thresholds, 'rssSlackBytes' | 'rssPeakSlackBytes' | 'fdSlack'>,
 ): Verdict {
   if (!resources) {
     return {
@@ -75,17 +82,18 @@ export function resourcesReturned(
     };
   }
   const { rssBytes, fds } = resources;
-  const rssGrowth = rssBytes.end - rssBytes.start;
-  const fdGrowth = fds.end - fds.start;
-  const rssOk = rssGrowth <= thresholds.rssSlackBytes;
-  const fdsOk = fdGrowth <= thresholds.fdSlack;
+  const peakOk = rssBytes.peak - rssBytes.start <= thresholds.rssPeakSlackBytes;
+  const endOk = rssBytes.end - rssBytes.start <= thresholds.rssSlackBytes;
+  const fdsOk = fds.end - fds.start <= thresholds.fdSlack;
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
   return {
     invariant: 'resources',
-    status: rssOk && fdsOk ? 'pass' : 'fail',
+    status: !peakOk || !fdsOk ? 'fail' : endOk ? 'pass' : 'warn',
     detail:
-      `RSS ${mib(rssBytes.start)} -> peak ${mib(rssBytes.peak)} -> ${mib(rssBytes.end)} ` +
-      `(${rssOk ? 'within' : 'over'} +${mib(thresholds.rssSlackBytes)}); ` +
+      `RSS ${mib(rssBytes.start)} -> peak ${mib(rssBytes.peak)} ` +
+      `(${peakOk ? 'within' : 'over'} +${mib(thresholds.rssPeakSlackBytes)}) -> ` +
+      `${mib(rssBytes.end)} (${endOk ? 'within' : 'over'} +${mib(thresholds.rssSlackBytes)}` +
+      `${endOk ? '' : ': heap the runtime grew and has not collected yet, or memory kept; a longer attack tells them apart'}); ` +
       `fds ${fds.start} -> peak ${fds.peak} -> ${fds.end} ` +
       `(${fdsOk ? 'within' : 'over'} +${thresholds.fdSlack})`,
     phases: [],
@@ -135,7 +143,7 @@ export function servedUnderAttack(
 export const INVARIANT_TITLES: Readonly<Record<Verdict['invariant'], string>> = Object.freeze({
   intact: 'good bytes intact',
   serving: 'alive and serving at the end',
-  resources: 'memory and fds back near the start',
+  resources: 'memory bounded, fds back',
   'under-attack': 'good clients served under attack',
 });
 

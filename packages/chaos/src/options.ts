@@ -41,6 +41,13 @@ export interface ChaosOptions {
   readonly warmupMs?: number;
   /** After the settle, how long good clients wait for replies still owed. Default 2000 ms. */
   readonly drainMs?: number;
+  /**
+   * A started server whose RSS is still over the slack when the settle ends settles on, good
+   * clients still running, until it is back within it or this much longer. A runtime frees heap
+   * it grew under load when it next collects, which takes allocation; memory a server keeps does
+   * not come back at all. Default 10 000 ms; 0 judges at the settle's end.
+   */
+  readonly memorySettleMs?: number;
   /** Good connections (connect-request-close loops for a one-at-a-time server). Default 4 (2). */
   readonly connections?: number;
   /** Request size for workloads that take one. Default 1 KiB. */
@@ -73,6 +80,7 @@ export interface ResolvedChaosOptions {
   readonly durationMs: number;
   readonly warmupMs: number;
   readonly drainMs: number;
+  readonly memorySettleMs: number;
   readonly connections: number;
   readonly size: number;
   readonly maxFrameBytes: number;
@@ -120,6 +128,7 @@ export function resolveChaosOptions(options: ChaosOptions): ResolvedChaosOptions
     durationMs: whole('durationMs', options.durationMs, 2000, 1),
     warmupMs: whole('warmupMs', options.warmupMs, 500, 0),
     drainMs: whole('drainMs', options.drainMs, 2000, 0),
+    memorySettleMs: whole('memorySettleMs', options.memorySettleMs, 10_000, 0),
     connections: whole('connections', options.connections, oneAtATime ? 2 : 4, 1),
     size: whole('size', options.size, 1024, 1),
     maxFrameBytes,

@@ -80,6 +80,18 @@ export class ResourceSampler {
     }, this.intervalMs).unref();
   }
 
+  /** Reads now, as part of the current phase; undefined once the process has exited. */
+  read(): ResourceReading | undefined {
+    const reading = readResources(this.pid);
+    if (reading) this.phases.at(-1)?.push(reading);
+    return reading;
+  }
+
+  /** The run's first reading, the start every later one is compared with. */
+  get first(): ResourceReading | undefined {
+    return this.phases.find((readings) => readings.length > 0)?.[0];
+  }
+
   /**
    * Ends the last phase with a reading now and stops sampling; the span of every phase. Safe to
    * call again (a run cut short calls it on its way out): later calls change nothing.

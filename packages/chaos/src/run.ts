@@ -203,6 +203,7 @@ async function attackPhases(
     }
     begin(names.length - 1);
     await pause(options.durationMs);
+    if (sampler) await settleMemory(sampler, options, pause);
     // Resources are read before the good clients close their connections.
     const spans = [undefined, ...(sampler?.stop() ?? [])];
     drafts.push(phase('settle', 'settle', await load.stop(options.drainMs)));
@@ -257,4 +258,29 @@ function goodFigures(load: MergedLoad): GoodFigures {
     errors: load.errors,
     errorSamples: load.errorSamples,
   };
+}
+
+/** How often a settle that waits for memory to come back looks again. */
+const MEMORY_SETTLE_STEP_MS = 250;
+
+/**
+ * Lets the settle run on (good clients still running) while the server's RSS is over the slack,
+ * up to `memorySettleMs`: heap the runtime grew under attack is freed at its next collection,
+ * which the good clients' traffic brings; memory the server keeps stays.
+ */
+async function settleMemory(
+  sampler: ResourceSampler,
+  options: ResolvedChaosOptions,
+  pause: (ms: number) => Promise<void>,
+): Promise<void> {
+  const start = sampler.first?.rssBytes;
+  if (start === undefined) return;
+  const deadline = Date.now() + options.memorySettleMs;
+  for (;;) {
+    const reading = sampler.read();
+    if (reading === undefined || reading.rssBytes - start <= options.thresholds.rssSlackBytes)
+      return;
+    if (Date.now() >= deadline) return;
+    await pause(MEMORY_SETTLE_STEP_MS);
+  }
 }

@@ -76,7 +76,7 @@ describe('the chaos table', () => {
     expect(text).toContain('skipped slowloris: holds its connections');
     expect(text).toContain('  dribble: server closed a connection with 1 requests in flight');
     expect(text).toContain('  FAIL good bytes intact: 1 KiB lost, 0 B wrong');
-    expect(text).toContain('  n/a  memory and fds back near the start: not sampled');
+    expect(text).toContain('  n/a  memory bounded, fds back: not sampled');
     expect(rows.at(-1)).toBe('result: FAIL (2 of 4 invariants broke)');
   });
 

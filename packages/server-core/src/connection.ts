@@ -20,6 +20,7 @@ import {
   readsIn,
 } from './connection-state.js';
 import { FrameDeadline, HandlerDeadline } from './deadlines.js';
+import { FrameFeed, type FrameFeedHost } from './frame-feed.js';
 import { Holdings } from './holdings.js';
 import { endAndLinger } from './lingering-close.js';
 import { readAtMostOneChunkWhilePaused } from './read-ahead.js';
@@ -55,6 +56,7 @@ export class Connection {
   private readonly holdings: Holdings;
   /** Absent when off (0), and for codecs whose frame is the chunk (nothing is ever partial). */
   private readonly frameDeadline: FrameDeadline | undefined;
+  private readonly feed: FrameFeed;
   private readonly handlerDeadline: HandlerDeadline | undefined;
   /** Read through {@link state}, which catches up with a socket Node destroyed on its own. */
   private lifecycle: ConnectionState = 'open';
@@ -87,6 +89,7 @@ export class Connection {
     const { frameTimeoutMs, handlerTimeoutMs } = options;
     if (this.decoder && frameTimeoutMs > 0)
       this.frameDeadline = new FrameDeadline(frameTimeoutMs, (error) => this.fail(error));
+    this.feed = new FrameFeed(socket, this.decoder, this.frameDeadline, this.feedHost());
     if (handlerTimeoutMs > 0)
       this.handlerDeadline = new HandlerDeadline(handlerTimeoutMs, this.order, (error) =>
         this.giveUp(error),
@@ -185,27 +188,7 @@ export class Connection {
 
   private onReadable(chunk: Buffer): void {
     this.stats.bytesIn += chunk.length;
-    const decoder = this.decoder;
-    if (decoder === undefined) {
-      this.onFrame(chunk);
-    } else {
-      let frames: Buffer[];
-      try {
-        frames = decoder.push(chunk);
-      } catch (error) {
-        this.fail(decoderFailure(error, this.codec.name));
-        return;
-      }
-      // The replies to a read's frames leave in one writev, not a syscall each: small writes to
-      // a peer that does not read make the kernel collapse its queue, at a cost to every client.
-      const batch = frames.length > 1;
-      if (batch) this.socket.cork();
-      for (let i = 0; i < frames.length && !this.isClosed(); i++) this.onFrame(frames[i]!);
-      if (batch) this.socket.uncork();
-      if (this.isClosed()) return;
-      this.frameDeadline?.afterRead(decoder.bufferedBytes > 0, frames.length > 0);
-    }
-    this.updateBackpressure();
+    this.feed.read(chunk);
   }
 
   /** Runs a request now, or queues it behind the `maxInFlight` handler calls outstanding. */
@@ -253,6 +236,7 @@ export class Connection {
       return;
     }
     this.order.fill(slot, reply);
+    this.holdings.gatherWrites();
     for (let ready = this.order.takeReady(); ready !== undefined; ready = this.order.takeReady()) {
       this.send(ready);
     }
@@ -310,7 +294,20 @@ export class Connection {
 
   /** Tells the state that nothing is owed, once every reply is written (see `idle`). */
   private finishIfIdle(): void {
-    if (!this.order.owed) this.apply('idle');
+    if (!this.order.owed && !this.feed.pending) this.apply('idle');
+  }
+
+  private feedHost(): FrameFeedHost {
+    return {
+      runFrame: (frame) => this.onFrame(frame),
+      stopped: () => this.isClosed(),
+      holdReading: (hold) => (hold ? this.pause('turn') : this.resume('turn')),
+      afterFrames: () => {
+        this.updateBackpressure();
+        this.finishIfIdle();
+      },
+      decodingFailed: (error) => this.fail(decoderFailure(error, this.codec.name)),
+    };
   }
 
   private failHandler(error: unknown): void {

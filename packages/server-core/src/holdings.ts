@@ -27,6 +27,8 @@ export class Holdings {
   private writesQueued = 0;
   /** A zero-length write is queued to tell us when the bytes before it have been written. */
   private flushWatch = false;
+  /** The socket is corked until the microtasks queued so far have run ({@link gatherWrites}). */
+  private gathering = false;
 
   private readonly account: BudgetAccount;
 
@@ -57,6 +59,22 @@ export class Holdings {
     this.socket.write(bytes);
     // Written through at once (the common case) unless something is left queued.
     if (this.socket.writableLength > 0) this.writesQueued++;
+  }
+
+  /**
+   * Replies that settle together (a worker's answer settles many) leave in one writev instead of
+   * a syscall each: the socket stays corked until the microtasks already queued, their
+   * completions among them, have run. Small writes one by one to a peer that does not read also
+   * make the kernel collapse its queue, at a cost to every client.
+   */
+  gatherWrites(): void {
+    if (this.gathering) return;
+    this.gathering = true;
+    this.socket.cork();
+    queueMicrotask(() => {
+      this.gathering = false;
+      this.socket.uncork();
+    });
   }
 
   /** Measures what is held now and tells the budget; returns it (see {@link measure}). */

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { describe, expect, test } from 'vitest';
-import { connectTo, readBytes, startServer, until } from './helpers.js';
+import { connectTo, deferred, readBytes, startServer, until } from './helpers.js';
 
 /** Counts what the server-side socket hands the kernel: single writes and gathered writes. */
 function countWrites(socket: Socket): { writes: number; gathered: number[] } {
@@ -46,5 +46,30 @@ describe('replies to the frames of one read', () => {
     client.write('one\n');
     expect((await readBytes(client, 4)).toString()).toBe('one\n');
     expect(counts).toEqual({ writes: 1, gathered: [] });
+  });
+});
+
+describe('replies that settle together', () => {
+  // A worker's answer settles a batch of requests at once: one write for all of them, as for the
+  // frames of one read.
+  test('leave in one gathered write when their handler calls settle in one go', async () => {
+    const owed: ((reply: Buffer) => void)[] = [];
+    const server = await startServer({
+      codec: 'lines',
+      dispatch: (request) => {
+        const { promise, resolve } = deferred<Buffer>();
+        owed.push(() => resolve(request));
+        return promise;
+      },
+    });
+    const client = await connectTo(server);
+    await until(() => server.accepted.length === 1);
+    const counts = countWrites(server.accepted[0]!.socket);
+    const lines = Array.from({ length: 20 }, (_, index) => `request ${index}\n`).join('');
+    client.write(lines);
+    await until(() => owed.length === 20);
+    for (const settle of owed) settle(Buffer.alloc(0));
+    expect((await readBytes(client, lines.length)).toString()).toBe(lines);
+    expect(counts).toEqual({ writes: 0, gathered: [20] });
   });
 });

@@ -110,3 +110,33 @@ export function maxRequestsInPool(capacity: number, cap: number): number {
   const paidFor = Math.floor(cap / perRequest);
   return Math.max(1, Math.min(capacity, MAX_REQUESTS_PER_CONNECTION, paidFor));
 }
+
+/**
+ * Time one message to a worker stands for at most, in microseconds: its handler calls in the
+ * worker and, on the main thread, relaying each request and writing its reply. A worker answers
+ * a message when it has run all of it, and the main thread settles the whole answer in one go,
+ * so a request waits for the batch in front of it and its own: about a millisecond each keeps a
+ * client with one request in flight served promptly beside clients that pipeline thousands,
+ * while the message cost (tens of microseconds) stays a few percent of the work.
+ */
+export const BATCH_TARGET_MICROS = 1000;
+/**
+ * The main thread's own time per request relayed (decode, dispatch, settle, encode, write), in
+ * microseconds: about what offload costs over the selector per echo request (docs/benchmarks.md).
+ * For cheap handlers it is most of a batch's time, and the main thread, not the workers, is
+ * where a large batch keeps others waiting.
+ */
+export const RELAY_MICROS = 8;
+/** Most requests in one message, whatever their measured cost. */
+export const MAX_BATCH_REQUESTS = 4096;
+
+/**
+ * How many requests one message to a worker may carry: {@link BATCH_TARGET_MICROS} at
+ * `costMicros` of handler time (the pool's moving average) plus {@link RELAY_MICROS} per request,
+ * at least one.
+ */
+export function batchLimit(costMicros: number): number {
+  if (!(costMicros >= 0)) return MAX_BATCH_REQUESTS;
+  const perRequest = costMicros + RELAY_MICROS;
+  return Math.max(1, Math.min(MAX_BATCH_REQUESTS, Math.floor(BATCH_TARGET_MICROS / perRequest)));
+}

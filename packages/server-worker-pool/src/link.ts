@@ -1,5 +1,6 @@
 import { deserializeError, type HandlerContext } from '@switchyard/protocol';
 import type { OffloadLoad } from './balance.js';
+import { FairQueue } from './fair-queue.js';
 import { type PeerInfo, packBytes, type ReplyBatch, unpackAt } from './messages.js';
 import type { PoolWorker } from './pool.js';
 import type { Orphan } from './recovery.js';
@@ -9,7 +10,7 @@ import type { Orphan } from './recovery.js';
  * worker's death can send it to another worker if that thread never started it.
  */
 export interface PoolRequest extends Orphan {
-  /** Given when it enters a worker's queue (again, after its worker died). */
+  /** Given by the link when it sends the request (again, to another worker, if its worker died). */
   requestId: number;
   /** When it entered a worker's queue (the pool's coarse clock), for `handlerTimeoutMs`. */
   since: number;
@@ -19,22 +20,31 @@ export interface PoolRequest extends Orphan {
   reject(error: Error): void;
 }
 
+/** What a dead worker's link held: what it had sent, in the order sent, and what it had not. */
+export interface DrainedLink {
+  readonly sent: PoolRequest[];
+  readonly unsent: PoolRequest[];
+}
+
 /**
  * Offload's link between the main thread and one worker, the only way work goes out and replies
- * come back: requests gathered during a turn leave as one message, and each answer (one message
- * kind, {@link ReplyBatch}) settles the requests it carries. What the link holds is the one
- * count of the worker's outstanding work. Request ids rise in the order it sends them.
+ * come back. Requests wait in a {@link FairQueue} (round-robin across connections) and leave in
+ * messages of at most `limit` requests, one or two messages in flight at a time, so that a
+ * connection's request never waits behind more than a batch of other connections' work; each
+ * answer (one message kind, {@link ReplyBatch}) settles the requests it carries. What the link
+ * holds is the one count of the worker's outstanding work. Request ids rise in the order it
+ * sends them, which is the order the worker starts them.
  */
 export class WorkerLink implements OffloadLoad {
-  /** In the order added, which is the order sent and (per worker) the order started. */
+  /** Sent and not answered, in the order sent. */
   private readonly pending = new Map<number, PoolRequest>();
+  /** Not sent yet. */
+  private readonly waiting = new FairQueue<PoolRequest>();
   /** Batches sent whose handler calls the worker has not all made yet. */
   private batchesInFlight = 0;
+  private nextRequestId = 1;
   /** Connections whose address this worker already has. */
   private readonly known = new Set<number>();
-  private requestIds: number[] = [];
-  private connectionIds: number[] = [];
-  private requests: Buffer[] = [];
   private peers: PeerInfo[] = [];
   private forget: number[] = [];
 
@@ -44,29 +54,21 @@ export class WorkerLink implements OffloadLoad {
     private readonly onSettled: (request: PoolRequest) => void,
   ) {}
 
-  /** Requests sent or gathered and not yet answered. */
+  /** Requests sent or waiting and not yet answered. */
   get outstanding(): number {
-    return this.pending.size;
+    return this.pending.size + this.waiting.size;
   }
 
-  /** Requests gathered and not yet sent: adding one more costs no extra message. */
+  /** Requests waiting to be sent: adding one more costs no extra message. */
   get gathered(): number {
-    return this.requestIds.length;
+    return this.waiting.size;
   }
 
   add(entry: PoolRequest): void {
-    const { connectionId } = entry.context;
-    if (!this.known.has(connectionId)) {
-      this.known.add(connectionId);
-      this.peers.push([connectionId, entry.context.remoteAddress, entry.context.remotePort]);
-    }
-    this.requestIds.push(entry.requestId);
-    this.connectionIds.push(connectionId);
-    this.requests.push(entry.request);
-    this.pending.set(entry.requestId, entry);
+    this.waiting.push(entry.context.connectionId, entry);
   }
 
-  /** When a request still held entered this queue; never for one that is not held. */
+  /** When a request sent and not answered entered this queue; never for one that is not held. */
   entered(requestId: number): number {
     return this.pending.get(requestId)?.since ?? Number.POSITIVE_INFINITY;
   }
@@ -77,36 +79,52 @@ export class WorkerLink implements OffloadLoad {
   }
 
   /**
-   * Posts what was gathered as one message, the request bytes packed and transferred. With
-   * `holdWhileBusy`, requests wait here instead while the worker still runs a batch, and go
-   * together when it answers: for cheap requests, one message per request would cost more
-   * than the requests.
+   * Sends what waits, in messages of at most `limit` requests (their bytes packed and
+   * transferred), while fewer than {@link maxInFlight} are in flight. With `holdWhileBusy` one
+   * message at a time: for cheap requests a message per request would cost more than the
+   * requests, so they wait here and go together when the worker answers.
    */
-  flush(holdWhileBusy: boolean): void {
-    if (this.requestIds.length === 0) return;
-    if (holdWhileBusy && this.batchesInFlight > 0) return;
+  flush(holdWhileBusy: boolean, limit: number): void {
+    const maxInFlight = holdWhileBusy ? 1 : 2;
+    while (this.waiting.size > 0 && this.batchesInFlight < maxInFlight) this.send(limit);
+  }
+
+  private send(limit: number): void {
+    const count = Math.min(limit, this.waiting.size);
+    const requestIds: number[] = [];
+    const connectionIds: number[] = [];
+    const requests: Buffer[] = [];
+    for (let index = 0; index < count; index++) {
+      const entry = this.waiting.take()!;
+      const { connectionId, remoteAddress, remotePort } = entry.context;
+      if (!this.known.has(connectionId)) {
+        this.known.add(connectionId);
+        this.peers.push([connectionId, remoteAddress, remotePort]);
+      }
+      entry.requestId = this.nextRequestId++;
+      this.pending.set(entry.requestId, entry);
+      requestIds.push(entry.requestId);
+      connectionIds.push(connectionId);
+      requests.push(entry.request);
+    }
     this.batchesInFlight++;
-    const { bytes, ends } = packBytes(this.requests);
-    const { requestIds, connectionIds, peers, forget } = this;
+    const { bytes, ends } = packBytes(requests);
+    const { peers, forget } = this;
     this.worker.post({ type: 'requests', requestIds, connectionIds, ends, bytes, peers, forget }, [
       bytes,
     ]);
-    this.requestIds = [];
-    this.connectionIds = [];
-    this.requests = [];
     this.peers = [];
     this.forget = [];
   }
 
   /**
-   * Settles the requests an answer carries and returns how many. Requests gathered meanwhile are
-   * sent first when the worker finished batches, so it works while the replies are written.
+   * Settles the requests an answer carries and returns how many. What waits is not sent from
+   * here but by the next {@link flush}, after the event loop's poll phase: a fast worker's
+   * answers would otherwise keep the main thread in this message port's queue, batch after
+   * batch, while sockets wait for the next turn to be read.
    */
-  settle(answer: ReplyBatch, holdWhileBusy: boolean): number {
-    if (answer.batchesDone > 0) {
-      this.batchesInFlight -= answer.batchesDone;
-      this.flush(holdWhileBusy);
-    }
+  settle(answer: ReplyBatch): number {
+    this.batchesInFlight -= answer.batchesDone;
     const { requestIds, ends, bytes, failures } = answer;
     for (let i = 0; i < requestIds.length; i++) {
       const entry = this.take(requestIds[i]!);
@@ -124,28 +142,23 @@ export class WorkerLink implements OffloadLoad {
   }
 
   /**
-   * Takes out the requests that entered this worker's queue before `cutoff`, oldest first: they
-   * are past their deadline. A reply that comes for one later is dropped.
+   * Takes out the requests, sent or waiting, that entered this worker's queue before `cutoff`:
+   * they are past their deadline. A reply that comes for one later is dropped.
    */
   expire(cutoff: number): PoolRequest[] {
     const expired: PoolRequest[] = [];
-    for (const entry of this.pending.values()) {
-      if (entry.since >= cutoff) break;
-      expired.push(entry);
-    }
+    for (const entry of this.pending.values()) if (entry.since < cutoff) expired.push(entry);
     for (const entry of expired) this.pending.delete(entry.requestId);
+    expired.push(...this.waiting.extract((entry) => entry.since < cutoff));
     return expired;
   }
 
-  /** Takes out every request sent or gathered, in the order sent: the worker is gone. */
-  drain(): PoolRequest[] {
-    const all = [...this.pending.values()];
+  /** Takes out every request sent or waiting: the worker is gone. */
+  drain(): DrainedLink {
+    const sent = [...this.pending.values()];
     this.pending.clear();
-    this.requestIds = [];
-    this.connectionIds = [];
-    this.requests = [];
     this.batchesInFlight = 0;
-    return all;
+    return { sent, unsent: this.waiting.drain() };
   }
 
   private take(requestId: number): PoolRequest | undefined {

@@ -9,7 +9,9 @@ import {
 } from '@switchyard/protocol';
 import type { Connection, ConnectionOptions } from '@switchyard/server-core';
 import {
+  batchLimit,
   fairShare,
+  MAX_BATCH_REQUESTS,
   maxRequestsInPool,
   overMemoryCap,
   overShare,
@@ -66,9 +68,10 @@ export class OffloadServer extends PoolServer {
   private flushScheduled = false;
   /** Sweeps so far: how long a connection has stood where it stands, in sweeps. */
   private sweeps = 0;
-  private nextRequestId = 1;
   /** Moving average of handler time per request, as the workers measure it. */
   private costMicros = INITIAL_COST_MICROS;
+  /** False until a worker has timed a call: the first messages are not cut to the guessed cost. */
+  private costMeasured = false;
   private readonly onSettled = (entry: PoolRequest) => this.settled(entry);
 
   constructor({ options, codec, workers, maxQueuedRequests, affinity }: OffloadInit) {
@@ -113,6 +116,11 @@ export class OffloadServer extends PoolServer {
     return this.costMicros < MESSAGE_COST_MICROS;
   }
 
+  /** Requests per message to a worker: about a millisecond of handler time ({@link batchLimit}). */
+  private get batchLimit(): number {
+    return this.costMeasured ? batchLimit(this.costMicros) : MAX_BATCH_REQUESTS;
+  }
+
   /** The link of every live worker, by slot (made on first use for a new thread). */
   private currentLinks(): (WorkerLink | undefined)[] {
     const { workers } = this.pool;
@@ -155,14 +163,19 @@ export class OffloadServer extends PoolServer {
       this.settled(entry);
       return;
     }
-    entry.requestId = this.nextRequestId++;
     entry.since = this.now;
     link.add(entry);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      // After the poll phase: every socket readable this turn has been decoded by then.
-      setImmediate(() => this.flush());
-    }
+    this.scheduleFlush();
+  }
+
+  /**
+   * Sends what waits after the poll phase: every socket readable this turn has been decoded by
+   * then, and every worker answer that came has been settled.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   /** A request left the pool's queue: its connection has room for one more of its own. */
@@ -231,11 +244,12 @@ export class OffloadServer extends PoolServer {
     });
   }
 
-  /** End of a turn that decoded requests: send each worker what was gathered for it. */
+  /** End of a turn that decoded requests or settled answers: send each worker what waits. */
   private flush(): void {
     this.flushScheduled = false;
     const hold = this.holdWhileBusy;
-    for (const link of this.links) link?.flush(hold);
+    const limit = this.batchLimit;
+    for (const link of this.links) link?.flush(hold, limit);
   }
 
   protected onWorkerMessage(worker: PoolWorker, message: FromWorker): void {
@@ -245,8 +259,10 @@ export class OffloadServer extends PoolServer {
     if (message.handlerCalls > 0) {
       const measured = message.runMicros / message.handlerCalls;
       this.costMicros += (measured - this.costMicros) * COST_SMOOTHING;
+      this.costMeasured = true;
     }
-    link.settle(message, this.holdWhileBusy);
+    link.settle(message);
+    if (message.batchesDone > 0) this.scheduleFlush();
   }
 
   /**
@@ -276,10 +292,11 @@ export class OffloadServer extends PoolServer {
     const link = this.links[worker.index];
     if (link?.worker !== worker) return { failedRequests: 0, redispatched: 0 };
     this.links[worker.index] = undefined;
-    const { lost, redispatch } = sortOrphans(link.drain(), worker.started);
+    const { sent, unsent } = link.drain();
+    const { lost, redispatch } = sortOrphans(sent, worker.started);
     // Moved first: a failure below lets its connection's waiting requests in, after these.
     let moved = 0;
-    for (const entry of redispatch) {
+    for (const entry of [...redispatch, ...unsent]) {
       // A connection that closed meanwhile has nobody to answer.
       if (!this.live.has(entry.context.connectionId)) continue;
       moved++;
@@ -298,6 +315,10 @@ export class OffloadServer extends PoolServer {
     await super.onShutdown();
     // Only after destroy can work still be pending; its connections are gone already.
     const closed = new ServerClosedError();
-    for (const link of this.links) for (const entry of link?.drain() ?? []) entry.reject(closed);
+    for (const link of this.links) {
+      if (link === undefined) continue;
+      const { sent, unsent } = link.drain();
+      for (const entry of [...sent, ...unsent]) entry.reject(closed);
+    }
   }
 }

@@ -1,6 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import {
+  BATCH_TARGET_MICROS,
+  batchLimit,
   fairShare,
+  MAX_BATCH_REQUESTS,
   MAX_REQUESTS_PER_CONNECTION,
   maxRequestsInPool,
   mayRun,
@@ -8,6 +11,7 @@ import {
   overShare,
   POOL_REQUEST_OVERHEAD_BYTES,
   poolHeldBytes,
+  RELAY_MICROS,
   roomInShare,
 } from '../src/admission.js';
 
@@ -87,5 +91,24 @@ describe('memory', () => {
     expect(maxRequestsInPool(4096, 64 * 1024)).toBe(Math.floor((64 * 1024) / perRequest));
     expect(maxRequestsInPool(16, 1024 * 1024)).toBe(16);
     expect(maxRequestsInPool(4096, 100)).toBe(1);
+  });
+});
+
+describe('batchLimit', () => {
+  test('a message stands for about a millisecond of handler and relay time', () => {
+    expect(batchLimit(BATCH_TARGET_MICROS / 10 - RELAY_MICROS)).toBe(10);
+    expect(batchLimit(250 - RELAY_MICROS)).toBe(4);
+  });
+
+  test('cheap requests are bounded by what relaying them costs the main thread', () => {
+    expect(batchLimit(0)).toBe(Math.floor(BATCH_TARGET_MICROS / RELAY_MICROS));
+  });
+
+  test('at least one request, however costly', () => {
+    expect(batchLimit(50_000)).toBe(1);
+  });
+
+  test('a cost that is not a number gives the most', () => {
+    expect(batchLimit(Number.NaN)).toBe(MAX_BATCH_REQUESTS);
   });
 });
