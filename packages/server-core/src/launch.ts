@@ -40,17 +40,19 @@ export function childProcessArgs(module: URL): string[] {
 /** What to give `new Worker(filename, { ...options, workerData })` so the thread runs a module. */
 export interface WorkerThreadStart {
   readonly filename: string | URL;
-  readonly options: { readonly eval: boolean; readonly execArgv: string[] };
+  /** `execArgv` only where the thread needs more than the process's own options. */
+  readonly options: { readonly eval: boolean; readonly execArgv?: string[] };
 }
 
 /**
- * How to run `module` on a worker thread. From sources the thread registers tsx itself before
- * importing the module: `--import tsx` in `execArgv` does not hook a worker's entry on Node 20.
+ * How to run `module` on a worker thread. A built module inherits the process's options: given
+ * explicitly, the per-process ones among them (`--expose-gc`, `--max-old-space-size`) would
+ * make `new Worker` throw `ERR_WORKER_INVALID_EXEC_ARGV`. From sources the thread registers tsx
+ * itself before importing the module: `--import tsx` in `execArgv` does not hook a worker's
+ * entry on Node 20.
  */
 export function workerThreadStart(module: URL): WorkerThreadStart {
-  if (!isSourceModule(module)) {
-    return { filename: module, options: { eval: false, execArgv: process.execArgv } };
-  }
+  if (!isSourceModule(module)) return { filename: module, options: { eval: false } };
   const api = JSON.stringify(tsxExport('./esm/api'));
   const entry = JSON.stringify(module.href);
   return {

@@ -76,7 +76,8 @@ export function chaosCommand(): Command {
       'after',
       '\nPhases: a baseline of good clients alone, each attack in turn with them, then a settle.\n' +
         'Invariants: no good byte lost, corrupted or out of order; alive and serving at the end;\n' +
-        'RSS within 64 MiB and open fds within 16 of the start (started servers only); good\n' +
+        'RSS peak within 512 MiB and open fds back within 16 of the start, RSS at the end within\n' +
+        '64 MiB or a warning (started servers only); good\n' +
         "clients served in each attack's second half at 1% of the baseline's rate or more.\n" +
         'Traffic goes to loopback addresses only.\n' +
         'Examples:\n' +
