@@ -20,6 +20,9 @@ export interface PoolRequest extends Orphan {
   reject(error: Error): void;
 }
 
+/** Messages of requests a link has sent to its worker and not had answered, at most. */
+export const MAX_BATCHES_IN_FLIGHT = 2;
+
 /** What a dead worker's link held: what it had sent, in the order sent, and what it had not. */
 export interface DrainedLink {
   readonly sent: PoolRequest[];
@@ -29,7 +32,7 @@ export interface DrainedLink {
 /**
  * Offload's link between the main thread and one worker, the only way work goes out and replies
  * come back. Requests wait in a {@link FairQueue} (round-robin across connections) and leave in
- * messages of at most `limit` requests, one or two messages in flight at a time, so that a
+ * messages of at most `limit` requests, two messages in flight at most, so that a
  * connection's request never waits behind more than a batch of other connections' work; each
  * answer (one message kind, {@link ReplyBatch}) settles the requests it carries. What the link
  * holds is the one count of the worker's outstanding work. Request ids rise in the order it
@@ -80,13 +83,13 @@ export class WorkerLink implements OffloadLoad {
 
   /**
    * Sends what waits, in messages of at most `limit` requests (their bytes packed and
-   * transferred), while fewer than {@link maxInFlight} are in flight. With `holdWhileBusy` one
-   * message at a time: for cheap requests a message per request would cost more than the
-   * requests, so they wait here and go together when the worker answers.
+   * transferred), while fewer than {@link MAX_BATCHES_IN_FLIGHT} are in flight; the rest waits
+   * here and goes when the worker has answered. Two in flight keep the worker busy while an
+   * answer travels back, and bound what one worker's answers can make the main thread do in a
+   * turn.
    */
-  flush(holdWhileBusy: boolean, limit: number): void {
-    const maxInFlight = holdWhileBusy ? 1 : 2;
-    while (this.waiting.size > 0 && this.batchesInFlight < maxInFlight) this.send(limit);
+  flush(limit: number): void {
+    while (this.waiting.size > 0 && this.batchesInFlight < MAX_BATCHES_IN_FLIGHT) this.send(limit);
   }
 
   private send(limit: number): void {

@@ -28,8 +28,7 @@ import { sortOrphans } from './recovery.js';
 /**
  * What one more message to a worker costs, in microseconds of handler time it is worth: a post
  * and a thread wakeup each way (see the README's cost model). A request goes to a worker that
- * needs no new message unless another worker would finish it this much sooner; below this
- * measured cost, requests for a busy worker wait and go together when it answers.
+ * needs no new message unless another worker would finish it this much sooner.
  */
 const MESSAGE_COST_MICROS = 40;
 /** Handler cost assumed before the first answer is timed: high, so the first requests spread. */
@@ -109,11 +108,6 @@ export class OffloadServer extends PoolServer {
       for (const link of this.links) link?.forgetConnection(connectionId);
     });
     return connection;
-  }
-
-  /** Cheap requests: a busy worker's next batch waits until it answers. */
-  private get holdWhileBusy(): boolean {
-    return this.costMicros < MESSAGE_COST_MICROS;
   }
 
   /** Requests per message to a worker: about a millisecond of handler time ({@link batchLimit}). */
@@ -247,9 +241,8 @@ export class OffloadServer extends PoolServer {
   /** End of a turn that decoded requests or settled answers: send each worker what waits. */
   private flush(): void {
     this.flushScheduled = false;
-    const hold = this.holdWhileBusy;
     const limit = this.batchLimit;
-    for (const link of this.links) link?.flush(hold, limit);
+    for (const link of this.links) link?.flush(limit);
   }
 
   protected onWorkerMessage(worker: PoolWorker, message: FromWorker): void {

@@ -1,6 +1,6 @@
 import type { HandlerContext } from '@switchyard/protocol';
 import { expect, test } from 'vitest';
-import { type PoolRequest, WorkerLink } from '../src/link.js';
+import { MAX_BATCHES_IN_FLIGHT, type PoolRequest, WorkerLink } from '../src/link.js';
 import type { RequestBatch, ToWorker } from '../src/messages.js';
 import type { PoolWorker } from '../src/pool.js';
 
@@ -54,34 +54,29 @@ test('a connection with one request goes out in the first batch, however many an
   const { link: workerLink, add, sent } = link();
   for (let i = 0; i < 100; i++) add(1, `flood${i}`);
   add(2, 'single');
-  workerLink.flush(true, 4);
-  expect(sent()).toEqual([['flood0', 'single', 'flood1', 'flood2']]);
+  workerLink.flush(4);
+  expect(sent()[0]).toEqual(['flood0', 'single', 'flood1', 'flood2']);
   expect(workerLink.outstanding).toBe(101);
-  expect(workerLink.gathered).toBe(97);
+  expect(workerLink.gathered).toBe(101 - 4 * MAX_BATCHES_IN_FLIGHT);
 });
 
-test('while the worker is busy with cheap requests the rest waits; after its answer the next batch goes', () => {
+test('two batches go while the worker works; the rest waits for an answer and the next flush', () => {
   const { link: workerLink, add, sent, answer, batches } = link();
-  for (let i = 0; i < 5; i++) add(1, `r${i}`);
-  workerLink.flush(true, 2);
-  workerLink.flush(true, 2);
-  expect(batches).toHaveLength(1);
+  for (let i = 0; i < 7; i++) add(1, `r${i}`);
+  workerLink.flush(2);
+  workerLink.flush(2);
+  expect(batches).toHaveLength(MAX_BATCHES_IN_FLIGHT);
   add(2, 'late');
   answer(1);
-  expect(batches).toHaveLength(1);
-  workerLink.flush(true, 2);
+  // An answer does not send: the server flushes once per turn, after the poll phase.
+  expect(batches).toHaveLength(MAX_BATCHES_IN_FLIGHT);
+  workerLink.flush(2);
   expect(sent()).toEqual([
     ['r0', 'r1'],
-    ['r2', 'late'],
+    ['r2', 'r3'],
+    ['r4', 'late'],
   ]);
-});
-
-test('costly requests keep two batches in flight, so the worker never waits for a message', () => {
-  const { link: workerLink, add, batches } = link();
-  for (let i = 0; i < 5; i++) add(1, `r${i}`);
-  workerLink.flush(false, 1);
-  expect(batches.map((batch) => batch.requestIds.length)).toEqual([1, 1]);
-  expect(workerLink.gathered).toBe(3);
+  expect(workerLink.gathered).toBe(2);
 });
 
 test('request ids rise in the order sent, across connections', () => {
@@ -89,7 +84,7 @@ test('request ids rise in the order sent, across connections', () => {
   add(1, 'a1');
   add(1, 'a2');
   add(2, 'b1');
-  workerLink.flush(false, 8);
+  workerLink.flush(8);
   expect(batches[0]!.requestIds).toEqual([1, 2, 3]);
   expect(batches[0]!.connectionIds).toEqual([1, 2, 1]);
 });
@@ -99,7 +94,7 @@ test('a dead worker gives back what it was sent, in order, apart from what it ne
   const a1 = add(1, 'a1');
   const a2 = add(1, 'a2');
   const b1 = add(2, 'b1');
-  workerLink.flush(true, 2);
+  workerLink.flush(1);
   expect(workerLink.drain()).toEqual({ sent: [a1, b1], unsent: [a2] });
   expect(workerLink.outstanding).toBe(0);
 });
@@ -109,7 +104,7 @@ test('requests past their deadline are taken out whether sent or waiting', () =>
   const a1 = add(1, 'a1');
   const a2 = add(1, 'a2');
   add(2, 'b1');
-  workerLink.flush(true, 1);
+  workerLink.flush(1);
   // a1 was sent; a2 (since 1) waits; b1 (since 2) is within the deadline.
   expect(workerLink.expire(2)).toEqual([a1, a2]);
   expect(workerLink.outstanding).toBe(1);
