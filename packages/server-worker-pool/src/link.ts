@@ -58,7 +58,8 @@ export class WorkerLink implements OffloadLoad {
     const { connectionId } = entry.context;
     if (!this.known.has(connectionId)) {
       this.known.add(connectionId);
-      this.peers.push([connectionId, entry.context.remoteAddress, entry.context.remotePort]);
+      const { remoteAddress, remotePort, proxiedBy } = entry.context;
+      this.peers.push([connectionId, remoteAddress, remotePort, proxiedBy]);
     }
     this.requestIds.push(entry.requestId);
     this.connectionIds.push(connectionId);
