@@ -25,15 +25,18 @@ const FRONTEND6 = { address: '2001:db8::10', port: 7000 };
 export const PROXY_TIMEOUT_MS = 300;
 
 /**
- * The server a `proxy.*` case talks to. A strategy is started taking `accept` (and the case's
- * options); an external target is used as it is, and the case skips unless it takes `accept`.
+ * The server a `proxy.*` case talks to. A strategy is started taking `accept`, with the case's
+ * options or else the built-in echo (the refusals test the strategy, whatever the service); an
+ * external target is used as it is, its replies checked by its oracle, and the case skips unless
+ * it takes `accept`.
  */
 async function proxyServer(
   ctx: CaseContext,
   accept: ProxyProtocolVersion,
   options: CaseServerOptions = {},
 ): Promise<ServerUnderTest> {
-  if (ctx.controlled) return ctx.server({ ...options, proxyProtocol: accept });
+  if (ctx.controlled)
+    return ctx.server({ handler: 'echo', handlerOptions: {}, ...options, proxyProtocol: accept });
   const server = await ctx.server();
   const declared = server.options.proxyProtocol;
   if (accept !== 'any' && declared !== 'any' && declared !== accept)
