@@ -126,9 +126,9 @@ const PROXY_VERSIONS: readonly ProxyProtocolVersion[] = ['v1', 'v2', 'any'];
  * every strategy with them. `description` says which.
  */
 export function proxyProtocolOption(
-  description = 'every connection must start with a PROXY protocol header of these versions (behind HAProxy send-proxy / send-proxy-v2, or another balancer that sends one); the handler then sees the client it names, and context.proxiedBy the balancer. A connection without one is closed (SWITCHYARD_ERR_PROXY_HEADER). Only for a port balancers alone can reach (default: off)',
+  description = 'every connection must start with a PROXY protocol header of this version, v1 (text), v2 (binary) or any (either) (behind HAProxy send-proxy / send-proxy-v2, or another balancer that sends one); the handler then sees the client it names, and context.proxiedBy the balancer. A connection without one is closed (SWITCHYARD_ERR_PROXY_HEADER). Only for a port balancers alone can reach (default: off)',
 ): Option {
-  return new Option('--proxy-protocol <version>', description).argParser((text: string) => {
+  return new Option('--proxy-protocol <v1|v2|any>', description).argParser((text: string) => {
     if (!PROXY_VERSIONS.includes(text as ProxyProtocolVersion)) {
       throw new InvalidOptionError('--proxy-protocol', `expected v1, v2 or any, got "${text}"`);
     }
