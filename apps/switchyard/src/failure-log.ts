@@ -66,16 +66,22 @@ const MAX_CAUSE_DEPTH = 4;
 /**
  * One line for a failure: `connection 7 127.0.0.1:51234: SWITCHYARD_ERR_HANDLER_FAILED: handler
  * failed: database connection lost`. The message, followed by each cause's message that it does
- * not already contain; never a stack; control characters escaped so a failure is one line.
+ * not already contain; never a stack; control characters escaped so a failure is one line. A
+ * client named by a PROXY header is followed by the balancer that relayed it:
+ * `203.0.113.7:56324 via 10.0.0.2:51000`.
  */
 export function formatFailure({
   connectionId,
   remoteAddress,
   remotePort,
+  proxiedBy,
   error,
 }: ConnectionFailure): string {
-  const address = remoteAddress ? formatHostPort({ host: remoteAddress, port: remotePort }) : '?';
-  return `connection ${connectionId} ${address}: ${error.code}: ${oneLine(describeError(error))}`;
+  const client = remoteAddress ? formatHostPort({ host: remoteAddress, port: remotePort }) : '?';
+  const via = proxiedBy
+    ? ` via ${formatHostPort({ host: proxiedBy.address, port: proxiedBy.port })}`
+    : '';
+  return `connection ${connectionId} ${client}${via}: ${error.code}: ${oneLine(describeError(error))}`;
 }
 
 function describeError(error: Error): string {

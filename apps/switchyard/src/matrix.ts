@@ -5,19 +5,28 @@ import {
   type SuiteReport,
   type Target,
 } from '@switchyard/conformance';
-import type { CodecReference } from '@switchyard/protocol';
+import type { CodecReference, ProxyProtocolVersion } from '@switchyard/protocol';
 import { type Progress, silentProgress } from './progress.js';
 import type { Contender } from './registry.js';
 
 /**
  * The conformance target that runs a contender in-process; with `codec` (a built-in name or a
- * module specifier, which worker threads load too) every case runs over that codec.
+ * module specifier, which worker threads load too) every case runs over that codec; with
+ * `proxyProtocol` every server takes PROXY headers and every client sends one.
  */
-export function contenderTarget(contender: Contender, codec?: CodecReference): Target {
+export function contenderTarget(
+  contender: Contender,
+  codec?: CodecReference,
+  proxyProtocol?: ProxyProtocolVersion,
+): Target {
   return {
     kind: 'strategy',
     strategy: contender.strategy,
-    options: { ...contender.options, ...(codec !== undefined && { codec }) },
+    options: {
+      ...contender.options,
+      ...(codec !== undefined && { codec }),
+      ...(proxyProtocol !== undefined && { proxyProtocol }),
+    },
     name: contender.name,
   };
 }

@@ -1,4 +1,9 @@
-import { codecNames, InvalidOptionError, type StrategyOption } from '@switchyard/protocol';
+import {
+  codecNames,
+  InvalidOptionError,
+  type ProxyProtocolVersion,
+  type StrategyOption,
+} from '@switchyard/protocol';
 import { Option } from 'commander';
 
 /** A host and port as typed on the command line or printed by `serve`. */
@@ -111,4 +116,22 @@ export function codecOption(description: string, defaultValue?: string): Option 
     },
   );
   return defaultValue === undefined ? option : option.default(defaultValue);
+}
+
+const PROXY_VERSIONS: readonly ProxyProtocolVersion[] = ['v1', 'v2', 'any'];
+
+/**
+ * `--proxy-protocol v1|v2|any`: `serve` takes PROXY protocol headers of these versions (it sits
+ * behind a balancer that sends them); `conformance` declares that its `--target` does, or runs
+ * every strategy with them. `description` says which.
+ */
+export function proxyProtocolOption(
+  description = 'every connection must start with a PROXY protocol header of this version, v1 (text), v2 (binary) or any (either) (behind HAProxy send-proxy / send-proxy-v2, or another balancer that sends one); the handler then sees the client it names, and context.proxiedBy the balancer. A connection without one is closed (SWITCHYARD_ERR_PROXY_HEADER). Only for a port balancers alone can reach (default: off)',
+): Option {
+  return new Option('--proxy-protocol <v1|v2|any>', description).argParser((text: string) => {
+    if (!PROXY_VERSIONS.includes(text as ProxyProtocolVersion)) {
+      throw new InvalidOptionError('--proxy-protocol', `expected v1, v2 or any, got "${text}"`);
+    }
+    return text as ProxyProtocolVersion;
+  });
 }

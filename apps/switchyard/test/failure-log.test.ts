@@ -100,6 +100,17 @@ describe('failure line', () => {
     );
   });
 
+  test('names the balancer after a client that a PROXY header named', () => {
+    const error = handlerFailure(new Error('database connection lost'));
+    const proxied = {
+      remoteAddress: '2001:db8::7',
+      proxiedBy: { address: '10.0.0.2', port: 51000 },
+    };
+    expect(formatFailure(failure(error, proxied))).toBe(
+      'connection 7 [2001:db8::7]:51234 via 10.0.0.2:51000: SWITCHYARD_ERR_HANDLER_FAILED: handler failed: database connection lost',
+    );
+  });
+
   test("adds a cause's message only when the message does not already say it", () => {
     const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
     expect(formatFailure(failure(new SocketError('socket error', { cause: reset })))).toBe(

@@ -15,6 +15,12 @@ export interface ConnectOptions {
   /** Do not read from the socket until {@link Client.resume} (a slow reader). */
   paused?: boolean;
   timeoutMs?: number;
+  /**
+   * What to write first, before the case writes anything: by default, a PROXY protocol header
+   * naming this client when the server takes them (`proxyProtocol`), and nothing otherwise;
+   * `false`: nothing (a case that writes its own header, or none).
+   */
+  proxyHeader?: Uint8Array | false;
 }
 
 /** Writes a {@link ByteSource} as fast as the socket drains, never buffering more than a chunk. */
@@ -71,6 +77,8 @@ export class Pump {
  */
 export class Client {
   bytesReceived = 0;
+  /** Bytes of the PROXY header written for it before the case's own: the server counts them in. */
+  proxyHeaderBytes = 0;
   /** The server ended its side (EOF). */
   ended = false;
   closed = false;

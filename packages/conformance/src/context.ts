@@ -1,6 +1,8 @@
 import {
   type Codec,
   DEFAULT_MAX_FRAME_BYTES,
+  encodeProxyHeader,
+  type ProxyProtocol,
   type ResolvedServerOptions,
   type RunningServer,
   resolveServerOptions,
@@ -139,6 +141,7 @@ export class CaseRun implements CaseContext {
         options: resolveServerOptions({
           codec: this.prepared.reference(codec),
           maxFrameBytes: target.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+          ...(target.proxyProtocol && { proxyProtocol: target.proxyProtocol }),
         }),
         codec,
         oracle: this.oracle,
@@ -171,6 +174,11 @@ export class CaseRun implements CaseContext {
     const connection = this.connections++;
     const client = await Client.connect(server.host, server.port, this.conditions, options);
     this.clients.add(client);
+    const header = options?.proxyHeader ?? ownProxyHeader(client, server.options.proxyProtocol);
+    if (header) {
+      client.write(header);
+      client.proxyHeaderBytes = header.length;
+    }
     // Replies may be larger than the requests: decode them with at least the default limit.
     const limit = Math.max(server.options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
     converse(client, server.codec, server.oracle, connection, limit);
@@ -223,6 +231,19 @@ export class CaseRun implements CaseContext {
     }
     await Promise.all(this.servers.map((server) => destroyWithin(server, DESTROY_LIMIT_MS)));
   }
+}
+
+/**
+ * The header a balancer would send for `client`'s connection to a server taking `accepted`: the
+ * client's own endpoints, as the server sees them (v2 where it takes v2, else v1).
+ */
+function ownProxyHeader(client: Client, accepted: ProxyProtocol): Buffer | undefined {
+  if (accepted === 'off') return undefined;
+  const { localAddress = '', localPort = 0, remoteAddress = '', remotePort = 0 } = client.socket;
+  return encodeProxyHeader(accepted === 'v1' ? 1 : 2, {
+    source: { address: localAddress, port: localPort },
+    destination: { address: remoteAddress, port: remotePort },
+  });
 }
 
 function commonOptions(options: ServerOptions & Record<string, unknown>): ServerOptions {

@@ -18,6 +18,8 @@ export const testHandlers = Object.freeze({
   gated: handlerUrl('gated'),
   /** Replies `PARALLEL` only if `options.expect` calls overlapped (`options.probe`). */
   'parallel-probe': handlerUrl('parallel-probe'),
+  /** Replies with the client it sees: `{"remoteAddress","remotePort","proxiedBy"?}` as JSON. */
+  'peer-address': handlerUrl('peer-address'),
 });
 
 export type TestHandlerName = keyof typeof testHandlers;

@@ -88,6 +88,10 @@ const NEED_REASONS: Record<Need, (target: Target) => string | undefined> = {
     !capabilitiesOf(target).parallelHandlers
       ? 'needs a target whose handlers run in parallel; this one runs them one at a time'
       : undefined,
+  'proxy-protocol': (target) =>
+    target.kind === 'external' && target.proxyProtocol === undefined
+      ? 'needs a target that takes PROXY protocol headers; declare it with proxyProtocol (--proxy-protocol)'
+      : undefined,
 };
 
 function capabilitiesOf(target: Target) {

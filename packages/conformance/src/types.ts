@@ -1,6 +1,7 @@
 import type {
   BuiltinCodecName,
   CodecReference,
+  ProxyProtocolVersion,
   ReplyOracle,
   ServerOptions,
   Strategy,
@@ -27,7 +28,12 @@ export type Need =
   /** Declared `connections: 'one-at-a-time'`. */
   | 'one-at-a-time-connections'
   /** Declared `parallelHandlers: true`. */
-  | 'parallel-handlers';
+  | 'parallel-handlers'
+  /**
+   * Takes PROXY protocol headers: a strategy target (the case turns `proxyProtocol` on), or an
+   * external one that declares `proxyProtocol`.
+   */
+  | 'proxy-protocol';
 
 /**
  * Which codecs a case applies to, by what a codec declares (never by its name):
@@ -90,6 +96,12 @@ export interface ExternalTarget {
   readonly name?: string;
   /** The server's frame limit, for the framing cases. Default 1 MiB (the Switchyard default). */
   readonly maxFrameBytes?: number;
+  /**
+   * It expects a PROXY protocol header of these versions at the start of every connection (a
+   * backend behind a balancer that sends them): every case's clients send one naming themselves,
+   * and the `proxy.*` cases run. Absent: it takes none.
+   */
+  readonly proxyProtocol?: ProxyProtocolVersion;
 }
 
 export type Target = StrategyTarget | ExternalTarget;

@@ -131,3 +131,18 @@ export function oneAtATime(): Promise<TestServer> {
     if (!current) next();
   }, true);
 }
+
+/**
+ * Raw echo behind a careless PROXY header reader: it takes the whole first read as the header,
+ * so bytes that arrive with the header are lost, and refuses nothing.
+ */
+export function dropsFirstRead(): Promise<TestServer> {
+  return serve((socket) => {
+    let first = true;
+    socket.on('data', (chunk: Buffer) => {
+      if (first) first = false;
+      else socket.write(chunk);
+    });
+    socket.on('end', () => socket.end());
+  });
+}

@@ -30,6 +30,13 @@ test('lists every case the issue asks for, with unique stable ids', () => {
       'limits.idle-timeout',
       'socket.no-delay',
       'net.ipv6',
+      'proxy.v1',
+      'proxy.v2',
+      'proxy.v2-local',
+      'proxy.split',
+      'proxy.garbage',
+      'proxy.too-long',
+      'proxy.timeout',
     ]),
   );
 });

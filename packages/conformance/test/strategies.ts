@@ -58,3 +58,9 @@ export const noFrameLimit = coreStrategy('no-frame-limit', (options) => ({
   ...options,
   maxFrameBytes: 0xffff_ffff,
 }));
+
+/** Ignores `proxyProtocol`: a PROXY header reaches its codec as if it were requests. */
+export const ignoresProxyProtocol = coreStrategy('ignores-proxy-protocol', (options) => ({
+  ...options,
+  proxyProtocol: 'off',
+}));

@@ -45,6 +45,12 @@ export const ErrorCode = {
    * it was dropped unserved and none of its requests reached the handler.
    */
   CLIENT_LEFT: 'SWITCHYARD_ERR_CLIENT_LEFT',
+  /**
+   * With `proxyProtocol` on: a connection's first bytes were not a PROXY protocol header of an
+   * accepted version, or it was malformed, too long, cut short by the client's FIN, or not
+   * complete within `frameTimeoutMs`. That connection was closed before anything was decoded.
+   */
+  PROXY_HEADER: 'SWITCHYARD_ERR_PROXY_HEADER',
   /** A connection was closed because it stayed idle longer than `idleTimeoutMs`. */
   IDLE_TIMEOUT: 'SWITCHYARD_ERR_IDLE_TIMEOUT',
   /**

@@ -196,6 +196,12 @@ export class ClientLeftError extends SwitchyardError {
   }
 }
 
+export class ProxyHeaderError extends SwitchyardError {
+  constructor(message: string) {
+    super(ErrorCode.PROXY_HEADER, message);
+  }
+}
+
 export class IdleTimeoutError extends SwitchyardError {
   constructor(readonly idleTimeoutMs: number) {
     super(ErrorCode.IDLE_TIMEOUT, `connection idle for more than ${idleTimeoutMs} ms`);
@@ -273,6 +279,7 @@ const errorClasses: Readonly<Record<ErrorCode, SwitchyardErrorClass>> = {
   [ErrorCode.LISTEN_FAILED]: ListenFailedError,
   [ErrorCode.CONNECTION_REFUSED]: ConnectionRefusedError,
   [ErrorCode.CLIENT_LEFT]: ClientLeftError,
+  [ErrorCode.PROXY_HEADER]: ProxyHeaderError,
   [ErrorCode.IDLE_TIMEOUT]: IdleTimeoutError,
   [ErrorCode.MEMORY_BUDGET]: MemoryBudgetError,
   [ErrorCode.SOCKET_ERROR]: SocketError,

@@ -1,15 +1,28 @@
 import { HandlerInvalidError, HandlerNotFoundError, HandlerSetupFailedError } from './errors.js';
 import { resolveModuleSpecifier } from './modules.js';
+import type { SocketEndpoint } from './proxy-header.js';
 
 /** Options handed to a handler. Must be structured-cloneable: worker threads receive a copy. */
 export type HandlerOptions = Readonly<Record<string, unknown>>;
 
-/** What a handler knows about the request it is answering. */
-export interface HandlerContext {
-  /** Server-unique id of the connection (per worker in handoff mode). */
-  readonly connectionId: number;
+/** Who is at the other end of a connection, as its handler and its failure report see it. */
+export interface ConnectionPeer {
+  /** The client: the socket's peer, or the client a PROXY protocol header named. */
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /**
+   * Present only when `remoteAddress` and `remotePort` came from a PROXY protocol header
+   * (`proxyProtocol`): the socket's own peer, the balancer that relayed the connection. Absent
+   * without a header, and for a header that names no client (v2 `LOCAL`, a balancer's health
+   * check; v1 `UNKNOWN`), where the socket's peer is the remote address.
+   */
+  readonly proxiedBy?: SocketEndpoint;
+}
+
+/** What a handler knows about the request it is answering. */
+export interface HandlerContext extends ConnectionPeer {
+  /** Server-unique id of the connection (per worker in handoff mode). */
+  readonly connectionId: number;
   /** The codec's `name`. */
   readonly codec: string;
   readonly options: HandlerOptions;

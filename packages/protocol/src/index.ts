@@ -6,6 +6,8 @@ export * from './handler.js';
 export * from './modules.js';
 export * from './option-keys.js';
 export * from './pending-bytes.js';
+export * from './proxy-header.js';
+export * from './proxy-header-encode.js';
 export * from './strategy.js';
 export * from './strategy-options.js';
 export * from './warnings.js';

@@ -1,11 +1,20 @@
 import { getHeapStatistics } from 'node:v8';
-import { codecProblems, DEFAULT_MAX_FRAME_BYTES } from './codec.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './codec.js';
 import type { CodecReference } from './codec-loader.js';
 import type { ErrorCode } from './error-codes.js';
 import type { SwitchyardError } from './errors.js';
 import { InvalidOptionError } from './errors.js';
-import { type HandlerOptions, type HandlerReference, isHandlerDefinition } from './handler.js';
+import type { ConnectionPeer, HandlerOptions, HandlerReference } from './handler.js';
 import { assertKnownKeys } from './option-keys.js';
+import type { ProxyProtocol } from './proxy-header.js';
+import {
+  codecReference,
+  handlerReference,
+  nonEmptyString,
+  nonNegativeInteger,
+  positiveInteger,
+  proxyProtocol,
+} from './server-option-values.js';
 import type { StrategyModes, StrategyOption } from './strategy-options.js';
 import type { ServerWarning } from './warnings.js';
 
@@ -76,6 +85,15 @@ export interface ServerOptions {
    * off.
    */
   handlerTimeoutMs?: number;
+  /**
+   * Behind a balancer that sends the PROXY protocol: each connection must start with a header of
+   * the versions taken (`v1` text, `v2` binary, `any`), complete within `frameTimeoutMs`; the
+   * handler then sees the client it names (`context.remoteAddress`, `remotePort`) and the
+   * balancer as `context.proxiedBy`. A connection without one is closed
+   * (`SWITCHYARD_ERR_PROXY_HEADER`). Only for a port that balancers alone can reach: a header
+   * says who the client is, and anyone who can connect can write one. Default `off`.
+   */
+  proxyProtocol?: ProxyProtocol;
 }
 
 /** {@link ServerOptions} with every default filled in. */
@@ -93,6 +111,7 @@ export interface ResolvedServerOptions {
   readonly maxServerBufferedBytes: number;
   readonly frameTimeoutMs: number;
   readonly handlerTimeoutMs: number;
+  readonly proxyProtocol: ProxyProtocol;
 }
 
 export const DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION = 1024 * 1024;
@@ -117,30 +136,6 @@ export function defaultServerBudgetBytes(): number {
   return Math.floor(getHeapStatistics().heap_size_limit / 4);
 }
 
-function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0) {
-    throw new InvalidOptionError(name, `expected a non-negative integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: () => number): number {
-  if (value === undefined) return fallback();
-  if (!Number.isInteger(value) || value < 1) {
-    throw new InvalidOptionError(name, `expected a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function nonEmptyString(name: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value === '') {
-    throw new InvalidOptionError(name, `expected a non-empty string, got ${String(value)}`);
-  }
-  return value;
-}
-
 /** The keys of {@link ServerOptions}, which every strategy accepts. */
 export const serverOptionKeys: readonly string[] = Object.freeze([
   'host',
@@ -156,38 +151,8 @@ export const serverOptionKeys: readonly string[] = Object.freeze([
   'maxServerBufferedBytes',
   'frameTimeoutMs',
   'handlerTimeoutMs',
+  'proxyProtocol',
 ]);
-
-function codecReference(value: unknown): CodecReference {
-  if (value === undefined) return 'raw';
-  if (typeof value === 'string') {
-    if (value === '') throw new InvalidOptionError('codec', 'expected a non-empty string');
-    return value;
-  }
-  const problems = codecProblems(value);
-  if (problems.length > 0) {
-    throw new InvalidOptionError(
-      'codec',
-      `expected a codec name, a module specifier or a Codec object (${problems.join('; ')})`,
-    );
-  }
-  return value as CodecReference;
-}
-
-function handlerReference(value: unknown): HandlerReference {
-  if (value === undefined) return 'echo';
-  if (typeof value === 'string') {
-    if (value === '') throw new InvalidOptionError('handler', 'expected a non-empty string');
-    return value;
-  }
-  if (!isHandlerDefinition(value)) {
-    throw new InvalidOptionError(
-      'handler',
-      'expected a module specifier, a function, or an object with a handle() method',
-    );
-  }
-  return value;
-}
 
 /**
  * Fills in defaults and validates; codec and handler modules are loaded later, by the strategy.
@@ -262,6 +227,7 @@ export function resolveServerOptions(
       options.handlerTimeoutMs,
       DEFAULT_HANDLER_TIMEOUT_MS,
     ),
+    proxyProtocol: proxyProtocol(options.proxyProtocol),
   };
 }
 
@@ -293,12 +259,11 @@ export interface ServerStats {
 
 /**
  * A failure that ended one connection (framing, handler, idle timeout, socket), as the server
- * reports it on `failure`. The error keeps its message and cause, from whichever thread it came.
+ * reports it on `failure`: the client as the handler sees it (named by a PROXY header, once one
+ * was read), and the error, which keeps its message and cause from whichever thread it came.
  */
-export interface ConnectionFailure {
+export interface ConnectionFailure extends ConnectionPeer {
   readonly connectionId: number;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
   readonly error: SwitchyardError;
 }
 

@@ -6,7 +6,7 @@ import {
   type Reply,
   type ResolvedServerOptions,
 } from '@switchyard/protocol';
-import { BaseServer, Connection, type Service } from '@switchyard/server-core';
+import { BaseServer, Connection, connectionFailure, type Service } from '@switchyard/server-core';
 import { HandlerCall } from './handler-call.js';
 import { Turn } from './turn.js';
 
@@ -129,12 +129,7 @@ export class BlockingServer extends BaseServer {
   private reportOverdue(turn: Turn): void {
     const error = new HandlerTimeoutError(this.options.handlerTimeoutMs);
     this.recorder.recordError(error.code);
-    this.reportFailure({
-      connectionId: turn.id,
-      remoteAddress: turn.remoteAddress,
-      remotePort: turn.remotePort,
-      error,
-    });
+    this.reportFailure(connectionFailure(turn.id, turn.peer, error));
   }
 
   /** A client that closed or reset while waiting: out of the line, counted and reported. */

@@ -1,6 +1,11 @@
 import type { Socket } from 'node:net';
-import { ClientLeftError, type ConnectionFailure } from '@switchyard/protocol';
-import type { Connection, StatsRecorder, TrackedConnection } from '@switchyard/server-core';
+import { ClientLeftError, type ConnectionFailure, type ConnectionPeer } from '@switchyard/protocol';
+import {
+  type Connection,
+  connectionFailure,
+  type StatsRecorder,
+  type TrackedConnection,
+} from '@switchyard/server-core';
 import { HeldBytes } from './held-bytes.js';
 
 /**
@@ -37,8 +42,7 @@ export class Turn implements TrackedConnection {
   readonly socket: Socket;
   readonly id: number;
   /** Kept from the start: a destroyed socket no longer knows its peer. */
-  readonly remoteAddress: string;
-  readonly remotePort: number;
+  private readonly socketPeer: ConnectionPeer;
   readonly closed: Promise<void>;
   private turnState: TurnState = 'waiting';
   private connection: Connection | undefined;
@@ -53,13 +57,20 @@ export class Turn implements TrackedConnection {
     this.stats = stats;
     this.onLeft = onLeft;
     this.held = new HeldBytes(readAheadBytes);
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.remotePort = socket.remotePort ?? 0;
+    this.socketPeer = {
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+    };
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
   get state(): TurnState {
     return this.turnState;
+  }
+
+  /** The client: its socket's peer, or, once served, the client its PROXY header named. */
+  get peer(): ConnectionPeer {
+    return this.connection?.peer ?? this.socketPeer;
   }
 
   /** Bytes it holds: read ahead while waiting, then whatever its connection holds. */
@@ -129,11 +140,6 @@ export class Turn implements TrackedConnection {
       `${how} while waiting its turn (${waitedMs} ms in line); dropped unserved, ${sent} bytes it sent unread`,
       cause && { cause },
     );
-    this.onLeft(this, {
-      connectionId: this.id,
-      remoteAddress: this.remoteAddress,
-      remotePort: this.remotePort,
-      error,
-    });
+    this.onLeft(this, connectionFailure(this.id, this.peer, error));
   }
 }

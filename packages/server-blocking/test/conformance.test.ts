@@ -2,3 +2,10 @@ import { describeConformance } from '@switchyard/conformance/vitest';
 import { blockingStrategy } from '../src/index.js';
 
 describeConformance(blockingStrategy);
+
+// Behind a balancer: every client of every case sends a PROXY header first. A waiting client's
+// bytes are read ahead and handed back at its turn, header and all.
+describeConformance(blockingStrategy, {
+  name: 'blocking behind a PROXY v2 balancer',
+  options: { proxyProtocol: 'v2' },
+});

@@ -1,4 +1,10 @@
-import { type ConnectionFailure, ErrorCode, type Handler } from '@switchyard/protocol';
+import {
+  type ConnectionFailure,
+  ErrorCode,
+  encodeProxyHeader,
+  type Handler,
+  type ProxyProtocol,
+} from '@switchyard/protocol';
 import { describe, expect, onTestFinished, test, vi } from 'vitest';
 import { type Client, collectFailures, connectClient, deferred, startServer } from './helpers.js';
 
@@ -42,7 +48,10 @@ function fakeTimers(): void {
  * A client whose request hangs the handler, then leaves; a second client waits its turn with
  * a request. Resolves once the first has left and the second is in line.
  */
-async function hungHandlerWhoseClientLeft(options: { handlerTimeoutMs?: number }) {
+async function hungHandlerWhoseClientLeft(
+  options: { handlerTimeoutMs?: number; proxyProtocol?: ProxyProtocol },
+  header: Buffer = Buffer.alloc(0),
+) {
   const calls: string[] = [];
   const server = await startServer({ codec: 'lines', ...options }, (request, context) => {
     calls.push(request.toString());
@@ -50,10 +59,10 @@ async function hungHandlerWhoseClientLeft(options: { handlerTimeoutMs?: number }
   });
   const failures = collectFailures(server);
   const leaves = await connectClient(server);
-  leaves.socket.write('hang\n');
+  leaves.socket.write(Buffer.concat([header, Buffer.from('hang\n')]));
   await until(() => calls.length === 1);
   const next: Client = await connectClient(server);
-  next.socket.write('next\n');
+  next.socket.write(Buffer.concat([header, Buffer.from('next\n')]));
   await until(() => server.waiting === 1);
   // A reset closes the connection at once; after a FIN it would wait to deliver the reply owed.
   leaves.socket.resetAndDestroy();
@@ -78,6 +87,26 @@ describe('a handler that never settles', () => {
     // No connection was left to fail it: the line reports it, once.
     expect(timeouts(failures)).toEqual([1]);
     expect(server.stats().errors[ErrorCode.HANDLER_TIMEOUT]).toBe(1);
+  });
+
+  test('is reported as the client its PROXY header named, once its client has left', async () => {
+    fakeTimers();
+    const client = { address: '203.0.113.7', port: 56324 };
+    const header = encodeProxyHeader(2, { source: client, destination: client });
+    const { failures, next } = await hungHandlerWhoseClientLeft(
+      { handlerTimeoutMs: DEADLINE_MS, proxyProtocol: 'v2' },
+      header,
+    );
+    await vi.advanceTimersByTimeAsync(DEADLINE_MS);
+    await until(() => next.received() === 'next\n');
+    const overdue = failures.filter(({ error }) => error.code === ErrorCode.HANDLER_TIMEOUT);
+    expect(overdue).toEqual([
+      expect.objectContaining({
+        remoteAddress: client.address,
+        remotePort: client.port,
+        proxiedBy: expect.objectContaining({ address: '127.0.0.1' }),
+      }),
+    ]);
   });
 
   test('holds the line for good when handlerTimeoutMs is 0', async () => {

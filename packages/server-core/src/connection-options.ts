@@ -1,9 +1,11 @@
 import type {
   Codec,
   ConnectionFailure,
+  ConnectionPeer,
   HandlerContext,
   Reply,
   ResolvedServerOptions,
+  SwitchyardError,
 } from '@switchyard/protocol';
 import type { MemoryBudget } from './memory-budget.js';
 import type { StatsRecorder } from './stats.js';
@@ -29,13 +31,17 @@ export interface ConnectionOptions {
   readonly maxInFlight?: number;
   /** Told of the failure that ends this connection, after it is counted (the server's `failure`). */
   readonly onFailure?: (failure: ConnectionFailure) => void;
+  /**
+   * Told of the client a PROXY protocol header named, once read (`proxyProtocol`): for whoever
+   * reports this connection's failures elsewhere (the handoff pool's main thread).
+   */
+  readonly onProxied?: (client: ConnectionPeer) => void;
 }
 
 /** The context every request of a connection is handled with, made once per connection. */
 export function handlerContext(
   connectionId: number,
-  remoteAddress: string,
-  remotePort: number,
+  { remoteAddress, remotePort }: ConnectionPeer,
   codec: Codec,
   options: ResolvedServerOptions,
 ): HandlerContext {
@@ -47,4 +53,13 @@ export function handlerContext(
     options: options.handlerOptions,
     state: new Map(),
   };
+}
+
+/** A failure as the server reports it: the connection, the client as its handler saw it, why. */
+export function connectionFailure(
+  connectionId: number,
+  { remoteAddress, remotePort, proxiedBy }: ConnectionPeer,
+  error: SwitchyardError,
+): ConnectionFailure {
+  return { connectionId, remoteAddress, remotePort, ...(proxiedBy && { proxiedBy }), error };
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import {
   type Codec,
-  type ConnectionFailure,
+  type ConnectionPeer,
   type Decoder,
   decoderFailure,
   type HandlerContext,
@@ -11,18 +11,18 @@ import {
   SocketError,
   type SwitchyardError,
 } from '@switchyard/protocol';
-import { type ConnectionOptions, type Dispatch, handlerContext } from './connection-options.js';
 import {
-  answersIn,
-  type ConnectionEvent,
-  type ConnectionState,
-  connectionTransition,
-  readsIn,
-} from './connection-state.js';
+  type ConnectionOptions,
+  connectionFailure,
+  type Dispatch,
+  handlerContext,
+} from './connection-options.js';
+import { answersIn, type ConnectionState, readsIn } from './connection-state.js';
 import { FrameDeadline, HandlerDeadline } from './deadlines.js';
 import { FrameFeed, type FrameFeedHost } from './frame-feed.js';
 import { Holdings } from './holdings.js';
-import { endAndLinger } from './lingering-close.js';
+import { Lifecycle } from './lifecycle.js';
+import { type ProxyHeaderGate, proxyHeaderGate } from './proxy-header-gate.js';
 import { readAtMostOneChunkWhilePaused } from './read-ahead.js';
 import { ReplyOrder, type ReplySlot } from './reply-order.js';
 import type { StatsRecorder } from './stats.js';
@@ -32,25 +32,27 @@ export type { ConnectionOptions, Dispatch } from './connection-options.js';
 /**
  * One client connection: address, decoder, replies in request order, and what it holds
  * ({@link Holdings}: against its cap and the server's budget). Bytes flow socket `data` ->
- * decoder -> dispatch -> reply slot -> encoder -> socket `write`; past the cap, reading stops
- * until the socket drains. Its life is one {@link ConnectionState}, changed only through
- * {@link connectionTransition}; pause, resume, close and destroy the socket through it.
+ * (PROXY header, when on: {@link ProxyHeaderGate}) -> decoder -> dispatch -> reply slot ->
+ * encoder -> socket `write`; past the cap, reading stops until the socket drains. Its life is
+ * one {@link ConnectionState}, kept by its {@link Lifecycle}; pause, resume, close and destroy
+ * the socket through it.
  */
 export class Connection {
   readonly id: number;
   readonly socket: Socket;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
   /** Resolves once the socket has closed, for whatever reason. */
   readonly closed: Promise<void>;
 
   /** None for a codec whose frame is the chunk: no decoder, no array allocated per chunk. */
   private readonly decoder: Decoder | undefined;
-  private readonly context: HandlerContext;
+  /** Made once; made again only when a PROXY header names the client, before any request. */
+  private context: HandlerContext;
+  /** With `proxyProtocol` on, until the header is read; the codec sees nothing before. */
+  private gate: ProxyHeaderGate | undefined;
   private readonly codec: Codec;
   private readonly stats: StatsRecorder;
   private readonly dispatch: Dispatch;
-  private readonly onFailure: ((failure: ConnectionFailure) => void) | undefined;
+  private readonly told: Pick<ConnectionOptions, 'onFailure' | 'onProxied'>;
   private readonly cap: number;
   private readonly order: ReplyOrder;
   private readonly holdings: Holdings;
@@ -58,31 +60,42 @@ export class Connection {
   private readonly frameDeadline: FrameDeadline | undefined;
   private readonly feed: FrameFeed;
   private readonly handlerDeadline: HandlerDeadline | undefined;
-  /** Read through {@link state}, which catches up with a socket Node destroyed on its own. */
-  private lifecycle: ConnectionState = 'open';
+  private readonly lifecycle: Lifecycle;
   /** Why reading is paused; created on the first pause, since most connections never pause. */
   private pauseReasons: Set<string> | undefined;
-  private readonly onData = (chunk: Buffer) => this.onReadable(chunk);
+  private readonly onData = (chunk: Buffer) => {
+    this.stats.bytesIn += chunk.length;
+    if (this.gate === undefined) this.onReadable(chunk);
+    else this.gate.read(chunk);
+  };
   private readonly onEnd = () => this.onReadEnd();
 
   constructor(
     socket: Socket,
-    { id, codec, options, stats, dispatch, budget, maxInFlight, onFailure }: ConnectionOptions,
+    { id, codec, options, stats, dispatch, budget, maxInFlight, ...told }: ConnectionOptions,
   ) {
     this.id = id;
     this.socket = socket;
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.remotePort = socket.remotePort ?? 0;
+    this.lifecycle = new Lifecycle(
+      socket,
+      () => this.stopReadingDeadlines(),
+      () => socket.off('data', this.onData).off('end', this.onEnd),
+    );
     this.codec = codec;
     this.stats = stats;
     this.dispatch = dispatch;
-    this.onFailure = onFailure;
+    this.told = told;
     this.order = new ReplyOrder(maxInFlight ?? Number.POSITIVE_INFINITY);
     this.cap = options.maxBufferedBytesPerConnection;
     this.decoder = codec.frameIsChunk
       ? undefined
       : codec.createDecoder({ maxFrameBytes: options.maxFrameBytes });
-    this.context = handlerContext(id, this.remoteAddress, this.remotePort, codec, options);
+    const peer = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
+    this.context = handlerContext(id, peer, codec, options);
+    this.gate = proxyHeaderGate(options, peer, {
+      refused: (error) => this.fail(error),
+      passed: (client, rest) => this.afterHeader(client, rest),
+    });
     this.holdings = new Holdings(socket, this.order, this.decoder, stats, budget, (error) =>
       this.fail(error),
     );
@@ -97,7 +110,7 @@ export class Connection {
     this.closed = new Promise((resolve) =>
       socket.once('close', () => {
         this.holdings.release();
-        this.frameDeadline?.stop();
+        this.stopReadingDeadlines();
         this.handlerDeadline?.stop();
         resolve();
       }),
@@ -120,15 +133,14 @@ export class Connection {
     socket.resume();
   }
 
-  /**
-   * Where this connection is in its life. Node destroys a socket on its own (a reset) and says
-   * so only later (`error`, `close`), so reading the state catches up with `socket.destroyed`.
-   */
+  /** Where this connection is in its life (see {@link Lifecycle}). */
   get state(): ConnectionState {
-    if (this.lifecycle !== 'closed' && this.socket.destroyed) {
-      this.lifecycle = connectionTransition(this.lifecycle, 'destroyed').state;
-    }
-    return this.lifecycle;
+    return this.lifecycle.state;
+  }
+
+  /** The client, as its handler sees it: the socket's peer, or the client a PROXY header named. */
+  get peer(): ConnectionPeer {
+    return this.context;
   }
 
   /** Bytes this connection holds now: a partial frame, requests awaiting replies, unwritten replies. */
@@ -150,7 +162,7 @@ export class Connection {
 
   /** Stops reading, delivers the replies to requests already received, then closes. */
   closeGracefully(): void {
-    this.apply('close-gracefully');
+    this.lifecycle.apply('close-gracefully');
     this.finishIfIdle();
   }
 
@@ -158,36 +170,28 @@ export class Connection {
     this.socket.destroy();
   }
 
+  /** Reading stopped: neither a frame nor the PROXY header can be late any more. */
+  private stopReadingDeadlines(): void {
+    this.frameDeadline?.stop();
+    this.gate?.stop();
+  }
+
   // A method, not a getter: TypeScript would keep a narrowed `state` across the calls between.
   private isClosed(): boolean {
     return this.state === 'closed';
   }
 
-  /** Every change of state: the transition, then what it does to the socket. */
-  private apply(event: ConnectionEvent): void {
-    const { state, effect } = connectionTransition(this.state, event);
-    this.lifecycle = state;
-    if (effect !== 'none') this.frameDeadline?.stop();
-    switch (effect) {
-      case 'stop-reading':
-        this.socket.pause();
-        break;
-      case 'end':
-        // Half-close: the client may still read; end() sends FIN after the queued replies.
-        this.socket.end();
-        break;
-      case 'linger':
-        // Nothing more is served; release the socket once it is flushed.
-        this.socket.pause();
-        endAndLinger(this.socket, () =>
-          this.socket.off('data', this.onData).off('end', this.onEnd),
-        );
-        break;
+  /** The PROXY header was read: the client it names is the peer, and what follows is read. */
+  private afterHeader(client: ConnectionPeer | undefined, rest: Buffer): void {
+    this.gate = undefined;
+    if (client) {
+      this.context = { ...this.context, ...client };
+      this.told.onProxied?.(client);
     }
+    if (rest.length > 0) this.onReadable(rest);
   }
 
   private onReadable(chunk: Buffer): void {
-    this.stats.bytesIn += chunk.length;
     this.feed.read(chunk);
   }
 
@@ -282,7 +286,8 @@ export class Connection {
   private readonly recheck = () => this.updateBackpressure();
 
   private onReadEnd(): void {
-    this.apply('read-end');
+    if (this.gate?.ended()) return;
+    this.lifecycle.apply('read-end');
     try {
       this.decoder?.end();
     } catch (error) {
@@ -294,7 +299,7 @@ export class Connection {
 
   /** Tells the state that nothing is owed, once every reply is written (see `idle`). */
   private finishIfIdle(): void {
-    if (!this.order.owed && !this.feed.pending) this.apply('idle');
+    if (!this.order.owed && !this.feed.pending) this.lifecycle.apply('idle');
   }
 
   private feedHost(): FrameFeedHost {
@@ -324,7 +329,7 @@ export class Connection {
     if (!answersIn(this.state)) return;
     this.report(error);
     this.order.dropAll();
-    this.apply('give-up');
+    this.lifecycle.apply('give-up');
     this.updateBackpressure();
   }
 
@@ -337,11 +342,6 @@ export class Connection {
 
   private report(error: SwitchyardError): void {
     this.stats.recordError(error.code);
-    this.onFailure?.({
-      connectionId: this.id,
-      remoteAddress: this.remoteAddress,
-      remotePort: this.remotePort,
-      error,
-    });
+    this.told.onFailure?.(connectionFailure(this.id, this.context, error));
   }
 }

@@ -1,4 +1,5 @@
 export { Connection, type ConnectionOptions, type Dispatch } from './connection.js';
+export { connectionFailure } from './connection-options.js';
 export type { ConnectionState } from './connection-state.js';
 export { FRAME_OVERHEAD_BYTES } from './holdings.js';
 export {

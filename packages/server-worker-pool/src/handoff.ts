@@ -2,13 +2,14 @@ import { Socket } from 'node:net';
 import { MessageChannel } from 'node:worker_threads';
 import {
   type Codec,
+  type ConnectionPeer,
   deserializeError,
   ErrorCode,
   type ResolvedServerOptions,
   type SwitchyardError,
   type WorkerExitedError,
 } from '@switchyard/protocol';
-import type { TrackedConnection } from '@switchyard/server-core';
+import { connectionFailure, type TrackedConnection } from '@switchyard/server-core';
 import { pickLeastLoaded } from './balance.js';
 import type { FromWorker } from './messages.js';
 import type { PoolWorker } from './pool.js';
@@ -54,9 +55,11 @@ class RemoteConnection implements TrackedConnection {
   constructor(
     readonly id: number,
     readonly worker: PoolWorker,
-    /** Where the client is, read before the socket moves to the worker. */
-    readonly remoteAddress: string,
-    readonly remotePort: number,
+    /**
+     * Where the client is: read before the socket moves to the worker, then the client its PROXY
+     * protocol header named, when the worker says so.
+     */
+    public peer: ConnectionPeer,
     /** Called once, when it closes. */
     private readonly onClosed: () => void,
   ) {
@@ -114,7 +117,7 @@ export class HandoffServer extends PoolServer {
     const { index } = worker;
     this.owned[index] = (this.owned[index] ?? 0) + 1;
     const { remoteAddress = '', remotePort = 0 } = socket;
-    const remote = new RemoteConnection(connectionId, worker, remoteAddress, remotePort, () => {
+    const remote = new RemoteConnection(connectionId, worker, { remoteAddress, remotePort }, () => {
       // A replacement thread starts with nothing: count only for the thread that owned it.
       if (this.pool.workers[index] === worker) this.owned[index]!--;
     });
@@ -144,6 +147,10 @@ export class HandoffServer extends PoolServer {
     } else if (message.type === 'closed') {
       this.remotes.get(message.connectionId)?.markClosed();
       this.remotes.delete(message.connectionId);
+    } else if (message.type === 'proxied') {
+      const { type: _, connectionId, ...client } = message;
+      const remote = this.remotes.get(connectionId);
+      if (remote) remote.peer = client;
     } else if (message.type === 'failure') {
       const { type: _, error, ...where } = message;
       this.reportFailure({ ...where, error: deserializeError(error) as SwitchyardError });
@@ -161,8 +168,7 @@ export class HandoffServer extends PoolServer {
       if (remote.worker !== worker) continue;
       lost++;
       this.recorder.recordError(ErrorCode.WORKER_EXITED);
-      const { remoteAddress, remotePort } = remote;
-      this.reportFailure({ connectionId, remoteAddress, remotePort, error });
+      this.reportFailure(connectionFailure(connectionId, remote.peer, error));
       remote.markClosed();
       this.remotes.delete(connectionId);
     }

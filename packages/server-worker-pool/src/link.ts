@@ -99,10 +99,10 @@ export class WorkerLink implements OffloadLoad {
     const requests: Buffer[] = [];
     for (let index = 0; index < count; index++) {
       const entry = this.waiting.take()!;
-      const { connectionId, remoteAddress, remotePort } = entry.context;
+      const { connectionId, remoteAddress, remotePort, proxiedBy } = entry.context;
       if (!this.known.has(connectionId)) {
         this.known.add(connectionId);
-        this.peers.push([connectionId, remoteAddress, remotePort]);
+        this.peers.push([connectionId, remoteAddress, remotePort, proxiedBy]);
       }
       entry.requestId = this.nextRequestId++;
       this.pending.set(entry.requestId, entry);

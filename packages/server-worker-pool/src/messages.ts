@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ResolvedServerOptions, SerializedError } from '@switchyard/protocol';
+import type { ResolvedServerOptions, SerializedError, SocketEndpoint } from '@switchyard/protocol';
 import type { StatsDelta } from '@switchyard/server-core';
 
 /**
@@ -38,8 +38,16 @@ export const STARTED = 0;
 export const RUNNING = 1;
 export const PROGRESS_BYTES = 16;
 
-/** A client address, sent the first time a worker sees a request of that connection. */
-export type PeerInfo = readonly [connectionId: number, remoteAddress: string, remotePort: number];
+/**
+ * A client address, sent the first time a worker sees a request of that connection; with the
+ * balancer that relayed it when a PROXY protocol header named the client.
+ */
+export type PeerInfo = readonly [
+  connectionId: number,
+  remoteAddress: string,
+  remotePort: number,
+  proxiedBy?: SocketEndpoint,
+];
 
 /**
  * Offload: requests gathered during one turn of the main event loop for one worker.
@@ -118,7 +126,20 @@ export interface ConnectionFailed {
   readonly connectionId: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly proxiedBy?: SocketEndpoint;
   readonly error: SerializedError;
+}
+
+/**
+ * Handoff: an adopted connection's PROXY protocol header named its client, so the main thread
+ * reports what ends it (the worker's exit) with the address its handler saw.
+ */
+export interface ConnectionProxied {
+  readonly type: 'proxied';
+  readonly connectionId: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly proxiedBy?: SocketEndpoint;
 }
 
 /** The handler loaded: the worker takes work from now on. */
@@ -165,6 +186,7 @@ export type FromWorker =
   | StatsReport
   | ConnectionClosed
   | ConnectionFailed
+  | ConnectionProxied
   | WorkerExiting
   | TornDown;
 

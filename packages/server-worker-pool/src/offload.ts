@@ -226,7 +226,8 @@ export class OffloadServer extends PoolServer {
   }
 
   private tellThrottled(connection: OffloadConnection): void {
-    const { id, remoteAddress, remotePort } = connection;
+    const { id } = connection;
+    const { remoteAddress, remotePort } = connection.peer;
     const share = fairShare(this.maxQueuedRequests, this.busy.size);
     const held = connection.queued + connection.backlog.length;
     this.emit('warning', {

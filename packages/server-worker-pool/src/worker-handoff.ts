@@ -60,6 +60,7 @@ class HandoffWorker {
       dispatch: this.dispatch,
       onFailure: ({ error, ...where }) =>
         post({ type: 'failure', ...where, error: serializeError(error) }),
+      onProxied: (client) => post({ type: 'proxied', connectionId, ...client }),
     });
     this.connections.set(connectionId, connection);
     this.statsTimer ??= setInterval(() => this.report(), STATS_INTERVAL_MS);

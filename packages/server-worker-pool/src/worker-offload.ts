@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import {
+  type ConnectionPeer,
   type Handler,
   type HandlerContext,
   handlerFailure,
@@ -91,14 +92,17 @@ class OffloadWorker {
   }
 
   private runBatch(batch: RequestBatch): void {
-    for (const [connectionId, remoteAddress, remotePort] of batch.peers) {
-      this.peers.set(connectionId, this.context(connectionId, remoteAddress, remotePort));
+    for (const [connectionId, remoteAddress, remotePort, proxiedBy] of batch.peers) {
+      const peer = { remoteAddress, remotePort, ...(proxiedBy && { proxiedBy }) };
+      this.peers.set(connectionId, this.context(connectionId, peer));
     }
     let now = performance.now();
     for (let i = 0; i < batch.requestIds.length; i++) {
       const requestId = batch.requestIds[i]!;
       const connectionId = batch.connectionIds[i]!;
-      const context = this.peers.get(connectionId) ?? this.context(connectionId, '', 0);
+      const context =
+        this.peers.get(connectionId) ??
+        this.context(connectionId, { remoteAddress: '', remotePort: 0 });
       const answered = this.call(requestId, unpackAt(batch.bytes, batch.ends, i), context);
       const finished = performance.now();
       if (answered) {
@@ -142,11 +146,10 @@ class OffloadWorker {
     return false;
   }
 
-  private context(connectionId: number, remoteAddress: string, remotePort: number) {
+  private context(connectionId: number, peer: ConnectionPeer): HandlerContext {
     return {
       connectionId,
-      remoteAddress,
-      remotePort,
+      ...peer,
       codec: this.codecName,
       options: init.options.handlerOptions,
       state: new Map(),

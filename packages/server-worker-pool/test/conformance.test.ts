@@ -12,4 +12,10 @@ if (canTransferSockets()) {
     name: 'worker-pool (handoff)',
     options: { mode: 'handoff', workers: 2 },
   });
+  // Behind a balancer: every client of every case sends a PROXY header first, which the worker
+  // that adopted the socket reads.
+  describeConformance(workerPoolStrategy, {
+    name: 'worker-pool (handoff) behind a PROXY v1 balancer',
+    options: { mode: 'handoff', workers: 2, proxyProtocol: 'v1' },
+  });
 }

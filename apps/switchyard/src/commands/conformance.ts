@@ -11,13 +11,20 @@ import {
   InvalidOptionError,
   loadCodec,
   loadWorkload,
+  type ProxyProtocolVersion,
   resolveCodecSpecifier,
   resolveWorkloadSpecifier,
 } from '@switchyard/protocol';
 import { Command, Option } from 'commander';
 import { Interrupts } from '../interrupt.js';
 import { contenderTarget, runMatrix, summarizeMatrix, summaryLine } from '../matrix.js';
-import { codecOption, formatHostPort, integerOption, parseHostPort } from '../options.js';
+import {
+  codecOption,
+  formatHostPort,
+  integerOption,
+  parseHostPort,
+  proxyProtocolOption,
+} from '../options.js';
 import { stderrProgress } from '../progress.js';
 import { contenderNames, selectContenders } from '../registry.js';
 
@@ -32,6 +39,7 @@ interface ConformanceFlags {
   oneAtATime?: boolean;
   parallelHandlers?: boolean;
   maxFrameBytes?: number;
+  proxyProtocol?: ProxyProtocolVersion;
   case?: string;
   list?: boolean;
   json?: string;
@@ -69,6 +77,11 @@ export function conformanceCommand(): Command {
       'with --target: its frame limit (default 1 MiB, the Switchyard default)',
       integerOption('--max-frame-bytes', { min: 1 }),
     )
+    .addOption(
+      proxyProtocolOption(
+        'with --target: it takes PROXY protocol headers of these versions (a backend behind a balancer), so every client sends one naming itself and the proxy.* cases run; with strategies: every server takes them and every client sends one (the proxy.* cases run on strategies either way)',
+      ),
+    )
     .option('--case <pattern>', 'case ids to run: comma-separated, * wildcards, or a group (echo)')
     .option('--list', 'list the cases and exit')
     .option('--json <file>', 'also write the reports as JSON')
@@ -80,6 +93,7 @@ export function conformanceCommand(): Command {
         '  switchyard conformance\n' +
         '  switchyard conformance --strategy selector --case echo\n' +
         '  switchyard conformance --target 127.0.0.1:7000 --codec lines --concurrent\n' +
+        '  switchyard conformance --target 127.0.0.1:7000 --proxy-protocol v2   # a backend behind a balancer\n' +
         '  switchyard conformance --strategy selector --codec ./my-codec.mjs --case framing\n' +
         '  switchyard conformance --strategy all --workload ./my-workload.mjs\n',
     )
@@ -128,7 +142,7 @@ async function conformanceWith(flags: ConformanceFlags): Promise<void> {
 function chooseTargets(flags: ConformanceFlags, codec: string | undefined): Target[] {
   if (flags.target === undefined) {
     return selectContenders(flags.strategy ?? 'all').map((contender) =>
-      contenderTarget(contender, codec),
+      contenderTarget(contender, codec, flags.proxyProtocol),
     );
   }
   if (flags.strategy !== undefined) {
@@ -149,6 +163,7 @@ function chooseTargets(flags: ConformanceFlags, codec: string | undefined): Targ
     },
     name: formatHostPort({ host, port }),
     ...(flags.maxFrameBytes !== undefined && { maxFrameBytes: flags.maxFrameBytes }),
+    ...(flags.proxyProtocol !== undefined && { proxyProtocol: flags.proxyProtocol }),
   };
   return [target];
 }

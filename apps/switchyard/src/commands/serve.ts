@@ -8,6 +8,7 @@ import {
   ListenFailedError,
   loadCodec,
   loadHandler,
+  type ProxyProtocolVersion,
   type RunningServer,
   resolveCodecSpecifier,
   resolveHandlerSpecifier,
@@ -24,6 +25,7 @@ import {
   integerOption,
   parseJsonObject,
   parseStrategyOption,
+  proxyProtocolOption,
 } from '../options.js';
 import { type Contender, contenderNames, getContender, strategies } from '../registry.js';
 
@@ -47,6 +49,7 @@ export interface ServeFlags {
   maxServerBufferedBytes?: number;
   frameTimeoutMs?: number;
   handlerTimeoutMs?: number;
+  proxyProtocol?: ProxyProtocolVersion;
   nagle?: boolean;
   closeTimeoutMs: number;
   [strategyOption: string]: unknown;
@@ -188,6 +191,7 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       'a handler call must settle within this long, or it fails and its connection is closed (default 30000; 0: never)',
       integerOption('--handler-timeout-ms'),
     )
+    .addOption(proxyProtocolOption())
     .option('--nagle', "keep Nagle's algorithm on (by default TCP_NODELAY is set)")
     .option(
       '--close-timeout-ms <ms>',
@@ -209,7 +213,8 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
         'stack; a connection paused for taking more than its share of the pool).\n' +
         'Examples:\n' +
         '  switchyard serve --strategy selector --codec lines --port 7000\n' +
-        '  switchyard serve --strategy worker-pool --codec ./my-codec.mjs --handler ./my-handler.mjs\n',
+        '  switchyard serve --strategy worker-pool --codec ./my-codec.mjs --handler ./my-handler.mjs\n' +
+        '  switchyard serve --strategy selector --port 7000 --proxy-protocol v2   # behind HAProxy send-proxy-v2\n',
     )
     .action((flags: ServeFlags) => serve(flags, list));
 }
@@ -267,6 +272,7 @@ export function serveOptions(
     maxServerBufferedBytes: flags.maxServerBufferedBytes,
     frameTimeoutMs: flags.frameTimeoutMs,
     handlerTimeoutMs: flags.handlerTimeoutMs,
+    proxyProtocol: flags.proxyProtocol,
     noDelay: !flags.nagle,
   };
   return { contender, options };

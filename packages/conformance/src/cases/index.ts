@@ -6,6 +6,15 @@ import { framingGarbage, framingMalformed, framingTooLarge, framingTruncated } f
 import { handlerError, handlerParallel } from './handler.js';
 import { lifecycleDestroy, lifecycleGracefulClose } from './lifecycle.js';
 import { limitsIdleTimeout, limitsMaxConnections } from './limits.js';
+import {
+  proxyGarbage,
+  proxySplit,
+  proxyTimeout,
+  proxyTooLong,
+  proxyV1,
+  proxyV2,
+  proxyV2Local,
+} from './proxy.js';
 import { netIpv6, socketNoDelay, statsCounters } from './socket.js';
 import { streamEmptyFrames, streamFragmented, streamPipelined } from './stream.js';
 
@@ -37,6 +46,13 @@ export const allCases: readonly CaseDefinition[] = Object.freeze([
   statsCounters,
   socketNoDelay,
   netIpv6,
+  proxyV1,
+  proxyV2,
+  proxyV2Local,
+  proxySplit,
+  proxyGarbage,
+  proxyTooLong,
+  proxyTimeout,
 ]);
 
 export type { CaseDefinition } from './define.js';

@@ -91,7 +91,7 @@ export const lifecycleGracefulClose = defineCase({
       await arrived(1);
       const rest = Buffer.concat(pipelined.slice(1));
       await served.flush(rest);
-      const total = pipelined[0]!.length + rest.length;
+      const total = served.proxyHeaderBytes + pipelined[0]!.length + rest.length;
       await ctx.untilStats(
         server,
         (stats) => stats.bytesIn === total,

@@ -1,6 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { ErrorCode, isSwitchyardError } from '@switchyard/protocol';
 import { pseudoRandomBytes, wireFrame, withoutForbidden } from '../bytes.js';
+import type { Client } from '../client.js';
 import type { CaseContext, ServerUnderTest } from '../context.js';
 import { exchange, expectReplies, nextRequests } from '../oracle.js';
 import { check } from '../outcome.js';
@@ -111,7 +112,8 @@ export const statsCounters = defineCase({
     const bytes = (chunked ? wireFrame(ctx.codec, 'frame number 0').length : wire.length) * 2;
     const frameCount = chunked ? 2 : 20;
     if (!oneAtATime) for (const client of clients) client.end();
-    await untilCounted(ctx, server, { bytesIn: bytes, bytesOut: bytes, frames: frameCount });
+    const bytesIn = bytes + headerBytes(clients);
+    await untilCounted(ctx, server, { bytesIn, bytesOut: bytes, frames: frameCount });
   },
 });
 
@@ -164,5 +166,11 @@ async function countsServiceTraffic(ctx: CaseContext, server: ServerUnderTest): 
   if (!oneAtATime)
     for (const client of clients) await client.expectEnd('the server ends', { timeoutMs: WAIT_MS });
   const bytesOut = clients.reduce((sum, client) => sum + client.bytesReceived, 0);
+  bytesIn += headerBytes(clients);
   await untilCounted(ctx, server, { bytesIn, bytesOut, frames: perClient * 2 });
+}
+
+/** What the clients' PROXY headers added to the bytes in, where the server takes them. */
+function headerBytes(clients: readonly Client[]): number {
+  return clients.reduce((sum, client) => sum + client.proxyHeaderBytes, 0);
 }
