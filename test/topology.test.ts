@@ -117,7 +117,7 @@ if (unavailable) {
         longLived: 8,
         talkEveryMs: 10,
       });
-      const { visits, talkers, addresses } = report.clients;
+      const { visits, talkers, addresses, proxiedBy } = report.clients;
       const context = `${JSON.stringify(report, null, 2)}\n${topology!.describe()}`;
 
       // The backend closed gracefully, while clients were coming to it.
@@ -142,8 +142,9 @@ if (unavailable) {
       const stat = report.stats.find(({ server }) => server === 'backend-1');
       expect(stat?.status, context).toBe('UP');
 
-      // PROXY v2: each backend saw the client host's address, never the balancer's.
+      // PROXY v2: each backend saw the client host's address, relayed by the balancer.
       expect(addresses, context).toEqual([topology!.hosts.client.address]);
+      expect(proxiedBy, context).toEqual([topology!.hosts.balancer.address]);
     }, 90_000);
   });
 }

@@ -37,10 +37,13 @@ interface Options {
   timeoutMs: number;
 }
 
+/** A backend's answer to `switchyard:whoami` (deploy/netns/whoami.mjs). */
 interface Whoami {
   backend: string;
   remoteAddress: string;
   remotePort: number;
+  /** The balancer, when the address came from a PROXY protocol header. */
+  proxiedBy?: { address: string; port: number };
 }
 
 /** How one visit (one new connection) ended. */
@@ -120,9 +123,12 @@ class Tally {
     byBackend: {} as Record<string, number>,
   };
   readonly addresses = new Set<string>();
+  /** Who relayed the connections (`proxiedBy`), `none` where no PROXY header named a client. */
+  readonly proxiedBy = new Set<string>();
 
   saw(whoami: Whoami, byBackend: Record<string, number>): void {
     this.addresses.add(whoami.remoteAddress);
+    this.proxiedBy.add(whoami.proxiedBy?.address ?? 'none');
     byBackend[whoami.backend] = (byBackend[whoami.backend] ?? 0) + 1;
   }
 
@@ -145,6 +151,7 @@ class Tally {
       event: 'summary',
       seconds,
       addresses: [...this.addresses],
+      proxiedBy: [...this.proxiedBy],
       visits: this.visits,
       talkers: this.talkers,
     };

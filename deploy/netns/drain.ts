@@ -27,6 +27,8 @@ export interface ClientsSummary {
   readonly seconds: number;
   /** Every client address the backends reported (whoami): the client host's, through PROXY v2. */
   readonly addresses: string[];
+  /** Who relayed them, by the backends' `proxiedBy` (`none` without a PROXY header). */
+  readonly proxiedBy: string[];
   readonly visits: {
     readonly attempted: number;
     readonly ok: number;

@@ -118,7 +118,7 @@ function summarize({ backend, exit, clients, stats, timeline }: DrainReport): st
     `${talkers.lost} lost; ${talkers.closedByServer} connections closed by the server, `,
     `${talkers.resent} requests sent again${talkers.failures.length ? `; ${talkers.failures.join('; ')}` : ''}\n`,
     `  HAProxy, ${backend} so far: ${stat?.redispatches ?? '?'} redispatched, ${stat?.retries ?? '?'} retried, `,
-    `${stat?.connectionErrors ?? '?'} connection errors; client addresses seen: ${clients.addresses.join(', ')}`,
+    `${stat?.connectionErrors ?? '?'} connection errors; client addresses seen: ${clients.addresses.join(', ')}, relayed by ${clients.proxiedBy.join(', ')}`,
   ].join('');
 }
 
