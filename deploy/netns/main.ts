@@ -94,7 +94,9 @@ function printHosts(topology: Topology): void {
       `  ${host.name.padEnd(10)} ${host.address.padEnd(12)} ip netns exec ${host.namespace} ...`,
     );
   }
-  console.log(`HAProxy stats: echo 'show stat' | socat - UNIX:${topology.statsSocket}`);
+  console.log(
+    `HAProxy's stats socket: ${topology.statsSocket} (echo 'show stat' | socat - UNIX:PATH)`,
+  );
   console.log('from the client host:');
   console.log(
     `  ip netns exec ${client} node ${cli} client ${topology.balancer.replace(':', ' ')} 3 --codec lines`,
