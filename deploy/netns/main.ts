@@ -67,6 +67,7 @@ async function main(): Promise<void> {
       printHosts(topology);
       await new Promise(() => {});
     }
+    const reports: DrainReport[] = [];
     for (let run = 0; run < Number(values.runs); run++) {
       const report = await drain(topology, {
         backend: BACKEND_NAMES[run % BACKEND_NAMES.length]!,
@@ -74,9 +75,11 @@ async function main(): Promise<void> {
         longLived: Number(values['long-lived']),
         talkEveryMs: Number(values['talk-every-ms']),
       });
+      reports.push(report);
       console.log(values.json ? JSON.stringify(report) : summarize(report));
       if (report.clientsExit.code !== 0) process.exitCode = 1;
     }
+    if (!values.json && reports.length > 1) console.log(total(reports));
   } catch (error) {
     console.error(topology.describe());
     throw error;
@@ -121,6 +124,19 @@ function summarize({ backend, exit, clients, stats, timeline }: DrainReport): st
     `${talkers.resent} requests sent again${talkers.failures.length ? `; ${talkers.failures.join('; ')}` : ''}\n`,
     `  HAProxy, ${backend} so far: ${stat?.redispatches ?? '?'} redispatched, ${stat?.retries ?? '?'} retried, `,
     `${stat?.connectionErrors ?? '?'} connection errors; client addresses seen: ${clients.addresses.join(', ')}, relayed by ${clients.proxiedBy.join(', ')}`,
+  ].join('');
+}
+
+/** The figures of several drains added up. */
+function total(reports: readonly DrainReport[]): string {
+  const sum = (pick: (clients: DrainReport['clients']) => number) =>
+    reports.reduce((added, report) => added + pick(report.clients), 0);
+  return [
+    `${reports.length} drains: new connections ${sum((c) => c.visits.attempted)} attempted, `,
+    `${sum((c) => c.visits.failed)} failed; long-lived requests ${sum((c) => c.talkers.requests)}, `,
+    `replies ${sum((c) => c.talkers.replies)}, wrong ${sum((c) => c.talkers.wrong)}, `,
+    `lost ${sum((c) => c.talkers.lost)}, sent again ${sum((c) => c.talkers.resent)}; `,
+    `connections closed by a draining server ${sum((c) => c.talkers.closedByServer)}`,
   ].join('');
 }
 
