@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drain } from '../deploy/netns/drain.js';
+import { parseShowStat, serverStats } from '../deploy/netns/haproxy-stats.js';
 import { listNamespaces, Topology, topologyUnavailable } from '../deploy/netns/topology.js';
 
 const unavailable = topologyUnavailable();
@@ -45,6 +46,52 @@ const hostLinks = () =>
     .map((line) => line.split(':')[1]?.trim().split('@')[0])
     .filter(Boolean)
     .sort();
+
+describe("HAProxy's `show stat`, as the topology reads it", () => {
+  // The first columns of HAProxy 2.6's answer (it has about a hundred), from a live run.
+  const answer = [
+    '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight',
+    'switchyard,FRONTEND,,,0,4,9985,131,9300,9300,0,0,0,,,,,OPEN,',
+    'switchyard,backend-1,0,0,0,2,,60,4200,4200,,0,,1,0,2,14,DOWN,1',
+    'switchyard,backend-2,0,0,0,3,,71,5100,5100,,0,,0,0,0,0,UP 1/2,1',
+    'switchyard,BACKEND,0,0,0,4,999,131,9300,9300,0,0,,1,0,2,14,UP,1',
+    '',
+    '',
+  ].join('\n');
+
+  it('reads each row by its column names', () => {
+    const rows = parseShowStat(answer);
+    expect(rows).toHaveLength(4);
+    expect(rows[1]).toMatchObject({ pxname: 'switchyard', svname: 'backend-1', status: 'DOWN' });
+  });
+
+  it('keeps the servers, with their status and connection counts, and not the totals', () => {
+    expect(serverStats(parseShowStat(answer))).toEqual([
+      {
+        proxy: 'switchyard',
+        server: 'backend-1',
+        status: 'DOWN',
+        sessions: 60,
+        retries: 2,
+        redispatches: 14,
+        connectionErrors: 1,
+      },
+      {
+        proxy: 'switchyard',
+        server: 'backend-2',
+        status: 'UP 1/2',
+        sessions: 71,
+        retries: 0,
+        redispatches: 0,
+        connectionErrors: 0,
+      },
+    ]);
+  });
+
+  it('reads an answer without its header (an error message) as no rows', () => {
+    expect(parseShowStat('Unknown command\n')).toEqual([]);
+  });
+});
 
 if (unavailable) {
   it.skip(`Switchyard behind HAProxy on simulated hosts (skipped: ${unavailable})`);
