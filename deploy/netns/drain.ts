@@ -20,6 +20,12 @@ export interface DrainOptions {
   readonly talkEveryMs?: number;
   /** Longest any one step may take (start, HAProxy noticing, a visit reaching the backend). */
   readonly stepTimeoutMs?: number;
+  /**
+   * Take the backend out of rotation at the balancer (`set server ... state drain`) before the
+   * SIGTERM, and back in (`state ready`) once it listens again: what an operator's deploy does.
+   * Without it, the SIGTERM comes while new connections are still being sent to the backend.
+   */
+  readonly balancerDrainFirst?: boolean;
 }
 
 /** What clients.ts printed last. */
@@ -105,14 +111,22 @@ export async function drain(topology: Topology, options: DrainOptions = {}): Pro
       await clients.waitForStdout(new RegExp(`"backend":"${name}"`), stepTimeoutMs);
     }
 
+    if (options.balancerDrainFirst) {
+      await topology.setServerState(backend, 'drain');
+      // Connections already on their way to it arrive; the next new one goes elsewhere.
+      const other = BACKEND_NAMES.find((name) => name !== backend)!;
+      const from = clients.stdoutLength;
+      await clients.waitForStdout(new RegExp(`"backend":"${other}"`), stepTimeoutMs, from);
+    }
     const start = performance.now();
     const since = () => Math.round(performance.now() - start);
     const exit = await first.stop('SIGTERM');
     const exited = since();
-    await topology.waitForServer(backend, (status) => status === 'DOWN', stepTimeoutMs);
+    await topology.waitForServer(backend, (status) => status.startsWith('DOWN'), stepTimeoutMs);
     const markedDown = since();
     await topology.startBackend(backend, stepTimeoutMs);
     const listening = since();
+    if (options.balancerDrainFirst) await topology.setServerState(backend, 'ready');
     await topology.waitForServer(backend, (status) => status === 'UP', stepTimeoutMs);
     const markedUp = since();
     const offset = clients.stdoutLength;

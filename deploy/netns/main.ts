@@ -25,6 +25,8 @@ options:
   --every-ms N         drain: a new connection every N ms (default 20)
   --long-lived N       drain: long-lived connections (default 8)
   --talk-every-ms N    drain: each long-lived connection sends a line every N ms (default 10)
+  --balancer-drain-first
+                       drain: take the backend out of rotation at HAProxy before the SIGTERM
   --json               drain: print every report as JSON instead of a summary line`;
 
 async function main(): Promise<void> {
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
       'every-ms': { type: 'string', default: '20' },
       'long-lived': { type: 'string', default: '8' },
       'talk-every-ms': { type: 'string', default: '10' },
+      'balancer-drain-first': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
         everyMs: Number(values['every-ms']),
         longLived: Number(values['long-lived']),
         talkEveryMs: Number(values['talk-every-ms']),
+        balancerDrainFirst: values['balancer-drain-first'],
       });
       reports.push(report);
       console.log(values.json ? JSON.stringify(report) : summarize(report));

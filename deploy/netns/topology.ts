@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { readServerStats, type ServerStat } from './haproxy-stats.js';
+import { readServerStats, type ServerStat, statsCommand } from './haproxy-stats.js';
 import { HostProcess } from './host-process.js';
 
 const run = promisify(execFile);
@@ -235,6 +235,19 @@ export class Topology {
   /** HAProxy's view of the backends now. */
   serverStats(): Promise<ServerStat[]> {
     return readServerStats(this.statsSocket);
+  }
+
+  /**
+   * Sets a backend's administrative state in HAProxy: `drain` sends it no new connections and
+   * leaves those it has alone; `ready` puts it back (once its checks pass).
+   */
+  async setServerState(server: BackendName, state: 'drain' | 'ready'): Promise<void> {
+    const answer = await statsCommand(
+      this.statsSocket,
+      `set server switchyard/${server} state ${state}`,
+    );
+    if (answer.trim() !== '')
+      throw new Error(`HAProxy refused to set ${server} ${state}: ${answer.trim()}`);
   }
 
   /**
