@@ -122,7 +122,7 @@ export async function drain(topology: Topology, options: DrainOptions = {}): Pro
     const since = () => Math.round(performance.now() - start);
     const exit = await first.stop('SIGTERM');
     const exited = since();
-    await topology.waitForServer(backend, (status) => status.startsWith('DOWN'), stepTimeoutMs);
+    await topology.waitForServer(backend, (status) => status === 'DOWN', stepTimeoutMs);
     const markedDown = since();
     await topology.startBackend(backend, stepTimeoutMs);
     const listening = since();
