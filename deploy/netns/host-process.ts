@@ -88,12 +88,13 @@ export class HostProcess {
     return this.#stderr;
   }
 
-  /** Everything it printed, for a failure message. */
-  describe(): string {
+  /** How it stands and the last lines it printed, for a failure message. */
+  describe(lines = 40): string {
     const exit = this.#exit
       ? `exited (code ${this.#exit.code}, signal ${this.#exit.signal})`
       : `running (pid ${this.pid})`;
-    return `--- ${this.label}: ${exit}\n[stdout]\n${this.#stdout}\n[stderr]\n${this.#stderr}`;
+    const tail = (text: string) => text.split('\n').slice(-lines).join('\n');
+    return `--- ${this.label}: ${exit}\n[stdout]\n${tail(this.#stdout)}\n[stderr]\n${tail(this.#stderr)}`;
   }
 
   /**
