@@ -7,7 +7,7 @@
 // links with them).
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -400,10 +400,11 @@ function kill(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** Whether `pid` runs: exists and is not a zombie (killed, its exit not yet collected). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -428,6 +429,12 @@ export function removeStaleNamespaces(): string[] {
     return pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid));
   });
   for (const namespace of stale) removeNamespaceSync(namespace);
+  // And their scratch folders (HAProxy's stats socket): `switchyard-<run id>-XXXXXX`.
+  const runs = new Set(stale.map((name) => name.match(NAMESPACE_PATTERN)![0].slice(0, -1)));
+  for (const entry of readdirSync(tmpdir())) {
+    const run = entry.match(/^switchyard-(sy\d+-[0-9a-f]+)-/)?.[1];
+    if (run && runs.has(run)) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+  }
   return stale;
 }
 
