@@ -17,7 +17,9 @@ const unavailable = topologyUnavailable();
  * The conformance cases that must pass through the balancer. The suite skips the rest by itself
  * for any external target: those that need control of the server (its options and counters:
  * handler.*, lifecycle.*, limits.*, stats.counters, net.ipv6), conn.one-at-a-time (the
- * backends serve concurrently) and framing.malformed (`lines` declares no malformed input).
+ * backends serve concurrently), framing.malformed (`lines` declares no malformed input), and the
+ * PROXY protocol's own cases, which need a target that takes headers from its client: here the
+ * balancer writes them, and every connection of the suite gets one.
  * socket.no-delay runs and is reported but not required: it is a timing case (median round trip
  * under 20 ms), and through three processes on a loaded machine it measures the machine.
  */
