@@ -7,7 +7,7 @@
 // links with them).
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,9 @@ const HOST_NUMBERS: Readonly<Record<HostName, number>> = {
   'backend-1': 11,
   'backend-2': 12,
 };
+
+/** Where `ip netns` keeps named namespaces. */
+const NETNS_DIR = '/var/run/netns';
 
 /** Namespace names start with this, then the pid of the run that made them. */
 export const NAMESPACE_PREFIX = 'sy';
@@ -86,7 +89,9 @@ export function defaultServeArgs(backend: BackendName): string[] {
 
 /** What remains of a run after `close()`: should be nothing. */
 export interface Leftovers {
+  /** Namespaces of this run still listed by `ip netns`. */
   readonly namespaces: string[];
+  /** Processes it started that still run, or any process still inside one of its namespaces. */
   readonly processes: number[];
 }
 
@@ -102,7 +107,10 @@ export class Topology {
   readonly #options: TopologyOptions;
   readonly #dir: string;
   readonly #created: string[] = [];
+  readonly #namespaceInodes = new Set<number>();
   readonly #processes = new Set<HostProcess>();
+  /** The pid of every process this run started, running or not. */
+  readonly #started: number[] = [];
   readonly #backends = new Map<BackendName, HostProcess>();
   #balancer: HostProcess | undefined;
   #state: TopologyState = 'building';
@@ -165,6 +173,7 @@ export class Topology {
       ...(options.stdin !== undefined && { stdin: options.stdin }),
     });
     this.#processes.add(child);
+    if (child.pid !== undefined) this.#started.push(child.pid);
     void child.exited.then(() => this.#processes.delete(child));
     return child;
   }
@@ -314,11 +323,10 @@ export class Topology {
   /** What of this run still exists: its namespaces, and processes it started still running. */
   leftovers(): Leftovers {
     const mine = new Set(this.#created);
+    const started = this.#started.filter(alive);
     return {
       namespaces: listNamespaces().filter((name) => mine.has(name)),
-      processes: [...this.#processes].flatMap((p) =>
-        p.pid !== undefined && alive(p.pid) ? [p.pid] : [],
-      ),
+      processes: [...new Set([...started, ...pidsInNamespaces(this.#namespaceInodes)])],
     };
   }
 
@@ -355,6 +363,8 @@ export class Topology {
   async #addNamespace(namespace: string): Promise<void> {
     await ip(['netns', 'add', namespace]);
     this.#created.push(namespace);
+    // A namespace is known by its inode, also once its name is gone: see leftovers().
+    this.#namespaceInodes.add(statSync(join(NETNS_DIR, namespace)).ino);
     await ip(['-n', namespace, 'link', 'set', 'lo', 'up']);
   }
 
@@ -408,6 +418,21 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Every process whose network namespace is one of `inodes` (as /proc/PID/ns/net names it). */
+function pidsInNamespaces(inodes: ReadonlySet<number>): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const inode = Number(readlinkSync(`/proc/${entry}/ns/net`).match(/^net:\[(\d+)\]$/)?.[1]);
+      if (inodes.has(inode)) pids.push(Number(entry));
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return pids;
 }
 
 /** The machine's network namespaces, by name. */
