@@ -101,16 +101,17 @@ if (unavailable) {
   describe('Switchyard behind HAProxy on simulated hosts', () => {
     let topology: Topology | undefined;
     const linksBefore = hostLinks();
-    const dir = mkdtempSync(join(tmpdir(), 'switchyard-topology-test-'));
+    let dir = '';
 
     beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'switchyard-topology-test-'));
       // Checks every 200 ms: a stopped backend is out of rotation in well under a second.
       topology = await Topology.build({ checkInterval: '200ms' });
       await topology.start();
     }, 60_000);
 
     afterAll(async () => {
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
       if (!topology) return;
       await topology.close();
       expect(topology.leftovers()).toEqual({ namespaces: [], processes: [] });
