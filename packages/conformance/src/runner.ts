@@ -88,6 +88,10 @@ const NEED_REASONS: Record<Need, (target: Target) => string | undefined> = {
     !capabilitiesOf(target).parallelHandlers
       ? 'needs a target whose handlers run in parallel; this one runs them one at a time'
       : undefined,
+  'this-process': (target) =>
+    (capabilitiesOf(target).runsIn ?? 'this-process') !== 'this-process'
+      ? 'needs a server in one process (a server-wide limit, shared memory with its handler); this one runs in child processes'
+      : undefined,
 };
 
 function capabilitiesOf(target: Target) {

@@ -27,7 +27,12 @@ export type Need =
   /** Declared `connections: 'one-at-a-time'`. */
   | 'one-at-a-time-connections'
   /** Declared `parallelHandlers: true`. */
-  | 'parallel-handlers';
+  | 'parallel-handlers'
+  /**
+   * Runs in the process that started it (`runsIn` absent or `this-process`): its limits count
+   * every connection, and shared memory reaches its handler.
+   */
+  | 'this-process';
 
 /**
  * Which codecs a case applies to, by what a codec declares (never by its name):

@@ -1,12 +1,19 @@
 import { getHeapStatistics } from 'node:v8';
-import { codecProblems, DEFAULT_MAX_FRAME_BYTES } from './codec.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './codec.js';
 import type { CodecReference } from './codec-loader.js';
 import type { ErrorCode } from './error-codes.js';
 import type { SwitchyardError } from './errors.js';
 import { InvalidOptionError } from './errors.js';
-import { type HandlerOptions, type HandlerReference, isHandlerDefinition } from './handler.js';
+import type { HandlerOptions, HandlerReference } from './handler.js';
 import { assertKnownKeys } from './option-keys.js';
-import type { StrategyModes, StrategyOption } from './strategy-options.js';
+import {
+  codecReference,
+  handlerReference,
+  nonEmptyString,
+  nonNegativeInteger,
+  positiveInteger,
+} from './option-values.js';
+import type { StrategyImport, StrategyModes, StrategyOption } from './strategy-options.js';
 import type { ServerWarning } from './warnings.js';
 
 /** How a strategy schedules connections and handler calls. The conformance suite checks these. */
@@ -15,6 +22,13 @@ export interface StrategyCapabilities {
   readonly connections: 'concurrent' | 'one-at-a-time';
   /** True when two handler calls can run at the same instant (on different threads). */
   readonly parallelHandlers: boolean;
+  /**
+   * `this-process` (absent means it): the server runs in the process that called `listen`.
+   * `child-processes`: it runs in other processes, so handler options reach the handler
+   * serialized (no `SharedArrayBuffer`) and per-server limits (`maxConnections`, the memory
+   * budget) hold in each process, not across them.
+   */
+  readonly runsIn?: 'this-process' | 'child-processes';
 }
 
 /** Options every strategy accepts. A strategy lists the others it takes in `Strategy.options`. */
@@ -76,6 +90,12 @@ export interface ServerOptions {
    * off.
    */
   handlerTimeoutMs?: number;
+  /**
+   * Bind with `SO_REUSEPORT`, so that several processes listen on one port and the kernel
+   * spreads connections over them. Needs Node >= 22.12 (23.1 on the 23 line) on Linux or a BSD;
+   * elsewhere `listen` fails with `SWITCHYARD_ERR_REUSEPORT_UNSUPPORTED`. Default false.
+   */
+  reusePort?: boolean;
 }
 
 /** {@link ServerOptions} with every default filled in. */
@@ -93,6 +113,7 @@ export interface ResolvedServerOptions {
   readonly maxServerBufferedBytes: number;
   readonly frameTimeoutMs: number;
   readonly handlerTimeoutMs: number;
+  readonly reusePort: boolean;
 }
 
 export const DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION = 1024 * 1024;
@@ -117,30 +138,6 @@ export function defaultServerBudgetBytes(): number {
   return Math.floor(getHeapStatistics().heap_size_limit / 4);
 }
 
-function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0) {
-    throw new InvalidOptionError(name, `expected a non-negative integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: () => number): number {
-  if (value === undefined) return fallback();
-  if (!Number.isInteger(value) || value < 1) {
-    throw new InvalidOptionError(name, `expected a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function nonEmptyString(name: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value === '') {
-    throw new InvalidOptionError(name, `expected a non-empty string, got ${String(value)}`);
-  }
-  return value;
-}
-
 /** The keys of {@link ServerOptions}, which every strategy accepts. */
 export const serverOptionKeys: readonly string[] = Object.freeze([
   'host',
@@ -156,38 +153,8 @@ export const serverOptionKeys: readonly string[] = Object.freeze([
   'maxServerBufferedBytes',
   'frameTimeoutMs',
   'handlerTimeoutMs',
+  'reusePort',
 ]);
-
-function codecReference(value: unknown): CodecReference {
-  if (value === undefined) return 'raw';
-  if (typeof value === 'string') {
-    if (value === '') throw new InvalidOptionError('codec', 'expected a non-empty string');
-    return value;
-  }
-  const problems = codecProblems(value);
-  if (problems.length > 0) {
-    throw new InvalidOptionError(
-      'codec',
-      `expected a codec name, a module specifier or a Codec object (${problems.join('; ')})`,
-    );
-  }
-  return value as CodecReference;
-}
-
-function handlerReference(value: unknown): HandlerReference {
-  if (value === undefined) return 'echo';
-  if (typeof value === 'string') {
-    if (value === '') throw new InvalidOptionError('handler', 'expected a non-empty string');
-    return value;
-  }
-  if (!isHandlerDefinition(value)) {
-    throw new InvalidOptionError(
-      'handler',
-      'expected a module specifier, a function, or an object with a handle() method',
-    );
-  }
-  return value;
-}
 
 /**
  * Fills in defaults and validates; codec and handler modules are loaded later, by the strategy.
@@ -205,8 +172,10 @@ export function resolveServerOptions(
   }
   assertKnownKeys(options, [...serverOptionKeys, ...ownKeys]);
   const codec = codecReference(options.codec);
-  if (options.noDelay !== undefined && typeof options.noDelay !== 'boolean') {
-    throw new InvalidOptionError('noDelay', `expected a boolean, got ${String(options.noDelay)}`);
+  for (const key of ['noDelay', 'reusePort'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+      throw new InvalidOptionError(key, `expected a boolean, got ${String(options[key])}`);
+    }
   }
   const handlerOptions = options.handlerOptions ?? {};
   if (
@@ -262,6 +231,7 @@ export function resolveServerOptions(
       options.handlerTimeoutMs,
       DEFAULT_HANDLER_TIMEOUT_MS,
     ),
+    reusePort: options.reusePort ?? false,
   };
 }
 
@@ -346,5 +316,10 @@ export interface Strategy<Options extends ServerOptions = ServerOptions> {
   readonly modes?: StrategyModes;
   /** The options it takes beyond {@link ServerOptions}; its resolver checks them with these. */
   readonly options?: readonly StrategyOption[];
+  /**
+   * Where another process can import this very strategy from, so that a tool can run it in
+   * child processes (`@switchyard/server-processes`). Absent: it runs only where it was given.
+   */
+  readonly importFrom?: StrategyImport;
   listen(options?: Options): Promise<RunningServer>;
 }

@@ -30,6 +30,7 @@ describe('resolveServerOptions', () => {
       maxServerBufferedBytes: defaultServerBudgetBytes(),
       frameTimeoutMs: DEFAULT_FRAME_TIMEOUT_MS,
       handlerTimeoutMs: DEFAULT_HANDLER_TIMEOUT_MS,
+      reusePort: false,
     });
     expect(DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION).toBe(1024 * 1024);
     expect(DEFAULT_MAX_CONNECTIONS).toBe(10_000);
@@ -54,6 +55,7 @@ describe('resolveServerOptions', () => {
       maxServerBufferedBytes: 1,
       frameTimeoutMs: 0,
       handlerTimeoutMs: 5,
+      reusePort: true,
     } as const;
     expect(resolveServerOptions(options)).toEqual(options);
   });
@@ -107,6 +109,7 @@ describe('resolveServerOptions', () => {
     ['handler', ''],
     ['handler', 42],
     ['noDelay', 'false'],
+    ['reusePort', 1],
 
     ['handlerOptions', [1, 2]],
     ['handlerOptions', 'rounds=3'],
