@@ -1,7 +1,7 @@
 import { InvalidOptionError, ReusePortUnsupportedError, type Strategy } from '@switchyard/protocol';
 import { probeReusePort } from '@switchyard/server-core';
 import { type ProcessesOptions, processesOptions, resolveProcessesOptions } from './options.js';
-import { MultiProcessServer } from './server.js';
+import { MultiProcessServer, type MultiProcessStats } from './server.js';
 
 export { EMPTY_STATS, retired, sumStats } from './aggregate.js';
 export {
@@ -29,6 +29,11 @@ export function isMultiProcessStats(
   return Array.isArray((stats as { processes?: unknown }).processes);
 }
 
+/** A strategy in processes: its running server tells each process's stats as well. */
+export interface MultiProcessStrategy extends Strategy<ProcessesOptions> {
+  listen(options?: ProcessesOptions): Promise<MultiProcessServer>;
+}
+
 /**
  * `strategy` run in N processes that share one port, as one strategy: `listen` takes the
  * strategy's own options plus `processes` and `distribution`, and resolves once every process
@@ -36,7 +41,7 @@ export function isMultiProcessStats(
  * the handler and codec by reference. Throws `SWITCHYARD_ERR_INVALID_OPTION` for a strategy that
  * does not say where to import it from.
  */
-export function multiProcess(strategy: Strategy): Strategy<ProcessesOptions> {
+export function multiProcess(strategy: Strategy): MultiProcessStrategy {
   const { importFrom } = strategy;
   if (importFrom === undefined) {
     throw new InvalidOptionError(
