@@ -23,9 +23,7 @@ export {
 export { importStrategy } from './strategy-import.js';
 
 /** True for the stats of a multi-process server, which carry each process's own. */
-export function isMultiProcessStats(
-  stats: object,
-): stats is import('./server.js').MultiProcessStats {
+export function isMultiProcessStats(stats: object): stats is MultiProcessStats {
   return Array.isArray((stats as { processes?: unknown }).processes);
 }
 
