@@ -42,7 +42,7 @@ export interface ProcessStats {
   readonly state: ProcessState;
   /** Processes in this slot that died while the server ran (each was replaced, or is about to be). */
   readonly exits: number;
-  /** The stats of the process now in this slot, since it started. */
+  /** The stats of the process in this slot (the last it sent, once it has exited). */
   readonly stats: ServerStats;
 }
 
@@ -134,6 +134,10 @@ export class MultiProcessServer extends EventEmitter<ServerEvents> implements Ru
       serialization: 'advanced',
       // Children write to this process's stderr: `serve` prints its one line to stdout alone.
       stdio: ['ignore', 2, 2, 'ipc'],
+      // A process group of its own: a signal to this program's group (a terminal's Ctrl-C, a
+      // supervisor's kill) reaches this process only, which closes every child gracefully, once;
+      // children still loading, before they can ignore it, would die of it.
+      detached: true,
     });
     this.supervisor.on('message', (report: SupervisorReport) => this.onReport(report));
     this.exited = new Promise((resolve) => {
@@ -164,8 +168,9 @@ export class MultiProcessServer extends EventEmitter<ServerEvents> implements Ru
   }
 
   stats(): MultiProcessStats {
+    const live = this.slots.filter((slot) => slot.state !== 'exited');
     return {
-      ...sumStats([this.gone, ...this.slots.map((slot) => slot.stats)]),
+      ...sumStats([this.gone, ...live.map((slot) => slot.stats)]),
       processes: this.slots.map((slot, index) => ({
         process: index + 1,
         pid: slot.pid,
@@ -290,7 +295,7 @@ export class MultiProcessServer extends EventEmitter<ServerEvents> implements Ru
     const lost = slot.stats.active;
     const before = slot.state;
     this.gone = sumStats([this.gone, retired(slot.stats)]);
-    slot.stats = EMPTY_STATS;
+    slot.stats = retired(slot.stats);
     slot.state = 'exited';
     const who = `process ${index + 1} (pid ${slot.pid})`;
     if (this.state === 'starting') {

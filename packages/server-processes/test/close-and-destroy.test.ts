@@ -27,6 +27,7 @@ describe.each(['rr', 'os'] as const)('%s', (distribution) => {
     const { framesOut, accepted, active, processes } = server.stats();
     expect({ framesOut, accepted, active }).toEqual({ framesOut: 4, accepted: 4, active: 0 });
     expect(processes.map((each) => each.state)).toEqual(['exited', 'exited']);
+    expect(processes.map((each) => each.stats.accepted)).toEqual(perProcess);
     expect(pids.filter(alive)).toEqual([]);
   });
 
