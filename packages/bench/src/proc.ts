@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 
 // Server resources come from Linux's /proc, so they work for any server process, including
 // external commands written in other languages. Each reader covers the process and its
@@ -101,4 +101,78 @@ export function resetTreePeakRss(root: number): boolean {
     }
   }
   return ok;
+}
+
+/** A TCP socket as a row of /proc/net/tcp or /proc/net/tcp6 lists it. */
+export interface ProcTcpSocket {
+  readonly localPort: number;
+  /** The kernel's state number: 1 is ESTABLISHED, 10 LISTEN. */
+  readonly state: number;
+  readonly inode: number;
+}
+
+const TCP_ESTABLISHED = 1;
+
+/** Parses /proc/net/tcp or /proc/net/tcp6: `sl local rem st ... uid timeout inode ...`. */
+export function parseProcNetTcp(text: string): ProcTcpSocket[] {
+  const sockets: ProcTcpSocket[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 10) continue;
+    const local = fields[1]!;
+    sockets.push({
+      localPort: Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16),
+      state: Number.parseInt(fields[3]!, 16),
+      inode: Number(fields[9]),
+    });
+  }
+  return sockets;
+}
+
+/** The inodes of the sockets a process has open (`/proc/<pid>/fd/*` -> `socket:[inode]`). */
+function socketInodes(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        return match ? [Number(match[1])] : [];
+      } catch {
+        return []; // closed while listed
+      }
+    });
+  } catch {
+    return []; // exited
+  }
+}
+
+/**
+ * How the connections to `port` are spread over the processes of a server's tree, as the kernel
+ * sees it (not as the server says): for each process that serves, in pid order, its ESTABLISHED
+ * TCP sockets whose local port is `port`. A process serves when it holds such a socket or when it
+ * is a leaf of the tree (a worker with none at the moment still counts, as 0); a parent that only
+ * starts others (a `sh -c`, a supervisor) is left out when it holds none.
+ */
+export function connectionsPerProcess(root: number, port: number): number[] {
+  const established = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      for (const socket of parseProcNetTcp(readFileSync(table, 'utf8'))) {
+        if (socket.localPort === port && socket.state === TCP_ESTABLISHED) {
+          established.add(socket.inode);
+        }
+      }
+    } catch {
+      // no IPv6
+    }
+  }
+  const tree = processTree(root);
+  const parents = new Set(tree.map((pid) => readStat(pid)?.ppid));
+  return tree
+    .sort((a, b) => a - b)
+    .map((pid) => ({
+      pid,
+      count: socketInodes(pid).filter((inode) => established.has(inode)).length,
+    }))
+    .filter(({ pid, count }) => count > 0 || !parents.has(pid))
+    .map(({ count }) => count);
 }

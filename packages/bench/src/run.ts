@@ -10,7 +10,12 @@ import {
 import { LoadPool } from './load-pool.js';
 import type { BenchOptions, CellPlan, WorkloadPlan } from './plan.js';
 import { planWorkloads } from './plan.js';
-import { resetTreePeakRss, treeCpuMicros, treePeakRssBytes } from './proc.js';
+import {
+  connectionsPerProcess,
+  resetTreePeakRss,
+  treeCpuMicros,
+  treePeakRssBytes,
+} from './proc.js';
 import {
   type BenchReport,
   type CellReport,
@@ -243,6 +248,7 @@ async function measureOnce(
   let cpuAtStart = 0;
   let cpuMicros = 0;
   let peakRssBytes = 0;
+  let perProcess: number[] = [];
   try {
     const load = await context.pool.run(
       {
@@ -265,6 +271,8 @@ async function measureOnce(
         onWindowEnd() {
           cpuMicros = treeCpuMicros(server.pid) - cpuAtStart;
           peakRssBytes = treePeakRssBytes(server.pid);
+          // While the window's connections are still open.
+          perProcess = connectionsPerProcess(server.pid, server.port);
         },
       },
       signal,
@@ -276,7 +284,13 @@ async function measureOnce(
       );
       return;
     }
-    result.runs.push(toMeasurement(run, load, { cpuMicros, peakRssBytes }));
+    result.runs.push(
+      toMeasurement(run, load, {
+        cpuMicros,
+        peakRssBytes,
+        ...(perProcess.length > 1 && { connectionsPerProcess: perProcess }),
+      }),
+    );
   } catch (error) {
     signal?.throwIfAborted();
     markErrored(result, (error as Error).message);
