@@ -26,7 +26,8 @@ export interface Measurement extends MergedLoad {
   /**
    * For a server of several processes: each serving process's ESTABLISHED connections on the
    * server's port at the end of the window, in pid order, as /proc shows them (see
-   * `connectionsPerProcess`). Absent for one process.
+   * `connectionsPerProcess`). Absent for one process, and when none was open at that moment
+   * (churn's connections live too briefly to be caught).
    */
   readonly connectionsPerProcess?: readonly number[];
 }

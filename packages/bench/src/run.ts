@@ -268,11 +268,12 @@ async function measureOnce(
           resetTreePeakRss(server.pid);
           cpuAtStart = treeCpuMicros(server.pid);
         },
+        onWindowLastMoment() {
+          perProcess = connectionsPerProcess(server.pid, server.port);
+        },
         onWindowEnd() {
           cpuMicros = treeCpuMicros(server.pid) - cpuAtStart;
           peakRssBytes = treePeakRssBytes(server.pid);
-          // While the window's connections are still open.
-          perProcess = connectionsPerProcess(server.pid, server.port);
         },
       },
       signal,
@@ -288,7 +289,9 @@ async function measureOnce(
       toMeasurement(run, load, {
         cpuMicros,
         peakRssBytes,
-        ...(perProcess.length > 1 && { connectionsPerProcess: perProcess }),
+        // Several processes, caught with connections open (a churn window's live a moment).
+        ...(perProcess.length > 1 &&
+          perProcess.some((count) => count > 0) && { connectionsPerProcess: perProcess }),
       }),
     );
   } catch (error) {
