@@ -155,7 +155,7 @@ export function notes(summary: Summary, error?: string): string {
     parts.push(`! client CPU ${summary.loadCpuPercent.toFixed(0)}%: measures the client`);
   }
   if (summary.connectionsPerProcess) {
-    const runs = summary.connectionsPerProcess.map((split) => split.join('+'));
+    const runs = summary.connectionsPerProcess.map((split) => split.join('+') || '-');
     parts.push(`conn per process: ${runs.join(', ')}`);
   }
   return parts.join('; ');
