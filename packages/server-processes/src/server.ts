@@ -1,4 +1,4 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import {
   type CloseOptions,
@@ -14,12 +14,7 @@ import {
   type SwitchyardError,
   WorkerExitedError,
 } from '@switchyard/protocol';
-import {
-  childProcessArgs,
-  DEFAULT_CLOSE_TIMEOUT_MS,
-  isSourceModule,
-  siblingModule,
-} from '@switchyard/server-core';
+import { DEFAULT_CLOSE_TIMEOUT_MS } from '@switchyard/server-core';
 import { EMPTY_STATS, retired, sumStats } from './aggregate.js';
 import {
   type ChildReport,
@@ -29,6 +24,7 @@ import {
   type SupervisorReport,
 } from './messages.js';
 import type { ProcessesPlan } from './options.js';
+import { startSupervisor } from './supervisor-process.js';
 
 /** A serving process as the primary sees it. */
 export type ProcessState = 'starting' | 'listening' | 'stopping' | 'exited';
@@ -126,19 +122,7 @@ export class MultiProcessServer extends EventEmitter<ServerEvents> implements Ru
       settle = (error) => (error === undefined ? resolve() : reject(error));
     });
     this.startup = { promise, settle };
-    const entry = siblingModule(import.meta.url, './supervisor.ts');
-    const args = childProcessArgs(entry);
-    this.supervisor = fork(args.at(-1)!, [], {
-      // From sources the supervisor runs through tsx; from the build, with this program's flags.
-      execArgv: isSourceModule(entry) ? args.slice(0, -1) : process.execArgv,
-      serialization: 'advanced',
-      // Children write to this process's stderr: `serve` prints its one line to stdout alone.
-      stdio: ['ignore', 2, 2, 'ipc'],
-      // A process group of its own: a signal to this program's group (a terminal's Ctrl-C, a
-      // supervisor's kill) reaches this process only, which closes every child gracefully, once;
-      // children still loading, before they can ignore it, would die of it.
-      detached: true,
-    });
+    this.supervisor = startSupervisor();
     this.supervisor.on('message', (report: SupervisorReport) => this.onReport(report));
     this.exited = new Promise((resolve) => {
       this.supervisor.once('exit', (code, signal) => {
