@@ -112,6 +112,7 @@ export interface ProcTcpSocket {
 }
 
 const TCP_ESTABLISHED = 1;
+const TCP_LISTEN = 10;
 
 /** Parses /proc/net/tcp or /proc/net/tcp6: `sl local rem st ... uid timeout inode ...`. */
 export function parseProcNetTcp(text: string): ProcTcpSocket[] {
@@ -148,31 +149,48 @@ function socketInodes(pid: number): number[] {
 /**
  * How the connections to `port` are spread over the processes of a server's tree, as the kernel
  * sees it (not as the server says): for each process that serves, in pid order, its ESTABLISHED
- * TCP sockets whose local port is `port`. A process serves when it holds such a socket or when it
- * is a leaf of the tree (a worker with none at the moment still counts, as 0); a parent that only
- * starts others (a `sh -c`, a supervisor) is left out when it holds none.
+ * TCP sockets whose local port is `port`. A process serves when it holds such a socket, or when
+ * it holds the listening socket and none of its descendants holds a connection (an idle worker
+ * of a shared listener shows as 0). A process that hands connections out (a cluster primary) or
+ * only starts others (`sh -c`, a supervisor) does not; an idle worker that holds no socket of
+ * the port at all (a round-robin cluster worker) is not seen.
  */
 export function connectionsPerProcess(root: number, port: number): number[] {
   const established = new Set<number>();
+  const listening = new Set<number>();
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     try {
       for (const socket of parseProcNetTcp(readFileSync(table, 'utf8'))) {
-        if (socket.localPort === port && socket.state === TCP_ESTABLISHED) {
-          established.add(socket.inode);
-        }
+        if (socket.localPort !== port) continue;
+        if (socket.state === TCP_ESTABLISHED) established.add(socket.inode);
+        if (socket.state === TCP_LISTEN) listening.add(socket.inode);
       }
     } catch {
       // no IPv6
     }
   }
-  const tree = processTree(root);
-  const parents = new Set(tree.map((pid) => readStat(pid)?.ppid));
-  return tree
-    .sort((a, b) => a - b)
-    .map((pid) => ({
+  const members = processTree(root).map((pid) => {
+    const inodes = socketInodes(pid);
+    return {
       pid,
-      count: socketInodes(pid).filter((inode) => established.has(inode)).length,
-    }))
-    .filter(({ pid, count }) => count > 0 || !parents.has(pid))
-    .map(({ count }) => count);
+      parent: readStat(pid)?.ppid,
+      connections: inodes.filter((inode) => established.has(inode)).length,
+      listens: inodes.some((inode) => listening.has(inode)),
+    };
+  });
+  // Processes with connections, and every ancestor of one within the tree.
+  const aboveConnections = new Set<number>();
+  for (const member of members) {
+    if (member.connections === 0) continue;
+    for (let pid = member.parent; pid !== undefined && !aboveConnections.has(pid); ) {
+      aboveConnections.add(pid);
+      pid = members.find((candidate) => candidate.pid === pid)?.parent;
+    }
+  }
+  return members
+    .filter(
+      ({ pid, connections, listens }) => connections > 0 || (listens && !aboveConnections.has(pid)),
+    )
+    .sort((a, b) => a.pid - b.pid)
+    .map(({ connections }) => connections);
 }

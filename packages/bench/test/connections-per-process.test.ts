@@ -65,22 +65,36 @@ describe('connections per process, from /proc', () => {
     ).toEqual([3]);
   });
 
-  it("counts each cluster worker's, leaving out the primary that only hands connections out", async () => {
-    // A cluster of two round-robin workers sharing a port, in a process tree of its own.
+  /** A cluster of two workers on one port (`cluster-server.cjs`), with `count` clients. */
+  async function cluster(policy: 'rr' | 'none', count: number): Promise<number[]> {
     const script = fileURLToPath(new URL('./cluster-server.cjs', import.meta.url));
-    const primary = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const primary = spawn(process.execPath, [script, policy], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     onTestFinished(() => {
       primary.kill('SIGKILL');
     });
     const [line] = (await once(createInterface({ input: primary.stdout! }), 'line')) as [string];
     const port = Number(line);
-    await clients(port, 6);
-    const split = await settle(
+    await clients(port, count);
+    return settle(
       () => connectionsPerProcess(primary.pid!, port),
-      (counts) => counts.reduce((sum, count) => sum + count, 0) === 6,
+      (counts) => counts.reduce((sum, each) => sum + each, 0) === count,
     );
+  }
+
+  it('counts each worker of a shared listening socket, an idle one as 0', async () => {
+    const split = await cluster('none', 6);
     expect(split).toHaveLength(2);
     expect(split.reduce((sum, count) => sum + count, 0)).toBe(6);
+  });
+
+  it('leaves out the round-robin primary that listens and hands connections out', async () => {
+    const split = await cluster('rr', 6);
+    expect(split.reduce((sum, count) => sum + count, 0)).toBe(6);
+    // Only workers holding connections: the primary, which holds the listener, is not one.
+    expect(split.every((count) => count > 0)).toBe(true);
+    expect(split.length).toBeLessThanOrEqual(2);
   });
 });
 
