@@ -1,8 +1,17 @@
 import { ErrorCode, isSwitchyardError } from '@switchyard/protocol';
 import { describe, expect, test } from 'vitest';
-import { alive, client, fixture, pidsOf, roundTrip, startTwo, until } from './helpers.js';
+import {
+  alive,
+  client,
+  fixture,
+  pidsOf,
+  roundTrip,
+  runnableDistributions,
+  startTwo,
+  until,
+} from './helpers.js';
 
-describe.each(['rr', 'os'] as const)('%s', (distribution) => {
+describe.each(runnableDistributions)('%s', (distribution) => {
   test('close() delivers every reply owed in every process, then every process has exited', async () => {
     const server = await startTwo(distribution, {
       handler: fixture('delayed-handler.ts'),

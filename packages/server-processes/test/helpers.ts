@@ -1,9 +1,11 @@
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { supportedModes } from '@switchyard/protocol';
 import { onTestFinished } from 'vitest';
 import {
   type Distribution,
+  distributions,
   type MultiProcessServer,
   multiProcess,
   type ProcessesOptions,
@@ -11,6 +13,11 @@ import {
 import { loopStrategy } from './fixtures/loop-strategy.js';
 
 export const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).href;
+
+/** The distributions this Node runs: `reuseport` from Node 22.12 (CI's Node 26 pass). */
+export const runnableDistributions: Distribution[] = supportedModes(distributions).map(
+  (mode) => mode.name,
+);
 
 /** Two processes of the loop strategy, destroyed when the test ends. */
 export async function startTwo(

@@ -3,9 +3,17 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { childProcessArgs, siblingModule } from '@switchyard/server-core';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import { alive, client, pidsOf, roundTrip, startTwo, until } from './helpers.js';
+import {
+  alive,
+  client,
+  pidsOf,
+  roundTrip,
+  runnableDistributions,
+  startTwo,
+  until,
+} from './helpers.js';
 
-describe.each(['rr', 'os'] as const)('%s', (distribution) => {
+describe.each(runnableDistributions)('%s', (distribution) => {
   test('when the program that started the processes is killed, every one of them exits', async () => {
     const program = spawn(
       process.execPath,

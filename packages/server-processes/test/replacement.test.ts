@@ -11,41 +11,52 @@ import {
 } from '@switchyard/protocol';
 import { expect, onTestFinished, test } from 'vitest';
 import { CONNECTION_ID_STRIDE } from '../src/index.js';
-import { alive, client, fixture, roundTrip, startTwo, until } from './helpers.js';
+import {
+  alive,
+  client,
+  fixture,
+  roundTrip,
+  runnableDistributions,
+  startTwo,
+  until,
+} from './helpers.js';
 
-test('a process that dies is replaced, counted and told once, and the server serves on', async () => {
-  const server = await startTwo('rr');
-  const warnings: ServerWarning[] = [];
-  server.on('warning', (warning) => warnings.push(warning));
-  const held = await client(server.address.port);
-  await roundTrip(held, 'before');
-  const [first] = server.stats().processes;
-  const victim = first!.pid;
-  process.kill(victim, 'SIGKILL');
-  await until(
-    () => server.stats().processes[0]!.state === 'listening' && warnings.length > 0,
-    'process 1 to be replaced',
-  );
-  const { processes, errors } = server.stats();
-  expect(processes[0]!.pid).not.toBe(victim);
-  expect(processes[0]!.exits).toBe(1);
-  expect(processes[1]!.exits).toBe(0);
-  expect(errors[ErrorCode.WORKER_EXITED]).toBe(1);
-  expect(warnings).toHaveLength(1);
-  expect(warnings[0]).toMatchObject({
-    kind: 'worker-exited',
-    message: expect.stringMatching(
-      new RegExp(`^process 1 \\(pid ${victim}\\) exited \\(signal SIGKILL\\).*; replacing it$`),
-    ),
-  });
-  expect(warnings[0]!.error).toBeInstanceOf(WorkerExitedError);
-  expect(alive(victim)).toBe(false);
-  // Every connection from now on is served, whichever process it reaches.
-  for (let index = 0; index < 4; index++) {
-    const socket = await client(server.address.port);
-    expect(await roundTrip(socket, `after ${index}`)).toBe(`after ${index}`);
-  }
-});
+test.each(runnableDistributions)(
+  '%s: a process that dies is replaced, counted and told once, and the server serves on',
+  async (distribution) => {
+    const server = await startTwo(distribution);
+    const warnings: ServerWarning[] = [];
+    server.on('warning', (warning) => warnings.push(warning));
+    const held = await client(server.address.port);
+    await roundTrip(held, 'before');
+    const [first] = server.stats().processes;
+    const victim = first!.pid;
+    process.kill(victim, 'SIGKILL');
+    await until(
+      () => server.stats().processes[0]!.state === 'listening' && warnings.length > 0,
+      'process 1 to be replaced',
+    );
+    const { processes, errors } = server.stats();
+    expect(processes[0]!.pid).not.toBe(victim);
+    expect(processes[0]!.exits).toBe(1);
+    expect(processes[1]!.exits).toBe(0);
+    expect(errors[ErrorCode.WORKER_EXITED]).toBe(1);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({
+      kind: 'worker-exited',
+      message: expect.stringMatching(
+        new RegExp(`^process 1 \\(pid ${victim}\\) exited \\(signal SIGKILL\\).*; replacing it$`),
+      ),
+    });
+    expect(warnings[0]!.error).toBeInstanceOf(WorkerExitedError);
+    expect(alive(victim)).toBe(false);
+    // Every connection from now on is served, whichever process it reaches.
+    for (let index = 0; index < 4; index++) {
+      const socket = await client(server.address.port);
+      expect(await roundTrip(socket, `after ${index}`)).toBe(`after ${index}`);
+    }
+  },
+);
 
 test('a replacement that cannot start is retried after a growing delay, not in a tight loop', async () => {
   const marker = join(tmpdir(), `switchyard-processes-${process.pid}-${Date.now()}`);
