@@ -253,7 +253,7 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
     )
     .option(
       `${flagOf('processes')} <n>`,
-      `run the strategy in this many processes sharing the port: ${processesOptions.processes.description}`,
+      `${processesOptions.processes.description} (${describeOptionValue(processesOptions.processes.value)}; default: one process, no supervisor)`,
     )
     .option(
       `${flagOf('distribution')} <name>`,
