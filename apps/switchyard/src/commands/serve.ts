@@ -253,7 +253,7 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
     )
     .option(
       `${flagOf('processes')} <n>`,
-      `${processesOptions.processes.description} (${describeOptionValue(processesOptions.processes.value)}; default: one process, no supervisor)`,
+      `${processesOptions.processes.description} (${describeOptionValue(processesOptions.processes.value)}; without it, the strategy runs in serve's own process)`,
     )
     .option(
       `${flagOf('distribution')} <name>`,
