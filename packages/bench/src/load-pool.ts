@@ -134,7 +134,9 @@ class LoadWorkerProcess {
   }
 
   send(message: ToLoadWorker): void {
-    if (!this.exited) this.child.send(message);
+    // One that died before its exit was seen (a signal to the whole process group) fails the
+    // send in the callback, not as an unhandled 'error'; `next()` reports it once it has exited.
+    if (!this.exited && this.child.connected) this.child.send(message, () => {});
   }
 
   /** The next message; throws if it reports a failure. */
