@@ -36,7 +36,7 @@ export {
   thoroughDefaults,
   type WorkloadPlan,
 } from './plan.js';
-export { processTree } from './proc.js';
+export { connectionsPerProcess, parseProcNetTcp, processTree } from './proc.js';
 export {
   type BenchReport,
   type CellReport,

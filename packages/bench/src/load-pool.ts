@@ -44,6 +44,8 @@ export function agreeWithin(a: number, b: number, percent: number): boolean {
 /** Called at the edges of the window, to sample the server's resources at the same moments. */
 export interface WindowHooks {
   onWindowStart?(): void;
+  /** At the end of the window, before the load generators stop: its connections are open. */
+  onWindowLastMoment?(): void;
   onWindowEnd?(): void;
 }
 
@@ -132,7 +134,9 @@ class LoadWorkerProcess {
   }
 
   send(message: ToLoadWorker): void {
-    if (!this.exited) this.child.send(message);
+    // One that died before its exit was seen (a signal to the whole process group) fails the
+    // send in the callback, not as an unhandled 'error'; `next()` reports it once it has exited.
+    if (!this.exited && this.child.connected) this.child.send(message, () => {});
   }
 
   /** The next message; throws if it reports a failure. */
@@ -212,6 +216,7 @@ export class LoadPool {
     hooks.onWindowStart?.();
     for (const worker of active) worker.send({ type: 'measure' });
     await sleep(timing.durationMs, undefined, { signal });
+    hooks.onWindowLastMoment?.();
     for (const worker of active) worker.send({ type: 'stop', drainMs: timing.drainMs });
     hooks.onWindowEnd?.();
     const results: LoadResult[] = [];

@@ -23,6 +23,13 @@ export interface Measurement extends MergedLoad {
   readonly serverPeakRssBytes: number;
   /** How the window's replies were spread over its connections. */
   readonly fairness: Fairness;
+  /**
+   * For a server of several processes: each serving process's ESTABLISHED connections on the
+   * server's port at the end of the window, in pid order, as /proc shows them (see
+   * `connectionsPerProcess`). Absent for one process, and when none was open at that moment
+   * (churn's connections live too briefly to be caught).
+   */
+  readonly connectionsPerProcess?: readonly number[];
 }
 
 /** The figures a table shows: medians over runs, spread of req/s. */
@@ -51,6 +58,8 @@ export interface Summary {
   readonly steady: boolean;
   /** Median warm-up before the window, in ms. */
   readonly warmupMs: number;
+  /** Each run's `connectionsPerProcess`, for a server of several processes. */
+  readonly connectionsPerProcess?: readonly (readonly number[])[];
 }
 
 export interface ContenderResult {
@@ -144,6 +153,9 @@ export function summarize(runs: readonly Measurement[]): Summary {
     starved: isUnfair(fairness),
     steady: runs.every((run) => run.warmup.steady),
     warmupMs: pick((run) => run.warmup.ms),
+    ...(runs.some((run) => run.connectionsPerProcess) && {
+      connectionsPerProcess: runs.map((run) => run.connectionsPerProcess ?? []),
+    }),
   };
 }
 
@@ -151,7 +163,7 @@ export function summarize(runs: readonly Measurement[]): Summary {
 export function toMeasurement(
   run: number,
   load: MergedLoad,
-  server: { cpuMicros: number; peakRssBytes: number },
+  server: { cpuMicros: number; peakRssBytes: number; connectionsPerProcess?: readonly number[] },
 ): Measurement {
   const seconds = load.elapsedMs / 1000;
   return {
@@ -163,6 +175,7 @@ export function toMeasurement(
     serverCpuMicrosPerRequest: load.requests > 0 ? server.cpuMicros / load.requests : 0,
     serverPeakRssBytes: server.peakRssBytes,
     fairness: fairnessOf(load.perConnection),
+    ...(server.connectionsPerProcess && { connectionsPerProcess: server.connectionsPerProcess }),
   };
 }
 

@@ -10,7 +10,12 @@ import {
 import { LoadPool } from './load-pool.js';
 import type { BenchOptions, CellPlan, WorkloadPlan } from './plan.js';
 import { planWorkloads } from './plan.js';
-import { resetTreePeakRss, treeCpuMicros, treePeakRssBytes } from './proc.js';
+import {
+  connectionsPerProcess,
+  resetTreePeakRss,
+  treeCpuMicros,
+  treePeakRssBytes,
+} from './proc.js';
 import {
   type BenchReport,
   type CellReport,
@@ -243,6 +248,7 @@ async function measureOnce(
   let cpuAtStart = 0;
   let cpuMicros = 0;
   let peakRssBytes = 0;
+  let perProcess: number[] = [];
   try {
     const load = await context.pool.run(
       {
@@ -262,6 +268,9 @@ async function measureOnce(
           resetTreePeakRss(server.pid);
           cpuAtStart = treeCpuMicros(server.pid);
         },
+        onWindowLastMoment() {
+          perProcess = connectionsPerProcess(server.pid, server.port);
+        },
         onWindowEnd() {
           cpuMicros = treeCpuMicros(server.pid) - cpuAtStart;
           peakRssBytes = treePeakRssBytes(server.pid);
@@ -276,7 +285,15 @@ async function measureOnce(
       );
       return;
     }
-    result.runs.push(toMeasurement(run, load, { cpuMicros, peakRssBytes }));
+    result.runs.push(
+      toMeasurement(run, load, {
+        cpuMicros,
+        peakRssBytes,
+        // Several processes, caught with connections open (a churn window's live a moment).
+        ...(perProcess.length > 1 &&
+          perProcess.some((count) => count > 0) && { connectionsPerProcess: perProcess }),
+      }),
+    );
   } catch (error) {
     signal?.throwIfAborted();
     markErrored(result, (error as Error).message);

@@ -126,7 +126,9 @@ export const LEGEND =
   'vs best: against the fastest contender that served every connection; "~" the runs overlap the\n' +
   'best\'s (within noise, not a result); "?" too few runs to tell. Starved contenders rank last.\n' +
   'notes: "starved" connections got no reply, or under a quarter of an even share, in some window;\n' +
-  '"unsteady" throughput was still moving when warm-up ran out; "!" the load generator was saturated.';
+  '"unsteady" throughput was still moving when warm-up ran out; "!" the load generator was saturated;\n' +
+  '"conn per process" (servers of several processes): each one\'s open connections at the end of each\n' +
+  'run, counted from /proc, not told by the server.';
 
 /** The first error message of any run, to say what the errors were. */
 function firstError(result: ContenderResult): string | undefined {
@@ -151,6 +153,10 @@ export function notes(summary: Summary, error?: string): string {
   if (!summary.steady) parts.push(`unsteady after ${summary.warmupMs} ms warm-up`);
   if (summary.saturatedClient) {
     parts.push(`! client CPU ${summary.loadCpuPercent.toFixed(0)}%: measures the client`);
+  }
+  if (summary.connectionsPerProcess) {
+    const runs = summary.connectionsPerProcess.map((split) => split.join('+') || '-');
+    parts.push(`conn per process: ${runs.join(', ')}`);
   }
   return parts.join('; ');
 }

@@ -68,6 +68,7 @@ export function servingAtEnd(end: {
  * is the runtime's to decide as much as the server's: a V8 heap grown under load is freed only
  * at a full collection, and a worker thread gone idle may never run one. Memory a server keeps
  * for its clients shows as a peak that grows with the attack, which the peak bound catches.
+ * Both RSS slacks hold for each serving process: each has a heap of its own.
  */
 export function resourcesReturned(
   resources: ResourceSpan | undefined,
@@ -81,9 +82,12 @@ export function resourcesReturned(
       phases: [],
     };
   }
-  const { rssBytes, fds } = resources;
-  const peakOk = rssBytes.peak - rssBytes.start <= thresholds.rssPeakSlackBytes;
-  const endOk = rssBytes.end - rssBytes.start <= thresholds.rssSlackBytes;
+  const { rssBytes, fds, servingProcesses = 1 } = resources;
+  const processes = Math.max(1, servingProcesses);
+  const peakSlack = thresholds.rssPeakSlackBytes * processes;
+  const endSlack = thresholds.rssSlackBytes * processes;
+  const peakOk = rssBytes.peak - rssBytes.start <= peakSlack;
+  const endOk = rssBytes.end - rssBytes.start <= endSlack;
   const fdsOk = fds.end - fds.start <= thresholds.fdSlack;
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
   return {
@@ -91,9 +95,10 @@ export function resourcesReturned(
     status: !peakOk || !fdsOk ? 'fail' : endOk ? 'pass' : 'warn',
     detail:
       `RSS ${mib(rssBytes.start)} -> peak ${mib(rssBytes.peak)} ` +
-      `(${peakOk ? 'within' : 'over'} +${mib(thresholds.rssPeakSlackBytes)}) -> ` +
-      `${mib(rssBytes.end)} (${endOk ? 'within' : 'over'} +${mib(thresholds.rssSlackBytes)}` +
-      `${endOk ? '' : ': heap the runtime grew and has not collected yet, or memory kept; a longer attack tells them apart'}); ` +
+      `(${peakOk ? 'within' : 'over'} +${mib(peakSlack)}) -> ` +
+      `${mib(rssBytes.end)} (${endOk ? 'within' : 'over'} +${mib(endSlack)}` +
+      `${endOk ? '' : ': heap the runtime grew and has not collected yet, or memory kept; a longer attack tells them apart'})` +
+      (processes > 1 ? `, the slacks for each of ${processes} serving processes; ` : '; ') +
       `fds ${fds.start} -> peak ${fds.peak} -> ${fds.end} ` +
       `(${fdsOk ? 'within' : 'over'} +${thresholds.fdSlack})`,
     phases: [],

@@ -7,6 +7,11 @@ export interface ResourceReading {
   readonly rssBytes: number;
   /** Open file descriptors (sockets, the listener, pipes, files). */
   readonly fds: number;
+  /**
+   * Processes of the tree that serve: its leaves (a `sh -c` or a supervisor that only starts
+   * others is not one). Each has a heap of its own, so each may grow on its own.
+   */
+  readonly servingProcesses: number;
 }
 
 /** Start, peak and end of one resource over a span of time. */
@@ -20,25 +25,31 @@ export interface Span {
 export interface ResourceSpan {
   readonly rssBytes: Span;
   readonly fds: Span;
+  /** The most serving processes seen (absent: 1). */
+  readonly servingProcesses?: number;
 }
 
 /** Reads RSS and open fds of `pid` and its descendants; undefined once it has exited. */
 export function readResources(pid: number): ResourceReading | undefined {
   let rssBytes = 0;
   let fds = 0;
-  let found = false;
+  const members: number[] = [];
+  const parents = new Set<number>();
   for (const member of processTree(pid)) {
     try {
       const status = readFileSync(`/proc/${member}/status`, 'utf8');
       const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
       rssBytes += match ? Number(match[1]) * 1024 : 0;
       fds += readdirSync(`/proc/${member}/fd`).length;
-      found = true;
+      members.push(member);
+      parents.add(Number(/^PPid:\s+(\d+)$/m.exec(status)?.[1]));
     } catch {
       // exited between listing and reading
     }
   }
-  return found ? { rssBytes, fds } : undefined;
+  if (members.length === 0) return undefined;
+  const servingProcesses = members.filter((member) => !parents.has(member)).length;
+  return { rssBytes, fds, servingProcesses };
 }
 
 /** Start, peak and end of readings taken in order; undefined for none. */
@@ -51,7 +62,11 @@ export function spanOf(readings: readonly ResourceReading[]): ResourceSpan | und
     peak: Math.max(...readings.map(pick)),
     end: pick(last),
   });
-  return { rssBytes: span((reading) => reading.rssBytes), fds: span((reading) => reading.fds) };
+  return {
+    rssBytes: span((reading) => reading.rssBytes),
+    fds: span((reading) => reading.fds),
+    servingProcesses: Math.max(...readings.map((reading) => reading.servingProcesses)),
+  };
 }
 
 /**
@@ -117,5 +132,9 @@ export function joinSpans(spans: readonly (ResourceSpan | undefined)[]): Resourc
     peak: Math.max(...present.map((span) => pick(span).peak)),
     end: pick(last).end,
   });
-  return { rssBytes: join((span) => span.rssBytes), fds: join((span) => span.fds) };
+  return {
+    rssBytes: join((span) => span.rssBytes),
+    fds: join((span) => span.fds),
+    servingProcesses: Math.max(...present.map((span) => span.servingProcesses ?? 1)),
+  };
 }

@@ -106,6 +106,22 @@ describe('memory bounded, fds back', () => {
     ).toBe('fail');
   });
 
+  it('allows the RSS slack to each serving process, each with a heap of its own', () => {
+    const twoProcesses = { ...span([200, 400, 310], [80, 100, 80]), servingProcesses: 2 };
+    expect(resourcesReturned(twoProcesses, DEFAULT_THRESHOLDS)).toMatchObject({
+      status: 'pass',
+      detail: expect.stringContaining(
+        '310 MiB (within +128 MiB, 64 MiB for each of 2 serving processes)',
+      ),
+    });
+    expect(
+      resourcesReturned(
+        { ...twoProcesses, rssBytes: { start: 200 * MiB, peak: 400 * MiB, end: 329 * MiB } },
+        DEFAULT_THRESHOLDS,
+      ).status,
+    ).toBe('fail');
+  });
+
   it('is not measured for a server chaos did not start', () => {
     expect(resourcesReturned(undefined, DEFAULT_THRESHOLDS)).toMatchObject({
       status: 'not measured',

@@ -92,6 +92,10 @@ const NEED_REASONS: Record<Need, (target: Target) => string | undefined> = {
     target.kind === 'external' && target.proxyProtocol === undefined
       ? 'needs a target that takes PROXY protocol headers; declare it with proxyProtocol (--proxy-protocol)'
       : undefined,
+  'this-process': (target) =>
+    (capabilitiesOf(target).runsIn ?? 'this-process') !== 'this-process'
+      ? 'needs a server in one process (a server-wide limit, shared memory with its handler); this one runs in child processes'
+      : undefined,
 };
 
 function capabilitiesOf(target: Target) {

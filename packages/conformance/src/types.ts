@@ -33,7 +33,12 @@ export type Need =
    * Takes PROXY protocol headers: a strategy target (the case turns `proxyProtocol` on), or an
    * external one that declares `proxyProtocol`.
    */
-  | 'proxy-protocol';
+  | 'proxy-protocol'
+  /**
+   * Runs in the process that started it (`runsIn` absent or `this-process`): its limits count
+   * every connection, and shared memory reaches its handler.
+   */
+  | 'this-process';
 
 /**
  * Which codecs a case applies to, by what a codec declares (never by its name):

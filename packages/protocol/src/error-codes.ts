@@ -64,10 +64,15 @@ export const ErrorCode = {
   CLOSE_TIMEOUT: 'SWITCHYARD_ERR_CLOSE_TIMEOUT',
   /** The operation needs a running server, but it is closing or closed. */
   SERVER_CLOSED: 'SWITCHYARD_ERR_SERVER_CLOSED',
-  /** A worker thread crashed or exited; the requests and connections it owned failed. */
+  /**
+   * A worker thread or a server's child process crashed or exited; the requests and connections
+   * it owned failed.
+   */
   WORKER_EXITED: 'SWITCHYARD_ERR_WORKER_EXITED',
   /** `handoff` mode was asked for, but this Node cannot transfer sockets to worker threads. */
   HANDOFF_UNSUPPORTED: 'SWITCHYARD_ERR_HANDOFF_UNSUPPORTED',
+  /** `reusePort` was asked for, but this Node or platform cannot share a port between processes. */
+  REUSEPORT_UNSUPPORTED: 'SWITCHYARD_ERR_REUSEPORT_UNSUPPORTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

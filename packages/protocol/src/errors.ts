@@ -256,6 +256,12 @@ export class HandoffUnsupportedError extends SwitchyardError {
   }
 }
 
+export class ReusePortUnsupportedError extends SwitchyardError {
+  constructor(detail: string) {
+    super(ErrorCode.REUSEPORT_UNSUPPORTED, `reusePort cannot share a port here: ${detail}`);
+  }
+}
+
 type SwitchyardErrorClass = abstract new (...args: never[]) => SwitchyardError;
 
 /** The class of each code, so an error rebuilt from its code is an instance of the same class. */
@@ -287,6 +293,7 @@ const errorClasses: Readonly<Record<ErrorCode, SwitchyardErrorClass>> = {
   [ErrorCode.SERVER_CLOSED]: ServerClosedError,
   [ErrorCode.WORKER_EXITED]: WorkerExitedError,
   [ErrorCode.HANDOFF_UNSUPPORTED]: HandoffUnsupportedError,
+  [ErrorCode.REUSEPORT_UNSUPPORTED]: ReusePortUnsupportedError,
 };
 
 /**

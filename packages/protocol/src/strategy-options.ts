@@ -52,6 +52,16 @@ export interface StrategyModes<Name extends string = string> {
   auto(): Name;
 }
 
+/**
+ * Where a strategy can be imported from in another process: a module (a `file:` URL or a
+ * package specifier any process resolves alike) and the name it is exported under. A package's
+ * entry module says `{ module: import.meta.url, export: 'myStrategy' }`.
+ */
+export interface StrategyImport {
+  readonly module: string;
+  readonly export: string;
+}
+
 /** The modes of `modes` that the running Node can run, in their order. */
 export function supportedModes<Name extends string>(
   modes: StrategyModes<Name>,

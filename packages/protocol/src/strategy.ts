@@ -15,7 +15,7 @@ import {
   positiveInteger,
   proxyProtocol,
 } from './server-option-values.js';
-import type { StrategyModes, StrategyOption } from './strategy-options.js';
+import type { StrategyImport, StrategyModes, StrategyOption } from './strategy-options.js';
 import type { ServerWarning } from './warnings.js';
 
 /** How a strategy schedules connections and handler calls. The conformance suite checks these. */
@@ -24,6 +24,13 @@ export interface StrategyCapabilities {
   readonly connections: 'concurrent' | 'one-at-a-time';
   /** True when two handler calls can run at the same instant (on different threads). */
   readonly parallelHandlers: boolean;
+  /**
+   * `this-process` (absent means it): the server runs in the process that called `listen`.
+   * `child-processes`: it runs in other processes, so handler options reach the handler
+   * serialized (no `SharedArrayBuffer`) and per-server limits (`maxConnections`, the memory
+   * budget) hold in each process, not across them.
+   */
+  readonly runsIn?: 'this-process' | 'child-processes';
 }
 
 /** Options every strategy accepts. A strategy lists the others it takes in `Strategy.options`. */
@@ -94,6 +101,12 @@ export interface ServerOptions {
    * says who the client is, and anyone who can connect can write one. Default `off`.
    */
   proxyProtocol?: ProxyProtocol;
+  /**
+   * Bind with `SO_REUSEPORT`, so that several processes listen on one port and the kernel
+   * spreads connections over them. Needs Node >= 22.12 (23.1 on the 23 line) on Linux or a BSD;
+   * elsewhere `listen` fails with `SWITCHYARD_ERR_REUSEPORT_UNSUPPORTED`. Default false.
+   */
+  reusePort?: boolean;
 }
 
 /** {@link ServerOptions} with every default filled in. */
@@ -112,6 +125,7 @@ export interface ResolvedServerOptions {
   readonly frameTimeoutMs: number;
   readonly handlerTimeoutMs: number;
   readonly proxyProtocol: ProxyProtocol;
+  readonly reusePort: boolean;
 }
 
 export const DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION = 1024 * 1024;
@@ -152,6 +166,7 @@ export const serverOptionKeys: readonly string[] = Object.freeze([
   'frameTimeoutMs',
   'handlerTimeoutMs',
   'proxyProtocol',
+  'reusePort',
 ]);
 
 /**
@@ -170,8 +185,10 @@ export function resolveServerOptions(
   }
   assertKnownKeys(options, [...serverOptionKeys, ...ownKeys]);
   const codec = codecReference(options.codec);
-  if (options.noDelay !== undefined && typeof options.noDelay !== 'boolean') {
-    throw new InvalidOptionError('noDelay', `expected a boolean, got ${String(options.noDelay)}`);
+  for (const key of ['noDelay', 'reusePort'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+      throw new InvalidOptionError(key, `expected a boolean, got ${String(options[key])}`);
+    }
   }
   const handlerOptions = options.handlerOptions ?? {};
   if (
@@ -228,6 +245,7 @@ export function resolveServerOptions(
       DEFAULT_HANDLER_TIMEOUT_MS,
     ),
     proxyProtocol: proxyProtocol(options.proxyProtocol),
+    reusePort: options.reusePort ?? false,
   };
 }
 
@@ -311,5 +329,10 @@ export interface Strategy<Options extends ServerOptions = ServerOptions> {
   readonly modes?: StrategyModes;
   /** The options it takes beyond {@link ServerOptions}; its resolver checks them with these. */
   readonly options?: readonly StrategyOption[];
+  /**
+   * Where another process can import this very strategy from, so that a tool can run it in
+   * child processes (`@switchyard/server-processes`). Absent: it runs only where it was given.
+   */
+  readonly importFrom?: StrategyImport;
   listen(options?: Options): Promise<RunningServer>;
 }

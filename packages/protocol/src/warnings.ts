@@ -3,7 +3,8 @@ import type { SwitchyardError } from './errors.js';
 /**
  * What a {@link ServerWarning} tells of:
  * - `worker-exited`: a worker thread crashed, exited or was stopped (a handler call past
- *   `handlerTimeoutMs` that held its thread); the warning says why, and what it cost.
+ *   `handlerTimeoutMs` that held its thread), or a child process of a multi-process server
+ *   died; the warning says why, what it cost, and whether it was replaced.
  * - `connection-throttled`: a connection held more than its share of a shared queue and was
  *   paused alone (told once per connection, not per request).
  */

@@ -31,6 +31,7 @@ describe('resolveServerOptions', () => {
       frameTimeoutMs: DEFAULT_FRAME_TIMEOUT_MS,
       handlerTimeoutMs: DEFAULT_HANDLER_TIMEOUT_MS,
       proxyProtocol: 'off',
+      reusePort: false,
     });
     expect(DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION).toBe(1024 * 1024);
     expect(DEFAULT_MAX_CONNECTIONS).toBe(10_000);
@@ -56,6 +57,7 @@ describe('resolveServerOptions', () => {
       frameTimeoutMs: 0,
       handlerTimeoutMs: 5,
       proxyProtocol: 'any',
+      reusePort: true,
     } as const;
     expect(resolveServerOptions(options)).toEqual(options);
   });
@@ -111,6 +113,7 @@ describe('resolveServerOptions', () => {
     ['noDelay', 'false'],
     ['proxyProtocol', 'v3'],
     ['proxyProtocol', true],
+    ['reusePort', 1],
 
     ['handlerOptions', [1, 2]],
     ['handlerOptions', 'rounds=3'],

@@ -47,6 +47,7 @@ export const blockingStrategy: Strategy<BlockingOptions> = {
   name: 'blocking',
   description: 'one connection at a time, the others wait their turn',
   capabilities: { connections: 'one-at-a-time', parallelHandlers: false },
+  importFrom: { module: import.meta.url, export: 'blockingStrategy' },
   options: Object.values(blockingOptions),
   async listen(options) {
     const resolved = resolveBlockingOptions(options);

@@ -16,6 +16,7 @@ export {
   pickGreediest,
 } from './memory-budget.js';
 export { readAtMostOneChunkWhilePaused } from './read-ahead.js';
+export { probeReusePort, reusePortUnsupported } from './reuse-port.js';
 export {
   BaseServer,
   type BaseServerInit,

@@ -1,5 +1,5 @@
 import { EventEmitter, once } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
 import {
   type CloseOptions,
   CloseTimeoutError,
@@ -8,12 +8,14 @@ import {
   ErrorCode,
   ListenFailedError,
   type ResolvedServerOptions,
+  ReusePortUnsupportedError,
   type RunningServer,
   type ServerAddress,
   type ServerEvents,
   type ServerStats,
 } from '@switchyard/protocol';
 import { MemoryBudget } from './memory-budget.js';
+import { reusePortUnsupported } from './reuse-port.js';
 import { StatsRecorder } from './stats.js';
 
 /** What the lifecycle needs from a connection, wherever it is served (this thread or a worker). */
@@ -87,13 +89,22 @@ export abstract class BaseServer extends EventEmitter<ServerEvents> implements R
     return this.state === 'closing' || this.state === 'closed';
   }
 
-  /** Binds to `options.host:options.port`. Throws `SWITCHYARD_ERR_LISTEN_FAILED`. */
+  /**
+   * Binds to `options.host:options.port`. Throws `SWITCHYARD_ERR_LISTEN_FAILED`, or
+   * `SWITCHYARD_ERR_REUSEPORT_UNSUPPORTED` for `reusePort` on a Node that would ignore it.
+   */
   async listen(): Promise<this> {
     if (this.state !== 'idle') throw new Error('listen() may be called once');
     this.state = 'listening';
-    const { host, port } = this.options;
+    const { host, port, reusePort } = this.options;
+    const unsupported = reusePort ? reusePortUnsupported() : undefined;
+    if (unsupported !== undefined) {
+      this.state = 'closed';
+      throw new ReusePortUnsupportedError(unsupported);
+    }
     try {
-      this.server.listen({ host, port });
+      // `reusePort` is missing from Node 20's types; Nodes that know it share the port.
+      this.server.listen({ host, port, ...(reusePort && { reusePort }) } as ListenOptions);
       await once(this.server, 'listening');
     } catch (error) {
       this.state = 'closed';

@@ -49,6 +49,7 @@ export const selectorStrategy: Strategy<SelectorOptions> = {
   name: 'selector',
   description: 'one event loop multiplexes every connection',
   capabilities: { connections: 'concurrent', parallelHandlers: false },
+  importFrom: { module: import.meta.url, export: 'selectorStrategy' },
   async listen(options) {
     const resolved = resolveServerOptions(options);
     const service = await loadService(resolved);

@@ -140,6 +140,7 @@ export const workerPoolStrategy: Strategy<WorkerPoolOptions> = {
   description:
     'a pool of worker threads runs the handlers (offload) or whole connections (handoff)',
   capabilities: { connections: 'concurrent', parallelHandlers: true },
+  importFrom: { module: import.meta.url, export: 'workerPoolStrategy' },
   modes: workerPoolModes,
   options: Object.values(workerPoolOptions),
   async listen(options) {

@@ -16,6 +16,12 @@ import {
   type Strategy,
   type StrategyOption,
 } from '@switchyard/protocol';
+import {
+  type Distribution,
+  distributions,
+  isMultiProcessStats,
+  processesOptions,
+} from '@switchyard/server-processes';
 import { Command, Option } from 'commander';
 import { FAILURE_LOG_LIMIT, FailureLog } from '../failure-log.js';
 import {
@@ -27,7 +33,13 @@ import {
   parseStrategyOption,
   proxyProtocolOption,
 } from '../options.js';
-import { type Contender, contenderNames, getContender, strategies } from '../registry.js';
+import {
+  type Contender,
+  contenderNames,
+  getContender,
+  processesContender,
+  strategies,
+} from '../registry.js';
 
 /**
  * What `serve` was asked for, after parsing: the common flags, plus the text of any strategy
@@ -52,6 +64,9 @@ export interface ServeFlags {
   proxyProtocol?: ProxyProtocolVersion;
   nagle?: boolean;
   closeTimeoutMs: number;
+  /** Text of `--processes` and `--distribution`, checked by the processes' own options. */
+  processes?: string;
+  distribution?: string;
   [strategyOption: string]: unknown;
 }
 
@@ -117,6 +132,47 @@ export function strategiesHelp(list: readonly Strategy[] = strategies): string {
   }
   const width = Math.max(...rows.map(([name]) => name.length)) + 2;
   return rows.map(([name, text]) => `  ${name.padEnd(width)}${text}`).join('\n');
+}
+
+/** The distributions, and which this Node runs, for `serve --help`. */
+function distributionsHelp(): string {
+  return distributions.choices
+    .map((mode) => {
+      const unsupported = mode.unsupported?.();
+      const note = unsupported === undefined ? '' : ` (not on this Node: ${unsupported})`;
+      return `  ${mode.name.padEnd(11)}${mode.description}${note}`;
+    })
+    .join('\n');
+}
+
+/**
+ * The contender `serve` runs: the one `--strategy` names, in `--processes` processes when asked
+ * (`selector×2:rr` names both at once). `--distribution` alone, or with a name that has a count
+ * already, is refused (`SWITCHYARD_ERR_INVALID_OPTION`).
+ */
+function chosenContender(flags: ServeFlags, list: readonly Strategy[]): Contender {
+  const named = getContender(flags.strategy, list);
+  if (flags.processes === undefined) {
+    if (flags.distribution !== undefined && !named.processes) {
+      throw new InvalidOptionError('--distribution', 'applies only with --processes');
+    }
+    if (flags.distribution === undefined || !named.processes) return named;
+  } else if (named.processes) {
+    throw new InvalidOptionError(
+      '--processes',
+      `${flags.strategy} names its processes already; give one or the other`,
+    );
+  }
+  const inner = named.processes?.inner ?? named;
+  const count = parseStrategyOption(
+    processesOptions.processes,
+    flags.processes ?? String(named.processes?.count),
+  ) as number;
+  const distribution = parseStrategyOption(
+    processesOptions.distribution,
+    flags.distribution ?? named.processes?.distribution ?? distributions.auto(),
+  ) as Distribution;
+  return processesContender(inner, count, distribution);
 }
 
 /** How often what the failure lines did not tell is logged: counts, and lines held back. */
@@ -195,9 +251,17 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
     .option('--nagle', "keep Nagle's algorithm on (by default TCP_NODELAY is set)")
     .option(
       '--close-timeout-ms <ms>',
-      'on SIGINT/SIGTERM, wait this long for connections to finish',
+      'on SIGINT/SIGTERM, wait this long for connections to finish (in every process)',
       integerOption('--close-timeout-ms'),
       10_000,
+    )
+    .option(
+      `${flagOf('processes')} <n>`,
+      `${processesOptions.processes.description} (${describeOptionValue(processesOptions.processes.value)}; without it, the strategy runs in serve's own process)`,
+    )
+    .option(
+      `${flagOf('distribution')} <name>`,
+      `with --processes: ${processesOptions.distribution.description} (default: ${processesOptions.distribution.defaultText})`,
     );
   for (const strategyFlag of strategyFlags(list)) command.addOption(commanderOption(strategyFlag));
   return command
@@ -206,6 +270,7 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       // Built when help is shown: it asks each mode whether this Node supports it.
       () =>
         `\nStrategies and their modes ([name] before a flag: the strategies that take it):\n${strategiesHelp(list)}\n\n` +
+        `Distributions for --processes:\n${distributionsHelp()}\n\n` +
         'Prints exactly one line "listening on HOST:PORT" to stdout when ready; logs go to stderr,\n' +
         'among them a line per failed connection ("connection ID HOST:PORT: CODE: why"; at most\n' +
         `${FAILURE_LOG_LIMIT.burst} at once, then ${FAILURE_LOG_LIMIT.perSecond} a second, and a count of the rest), and a\n` +
@@ -214,7 +279,8 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
         'Examples:\n' +
         '  switchyard serve --strategy selector --codec lines --port 7000\n' +
         '  switchyard serve --strategy worker-pool --codec ./my-codec.mjs --handler ./my-handler.mjs\n' +
-        '  switchyard serve --strategy selector --port 7000 --proxy-protocol v2   # behind HAProxy send-proxy-v2\n',
+        '  switchyard serve --strategy selector --port 7000 --proxy-protocol v2   # behind HAProxy send-proxy-v2\n' +
+        '  switchyard serve --strategy selector --processes 2 --distribution rr --port 7000\n',
     )
     .action((flags: ServeFlags) => serve(flags, list));
 }
@@ -228,7 +294,7 @@ export function serveOptions(
   flags: ServeFlags,
   list: readonly Strategy[] = strategies,
 ): { contender: Contender; options: ServerOptions } {
-  let contender = getContender(flags.strategy, list);
+  let contender = chosenContender(flags, list);
   const { strategy } = contender;
   const given: Record<string, unknown> = { ...contender.options };
   for (const { key } of strategyFlags(list)) {
@@ -251,7 +317,13 @@ export function serveOptions(
       specific.mode === undefined || specific.mode === 'auto'
         ? strategy.modes.auto()
         : specific.mode;
-    contender = { ...contender, name: `${strategy.name}:${String(mode)}` };
+    const inner = contender.processes?.inner.strategy ?? strategy;
+    const named = `${inner.name}:${String(mode)}`;
+    const processes = contender.processes;
+    contender = {
+      ...contender,
+      name: processes ? `${named}×${processes.count}:${processes.distribution}` : named,
+    };
   }
   const options: ServerOptions & Record<string, unknown> = {
     ...specific,
@@ -353,9 +425,13 @@ async function shutdown(
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   }
   failures.flush(server.stats().errors);
-  const { accepted, framesIn, framesOut, refused } = server.stats();
+  const stats = server.stats();
+  const { accepted, framesIn, framesOut, refused } = stats;
+  const perProcess = isMultiProcessStats(stats)
+    ? ` (per process: ${stats.processes.map((each) => each.stats.accepted).join(', ')})`
+    : '';
   process.stderr.write(
-    `closed: ${accepted} connections, ${framesIn} requests, ${framesOut} replies, ${refused} refused\n`,
+    `closed: ${accepted} connections${perProcess}, ${framesIn} requests, ${framesOut} replies, ${refused} refused\n`,
   );
   process.exitCode = 0;
   // Nothing should be left running; if a strategy leaves a handle open, do not hang on it.

@@ -47,7 +47,7 @@ export const handlerParallel = defineCase({
   tier: 'MUST',
   codecs: 'any',
   defaultCodecs: ALL_CODECS,
-  needs: ['server-control', 'parallel-handlers'],
+  needs: ['server-control', 'parallel-handlers', 'this-process'],
   async run(ctx) {
     const probe = new SharedArrayBuffer(4);
     const server = await ctx.server({

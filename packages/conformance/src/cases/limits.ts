@@ -12,7 +12,7 @@ export const limitsMaxConnections = defineCase({
   tier: 'MUST',
   codecs: 'any',
   defaultCodecs: ALL_CODECS,
-  needs: ['server-control'],
+  needs: ['server-control', 'this-process'],
   async run(ctx) {
     const server = await ctx.server({ maxConnections: 2 });
     const first = await ctx.connect(server, { label: 'first' });
