@@ -106,17 +106,22 @@ describe('memory bounded, fds back', () => {
     ).toBe('fail');
   });
 
-  it('allows the RSS slack to each serving process, each with a heap of its own', () => {
-    const twoProcesses = { ...span([200, 400, 310], [80, 100, 80]), servingProcesses: 2 };
+  it('allows each RSS slack to each serving process, each with a heap of its own', () => {
+    const twoProcesses = { ...span([200, 1200, 310], [80, 100, 80]), servingProcesses: 2 };
     expect(resourcesReturned(twoProcesses, DEFAULT_THRESHOLDS)).toMatchObject({
       status: 'pass',
       detail: expect.stringContaining(
-        '310 MiB (within +128 MiB, 64 MiB for each of 2 serving processes)',
+        'peak 1200 MiB (within +1024 MiB) -> 310 MiB (within +128 MiB), the slacks for each of 2 serving processes',
       ),
     });
+    const endAt = (end: number) => ({
+      ...twoProcesses,
+      rssBytes: { start: 200 * MiB, peak: 400 * MiB, end: end * MiB },
+    });
+    expect(resourcesReturned(endAt(329), DEFAULT_THRESHOLDS).status).toBe('warn');
     expect(
       resourcesReturned(
-        { ...twoProcesses, rssBytes: { start: 200 * MiB, peak: 400 * MiB, end: 329 * MiB } },
+        { ...twoProcesses, rssBytes: { start: 200 * MiB, peak: 1225 * MiB, end: 200 * MiB } },
         DEFAULT_THRESHOLDS,
       ).status,
     ).toBe('fail');
