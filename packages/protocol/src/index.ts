@@ -10,5 +10,6 @@ export * from './proxy-header.js';
 export * from './proxy-header-encode.js';
 export * from './strategy.js';
 export * from './strategy-options.js';
+export * from './tls-options.js';
 export * from './warnings.js';
 export * from './workload.js';

@@ -16,6 +16,7 @@ import {
   proxyProtocol,
 } from './server-option-values.js';
 import type { StrategyModes, StrategyOption } from './strategy-options.js';
+import { type TlsOptions, tlsOptions } from './tls-options.js';
 import type { ServerWarning } from './warnings.js';
 
 /** How a strategy schedules connections and handler calls. The conformance suite checks these. */
@@ -94,6 +95,12 @@ export interface ServerOptions {
    * says who the client is, and anyone who can connect can write one. Default `off`.
    */
   proxyProtocol?: ProxyProtocol;
+  /**
+   * Serve TLS: every accepted connection does a TLS handshake (after its PROXY header, when on)
+   * that must finish within `frameTimeoutMs`; one that fails or is late (a plaintext client) is
+   * closed (`SWITCHYARD_ERR_TLS_HANDSHAKE`). Default none (plaintext).
+   */
+  tls?: TlsOptions;
 }
 
 /** {@link ServerOptions} with every default filled in. */
@@ -112,6 +119,7 @@ export interface ResolvedServerOptions {
   readonly frameTimeoutMs: number;
   readonly handlerTimeoutMs: number;
   readonly proxyProtocol: ProxyProtocol;
+  readonly tls: TlsOptions | undefined;
 }
 
 export const DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION = 1024 * 1024;
@@ -152,6 +160,7 @@ export const serverOptionKeys: readonly string[] = Object.freeze([
   'frameTimeoutMs',
   'handlerTimeoutMs',
   'proxyProtocol',
+  'tls',
 ]);
 
 /**
@@ -201,6 +210,11 @@ export function resolveServerOptions(
   );
   if (maxBuffered < 1)
     throw new InvalidOptionError('maxBufferedBytesPerConnection', 'must be at least 1');
+  const tls = tlsOptions(options.tls);
+  if (tls && options.proxyProtocol !== undefined && options.proxyProtocol !== 'off') {
+    // The header comes before the handshake, on the raw socket: not read there yet.
+    throw new InvalidOptionError('tls', 'not supported together with proxyProtocol yet');
+  }
   return {
     host: nonEmptyString('host', options.host, '127.0.0.1'),
     port,
@@ -228,6 +242,7 @@ export function resolveServerOptions(
       DEFAULT_HANDLER_TIMEOUT_MS,
     ),
     proxyProtocol: proxyProtocol(options.proxyProtocol),
+    tls,
   };
 }
 

@@ -31,6 +31,7 @@ describe('resolveServerOptions', () => {
       frameTimeoutMs: DEFAULT_FRAME_TIMEOUT_MS,
       handlerTimeoutMs: DEFAULT_HANDLER_TIMEOUT_MS,
       proxyProtocol: 'off',
+      tls: undefined,
     });
     expect(DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION).toBe(1024 * 1024);
     expect(DEFAULT_MAX_CONNECTIONS).toBe(10_000);

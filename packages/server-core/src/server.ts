@@ -14,6 +14,7 @@ import {
   type ServerStats,
 } from '@switchyard/protocol';
 import { MemoryBudget } from './memory-budget.js';
+import { secureContextFor } from './secure-transport.js';
 import { StatsRecorder } from './stats.js';
 
 /** What the lifecycle needs from a connection, wherever it is served (this thread or a worker). */
@@ -90,6 +91,8 @@ export abstract class BaseServer extends EventEmitter<ServerEvents> implements R
   /** Binds to `options.host:options.port`. Throws `SWITCHYARD_ERR_LISTEN_FAILED`. */
   async listen(): Promise<this> {
     if (this.state !== 'idle') throw new Error('listen() may be called once');
+    // A key or certificate that does not parse fails here, not at the first connection.
+    if (this.options.tls) secureContextFor(this.options.tls);
     this.state = 'listening';
     const { host, port } = this.options;
     try {
