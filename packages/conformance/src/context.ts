@@ -16,6 +16,7 @@ import { Conditions, type Description, type WaitOptions } from './conditions.js'
 import { converse, ECHO, type ServiceOracle } from './oracle.js';
 import { CaseSkipped } from './outcome.js';
 import type { PreparedTarget } from './prepare.js';
+import type { ClientTls } from './tls.js';
 
 /** How long stats may lag behind what a client saw (errors are counted on socket events). */
 export const STATS_SETTLE_MS = 5_000;
@@ -38,6 +39,8 @@ export interface ServerUnderTest {
    * echo when the case chose a handler of its own.
    */
   readonly oracle: ServiceOracle;
+  /** How clients speak TLS to it; none: plaintext. */
+  readonly tls: ClientTls | undefined;
 }
 
 /** Options a case starts its server with: server options, a codec to exercise, strategy keys. */
@@ -145,6 +148,7 @@ export class CaseRun implements CaseContext {
         }),
         codec,
         oracle: this.oracle,
+        tls: this.prepared.clientTls,
       };
     }
     // A case's own handler is a test handler that echoes; without one the server is the service.
@@ -152,6 +156,7 @@ export class CaseRun implements CaseContext {
     const merged: ServerOptions & Record<string, unknown> = {
       ...target.options,
       ...(!own && service),
+      ...(this.prepared.serverTls && { tls: this.prepared.serverTls }),
       ...options,
       codec: this.prepared.reference(codec),
       host: options.host ?? target.options?.host ?? '127.0.0.1',
@@ -167,12 +172,14 @@ export class CaseRun implements CaseContext {
       options: resolveServerOptions(commonOptions(merged)),
       codec,
       oracle: own ? ECHO : this.oracle,
+      tls: this.prepared.clientTls,
     };
   }
 
   async connect(server: ServerUnderTest, options?: ConnectOptions): Promise<Client> {
     const connection = this.connections++;
-    const client = await Client.connect(server.host, server.port, this.conditions, options);
+    const tls = options?.plaintext ? undefined : server.tls;
+    const client = await Client.connect(server.host, server.port, this.conditions, options, tls);
     this.clients.add(client);
     const header = options?.proxyHeader ?? ownProxyHeader(client, server.options.proxyProtocol);
     if (header) {

@@ -88,10 +88,14 @@ const NEED_REASONS: Record<Need, (target: Target) => string | undefined> = {
     !capabilitiesOf(target).parallelHandlers
       ? 'needs a target whose handlers run in parallel; this one runs them one at a time'
       : undefined,
-  'proxy-protocol': (target) =>
-    target.kind === 'external' && target.proxyProtocol === undefined
+  'proxy-protocol': (target) => {
+    if (target.tls) return 'sends a PROXY header, which Switchyard does not take with TLS yet';
+    return target.kind === 'external' && target.proxyProtocol === undefined
       ? 'needs a target that takes PROXY protocol headers; declare it with proxyProtocol (--proxy-protocol)'
-      : undefined,
+      : undefined;
+  },
+  tls: (target) =>
+    target.tls ? undefined : 'needs a target that serves TLS; declare it with tls (--tls)',
 };
 
 function capabilitiesOf(target: Target) {

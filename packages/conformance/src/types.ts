@@ -8,6 +8,7 @@ import type {
   StrategyCapabilities,
   WorkloadReference,
 } from '@switchyard/protocol';
+import type { ClientTls } from './tls.js';
 
 /**
  * What a good reply is: a workload (a built-in name, a module specifier, or the value), whose
@@ -33,7 +34,9 @@ export type Need =
    * Takes PROXY protocol headers: a strategy target (the case turns `proxyProtocol` on), or an
    * external one that declares `proxyProtocol`.
    */
-  | 'proxy-protocol';
+  | 'proxy-protocol'
+  /** Serves TLS: a strategy target with `tls`, or an external one that declares `tls`. */
+  | 'tls';
 
 /**
  * Which codecs a case applies to, by what a codec declares (never by its name):
@@ -78,6 +81,12 @@ export interface StrategyTarget {
    */
   readonly workload?: TargetWorkload;
   readonly name?: string;
+  /**
+   * Serve TLS, and every case's clients speak it: with the certificate `options.tls` gives, or a
+   * throwaway one the runner makes (`selfsigned`, in memory); clients trust it. The `tls.*`
+   * cases run.
+   */
+  readonly tls?: boolean;
 }
 
 /** A server already running somewhere, speaking `codec`, with the declared capabilities. */
@@ -102,6 +111,11 @@ export interface ExternalTarget {
    * and the `proxy.*` cases run. Absent: it takes none.
    */
   readonly proxyProtocol?: ProxyProtocolVersion;
+  /**
+   * It serves TLS: every case's clients speak it, trusting `ca` (or anything, with `insecure`),
+   * and the `tls.*` cases run. Absent: plaintext.
+   */
+  readonly tls?: ClientTls;
 }
 
 export type Target = StrategyTarget | ExternalTarget;

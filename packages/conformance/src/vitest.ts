@@ -24,6 +24,8 @@ export interface DescribeConformanceOptions {
   workload?: TargetWorkload;
   /** Case ids to run, as in `runSuite`. */
   filter?: string;
+  /** Serve and speak TLS (see {@link StrategyTarget.tls}). */
+  tls?: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface DescribeConformanceOptions {
  */
 export function describeConformance(
   strategy: Strategy,
-  { name, options, workload, filter }: DescribeConformanceOptions = {},
+  { name, options, workload, filter, tls }: DescribeConformanceOptions = {},
 ): void {
   const target: StrategyTarget = {
     kind: 'strategy',
@@ -41,6 +43,7 @@ export function describeConformance(
     ...(options ? { options } : {}),
     ...(workload === undefined ? {} : { workload }),
     ...(name ? { name } : {}),
+    ...(tls ? { tls } : {}),
   };
   const matches = caseFilter(filter);
   const selected = allCases.filter((definition) => matches(definition.id));

@@ -2,3 +2,4 @@ import { describeConformance } from '@switchyard/conformance/vitest';
 import { selectorStrategy } from '../src/index.js';
 
 describeConformance(selectorStrategy);
+describeConformance(selectorStrategy, { name: 'selector over TLS', tls: true });
