@@ -70,7 +70,7 @@ export function secureTransport(socket: Socket, options: ResolvedServerOptions):
 export function socketFailure(socket: Socket, error: Error): SwitchyardError {
   if (error instanceof SwitchyardError) return error;
   if (handshaking.has(socket)) {
-    return new TlsHandshakeError(`TLS handshake failed: ${error.message}`, { cause: error });
+    return new TlsHandshakeError(`TLS handshake failed: ${error.message.trim()}`, { cause: error });
   }
   return new SocketError(`socket error: ${error.message}`, { cause: error });
 }

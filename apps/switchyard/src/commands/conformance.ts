@@ -27,8 +27,9 @@ import {
 } from '../options.js';
 import { stderrProgress } from '../progress.js';
 import { contenderNames, selectContenders } from '../registry.js';
+import { type ConformanceTlsFlags, conformanceTlsOptions, targetTls } from '../tls-flags.js';
 
-interface ConformanceFlags {
+interface ConformanceFlags extends ConformanceTlsFlags {
   strategy?: string;
   target?: string;
   /** A built-in codec name or a module specifier, as typed. */
@@ -48,6 +49,7 @@ interface ConformanceFlags {
 
 /** `switchyard conformance`: the suite as a matrix of case x strategy (or one external server). */
 export function conformanceCommand(): Command {
+  const tlsFlags = conformanceTlsOptions();
   return new Command('conformance')
     .description('run the conformance suite: a matrix of case x strategy, or one running server')
     .option(
@@ -82,6 +84,9 @@ export function conformanceCommand(): Command {
         'with --target: it takes PROXY protocol headers of these versions (a backend behind a balancer), so every client sends one naming itself and the proxy.* cases run; with strategies: every server takes them and every client sends one (the proxy.* cases run on strategies either way)',
       ),
     )
+    .addOption(tlsFlags[0]!)
+    .addOption(tlsFlags[1]!)
+    .addOption(tlsFlags[2]!)
     .option('--case <pattern>', 'case ids to run: comma-separated, * wildcards, or a group (echo)')
     .option('--list', 'list the cases and exit')
     .option('--json <file>', 'also write the reports as JSON')
@@ -94,6 +99,8 @@ export function conformanceCommand(): Command {
         '  switchyard conformance --strategy selector --case echo\n' +
         '  switchyard conformance --target 127.0.0.1:7000 --codec lines --concurrent\n' +
         '  switchyard conformance --target 127.0.0.1:7000 --proxy-protocol v2   # a backend behind a balancer\n' +
+        '  switchyard conformance --target 127.0.0.1:7443 --tls --tls-ca ca.pem\n' +
+        '  switchyard conformance --strategy all --tls\n' +
         '  switchyard conformance --strategy selector --codec ./my-codec.mjs --case framing\n' +
         '  switchyard conformance --strategy all --workload ./my-workload.mjs\n',
     )
@@ -141,9 +148,12 @@ async function conformanceWith(flags: ConformanceFlags): Promise<void> {
 
 function chooseTargets(flags: ConformanceFlags, codec: string | undefined): Target[] {
   if (flags.target === undefined) {
-    return selectContenders(flags.strategy ?? 'all').map((contender) =>
-      contenderTarget(contender, codec, flags.proxyProtocol),
-    );
+    if (flags.tlsCa !== undefined || flags.tlsInsecure)
+      throw new InvalidOptionError('--tls-ca', 'applies to --target only');
+    return selectContenders(flags.strategy ?? 'all').map((contender) => ({
+      ...contenderTarget(contender, codec, flags.proxyProtocol),
+      ...(flags.tls && { tls: true, name: `${contender.name} over TLS` }),
+    }));
   }
   if (flags.strategy !== undefined) {
     throw new InvalidOptionError(
@@ -165,5 +175,6 @@ function chooseTargets(flags: ConformanceFlags, codec: string | undefined): Targ
     ...(flags.maxFrameBytes !== undefined && { maxFrameBytes: flags.maxFrameBytes }),
     ...(flags.proxyProtocol !== undefined && { proxyProtocol: flags.proxyProtocol }),
   };
-  return [target];
+  const tls = targetTls(flags);
+  return [tls === undefined ? target : { ...target, tls }];
 }

@@ -28,12 +28,13 @@ import {
   proxyProtocolOption,
 } from '../options.js';
 import { type Contender, contenderNames, getContender, strategies } from '../registry.js';
+import { type ServeTlsFlags, serverTls, serveTlsOptions } from '../tls-flags.js';
 
 /**
  * What `serve` was asked for, after parsing: the common flags, plus the text of any strategy
  * option flag under the option's key (`maxQueuedRequests: '64'`).
  */
-export interface ServeFlags {
+export interface ServeFlags extends ServeTlsFlags {
   strategy: string;
   /** A built-in codec name or a module specifier, as typed. */
   codec: string;
@@ -199,6 +200,7 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       integerOption('--close-timeout-ms'),
       10_000,
     );
+  for (const option of serveTlsOptions()) command.addOption(option);
   for (const strategyFlag of strategyFlags(list)) command.addOption(commanderOption(strategyFlag));
   return command
     .addHelpText(
@@ -214,7 +216,8 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
         'Examples:\n' +
         '  switchyard serve --strategy selector --codec lines --port 7000\n' +
         '  switchyard serve --strategy worker-pool --codec ./my-codec.mjs --handler ./my-handler.mjs\n' +
-        '  switchyard serve --strategy selector --port 7000 --proxy-protocol v2   # behind HAProxy send-proxy-v2\n',
+        '  switchyard serve --strategy selector --port 7000 --proxy-protocol v2   # behind HAProxy send-proxy-v2\n' +
+        '  switchyard serve --strategy worker-pool --port 7443 --tls-key key.pem --tls-cert cert.pem\n',
     )
     .action((flags: ServeFlags) => serve(flags, list));
 }
@@ -275,6 +278,8 @@ export function serveOptions(
     proxyProtocol: flags.proxyProtocol,
     noDelay: !flags.nagle,
   };
+  const tls = serverTls(flags);
+  if (tls !== undefined) options.tls = tls;
   return { contender, options };
 }
 
@@ -311,7 +316,7 @@ async function serve(flags: ServeFlags, list: readonly Strategy[]): Promise<void
   running = { server, failures };
   process.stdout.write(`listening on ${formatHostPort(server.address)}\n`);
   process.stderr.write(
-    `${contender.name} serving ${flags.handler} over ${describeCodec(codec, flags.codec)}; SIGINT or SIGTERM to stop\n`,
+    `${contender.name} serving ${flags.handler} over ${describeCodec(codec, flags.codec)}${options.tls ? ' in TLS' : ''}; SIGINT or SIGTERM to stop\n`,
   );
   logErrorsWhileRunning(server, failures);
   if (stopRequested) await shutdown(server, 'SIGTERM', flags.closeTimeoutMs, failures);

@@ -12,6 +12,11 @@ export const SLOW_READER_CAP = 256 * 1024;
 const FRAME_PAYLOAD = 64 * 1024;
 /** Bytes one socket read hands the server (libuv reads up to 64 KiB at a time). */
 export const READ_CHUNK_BYTES = 64 * 1024;
+/**
+ * The most a TLS socket hands on to the TLS layer while the connection above it is stuck: one
+ * record. Those bytes are being encrypted or written, no longer held by the connection.
+ */
+export const TLS_RECORD_BYTES = 16 * 1024;
 
 /**
  * The most one connection may hold: its cap, plus one read that arrived just below it, plus one
@@ -42,12 +47,13 @@ export const backpressureSlowReader = defineCase({
     const running = server.running;
     const cap = server.options.maxBufferedBytesPerConnection;
     const bound = bufferedBound(cap, sent.blockLength);
+    const stuckAt = server.tls ? cap - TLS_RECORD_BYTES : cap;
 
     // Until the server has stopped reading: it holds its cap and our writes no longer drain.
     await ctx.until(
       () =>
         pump.finished ||
-        (pump.waitingForDrain && (!running || running.stats().bufferedBytes >= cap)),
+        (pump.waitingForDrain && (!running || running.stats().bufferedBytes >= stuckAt)),
       () =>
         `the server to stop reading from the slow reader (written ${formatBytes(pump.written)}` +
         (running ? `; ${formatStats(running.stats())})` : ')'),
