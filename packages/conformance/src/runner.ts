@@ -89,7 +89,8 @@ const NEED_REASONS: Record<Need, (target: Target) => string | undefined> = {
       ? 'needs a target whose handlers run in parallel; this one runs them one at a time'
       : undefined,
   'proxy-protocol': (target) => {
-    if (target.tls) return 'sends a PROXY header, which the suite does not yet send before a TLS handshake';
+    if (target.tls)
+      return 'sends a PROXY header, which the suite does not yet send before a TLS handshake';
     return target.kind === 'external' && target.proxyProtocol === undefined
       ? 'needs a target that takes PROXY protocol headers; declare it with proxyProtocol (--proxy-protocol)'
       : undefined;
