@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { formatServerAddress, type ServerAddress } from '@switchyard/protocol';
 import { type ByteSource, formatBytes } from './bytes.js';
 import type { Conditions, WaitOptions } from './conditions.js';
 import { CaseFailure, ConnectFailed, WrongReply } from './outcome.js';
@@ -124,13 +125,12 @@ export class Client {
 
   /** Opens a connection, over TLS with `tls`; fails the case if it cannot. */
   static async connect(
-    host: string,
-    port: number,
+    address: ServerAddress,
     conditions: Conditions,
     { label = 'client', noDelay = true, paused = false, timeoutMs = 5_000 }: ConnectOptions = {},
     tls?: ClientTls,
   ): Promise<Client> {
-    const { socket, tcp } = openSocket(host, port, noDelay, tls);
+    const { socket, tcp } = openSocket(address, noDelay, tls);
     if (paused) socket.pause();
     const client = new Client(socket, label, conditions, tcp);
     let connected = false;
@@ -143,11 +143,11 @@ export class Client {
         if (connected) return true;
         if (client.closed || client.error)
           throw new ConnectFailed(
-            `${label}: cannot connect to ${host}:${port}: ${client.reason()}`,
+            `${label}: cannot connect to ${formatServerAddress(address)}: ${client.reason()}`,
           );
         return false;
       },
-      `${label}: connecting to ${host}:${port}`,
+      `${label}: connecting to ${formatServerAddress(address)}`,
       { timeoutMs },
     );
     return client;

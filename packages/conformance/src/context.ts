@@ -6,11 +6,13 @@ import {
   type ResolvedServerOptions,
   type RunningServer,
   resolveServerOptions,
+  type ServerAddress,
   type ServerOptions,
   type ServerStats,
   type StrategyCapabilities,
   serverOptionKeys,
 } from '@switchyard/protocol';
+import { externalAddress } from './address.js';
 import { Client, type ConnectOptions } from './client.js';
 import { Conditions, type Description, type WaitOptions } from './conditions.js';
 import { converse, ECHO, type ServiceOracle } from './oracle.js';
@@ -26,8 +28,8 @@ const DESTROY_LIMIT_MS = 5_000;
 
 /** The server a case talks to: started for this case, or the external one. */
 export interface ServerUnderTest {
-  readonly host: string;
-  readonly port: number;
+  /** Where it listens: `host:port`, or a Unix socket's path. */
+  readonly address: ServerAddress;
   /** Present for strategy targets only. */
   readonly running: RunningServer | undefined;
   /** The options it runs with (strategy targets), or what is assumed (external). */
@@ -138,8 +140,7 @@ export class CaseRun implements CaseContext {
     const { target, service } = this.prepared;
     if (target.kind === 'external') {
       return {
-        host: target.host,
-        port: target.port,
+        address: externalAddress(target),
         running: undefined,
         options: resolveServerOptions({
           codec: this.prepared.reference(codec),
@@ -165,8 +166,7 @@ export class CaseRun implements CaseContext {
     const running = await target.strategy.listen(merged);
     this.servers.push(running);
     return {
-      host: running.address.host,
-      port: running.address.port,
+      address: running.address,
       running,
       // The strategy checked its own keys; what the cases read are the common ones.
       options: resolveServerOptions(commonOptions(merged)),
@@ -179,7 +179,7 @@ export class CaseRun implements CaseContext {
   async connect(server: ServerUnderTest, options?: ConnectOptions): Promise<Client> {
     const connection = this.connections++;
     const tls = options?.plaintext ? undefined : server.tls;
-    const client = await Client.connect(server.host, server.port, this.conditions, options, tls);
+    const client = await Client.connect(server.address, this.conditions, options, tls);
     this.clients.add(client);
     const header = options?.proxyHeader ?? ownProxyHeader(client, server.options.proxyProtocol);
     if (header) {

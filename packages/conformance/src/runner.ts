@@ -1,4 +1,10 @@
-import { type Codec, getCodec, InvalidOptionError } from '@switchyard/protocol';
+import {
+  type Codec,
+  formatServerAddress,
+  getCodec,
+  InvalidOptionError,
+} from '@switchyard/protocol';
+import { externalAddress } from './address.js';
 import { allCases, type CaseDefinition } from './cases/index.js';
 import { CaseRun } from './context.js';
 import { CaseFailure, CaseSkipped, WrongReply } from './outcome.js';
@@ -62,11 +68,12 @@ export function describeTarget(target: Target, codec?: Codec, oracle?: string): 
       ...described,
     };
   }
+  const address = formatServerAddress(externalAddress(target));
   return {
-    name: target.name ?? `${target.host}:${target.port}`,
+    name: target.name ?? address,
     kind: 'external',
     capabilities: target.capabilities,
-    address: `${target.host}:${target.port}`,
+    address,
     ...described,
   };
 }
@@ -132,9 +139,13 @@ export function planCase(
 
 function validate(target: Target): void {
   if (target.kind === 'external') {
-    if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)
+    if (target.path !== undefined) {
+      if (!target.path) throw new InvalidOptionError('path', 'expected a Unix socket path');
+    } else if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
       throw new InvalidOptionError('port', `expected 1-65535, got ${String(target.port)}`);
-    if (!target.host) throw new InvalidOptionError('host', 'an external target needs a host');
+    } else if (!target.host) {
+      throw new InvalidOptionError('host', 'an external target needs a host');
+    }
     if (target.codec === undefined && target.workload === undefined)
       throw new InvalidOptionError(
         'codec',

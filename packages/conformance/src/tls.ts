@@ -1,6 +1,6 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import type { Pem, TlsOptions } from '@switchyard/protocol';
+import { connectTarget, type Pem, type ServerAddress, type TlsOptions } from '@switchyard/protocol';
 import { generate } from 'selfsigned';
 
 /** How the suite's clients speak TLS to a target that serves it. */
@@ -34,7 +34,7 @@ export function handshakePending(socket: Socket): boolean {
 export function throwawayCertificate(): Promise<TlsOptions> {
   throwaway ??= generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
-    days: 1,
+    notAfterDate: new Date(Date.now() + 24 * 60 * 60 * 1000),
     extensions: [
       {
         name: 'subjectAltName',
@@ -61,18 +61,18 @@ export function trusting(tls: TlsOptions): ClientTls {
  * waits in its TLS socket) and is what a reset aborts.
  */
 export function openSocket(
-  host: string,
-  port: number,
+  address: ServerAddress,
   noDelay: boolean,
   tls: ClientTls | undefined,
 ): { socket: Socket; tcp: Socket } {
-  const tcp = connectTcp({ host, port, allowHalfOpen: true, noDelay });
+  const tcp = connectTcp({ ...connectTarget(address), allowHalfOpen: true, noDelay });
   if (tls === undefined) return { socket: tcp, tcp };
   const { ca, insecure = false, servername } = tls;
   const socket = connectTls({
     socket: tcp,
-    // The name the certificate is checked against (and sent as SNI unless it is an address).
-    host,
+    // The name the certificate is checked against (and sent as SNI unless it is an address);
+    // `localhost` for a Unix socket.
+    ...(address.family !== 'unix' && { host: address.host }),
     ...(ca !== undefined && { ca: ca as string | string[] }),
     rejectUnauthorized: !insecure,
     ...(servername !== undefined && { servername }),

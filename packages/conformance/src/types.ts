@@ -89,11 +89,19 @@ export interface StrategyTarget {
   readonly tls?: boolean;
 }
 
-/** A server already running somewhere, speaking `codec`, with the declared capabilities. */
-export interface ExternalTarget {
+/**
+ * A server already running somewhere, speaking `codec`, with the declared capabilities: at
+ * `host:port`, or on the Unix domain socket `path`.
+ */
+export type ExternalTarget = ExternalTargetInfo &
+  (
+    | { readonly host: string; readonly port: number; readonly path?: undefined }
+    | { readonly path: string; readonly host?: undefined; readonly port?: undefined }
+  );
+
+/** What an {@link ExternalTarget} declares besides where it is. */
+export interface ExternalTargetInfo {
   readonly kind: 'external';
-  readonly host: string;
-  readonly port: number;
   /**
    * The codec it speaks: a built-in name, a module specifier, or a `Codec`. May be left out when
    * `workload` is a workload: then it speaks the workload's codec.
@@ -139,7 +147,7 @@ export interface TargetInfo {
   readonly name: string;
   readonly kind: Target['kind'];
   readonly capabilities: StrategyCapabilities;
-  /** External targets: `host:port`. */
+  /** External targets: `host:port`, or `unix:/path`. */
   readonly address?: string;
   /** The name of the codec the target speaks or was pinned to. */
   readonly codec?: string;

@@ -7,6 +7,7 @@ import { InvalidOptionError } from './errors.js';
 import type { ConnectionPeer, HandlerOptions, HandlerReference } from './handler.js';
 import { assertKnownKeys } from './option-keys.js';
 import type { ProxyProtocol } from './proxy-header.js';
+import type { ServerAddress } from './server-address.js';
 import {
   codecReference,
   handlerReference,
@@ -33,6 +34,11 @@ export interface ServerOptions {
   host?: string;
   /** Port to bind; 0 picks a free one. Default 0. */
   port?: number;
+  /**
+   * Listen on a Unix domain socket at this path instead of `host:port` (Linux, macOS). A socket
+   * file left by a server that is gone is replaced; one a live server answers on is refused.
+   */
+  path?: string;
   /**
    * Wire format: `raw`, `lines`, `length-prefixed`, a module specifier whose default export is a
    * codec, or a codec object (where the codec runs on the thread that was given it). Default `raw`.
@@ -107,6 +113,7 @@ export interface ServerOptions {
 export interface ResolvedServerOptions {
   readonly host: string;
   readonly port: number;
+  readonly path: string | undefined;
   readonly codec: CodecReference;
   readonly handler: HandlerReference;
   readonly handlerOptions: HandlerOptions;
@@ -148,6 +155,7 @@ export function defaultServerBudgetBytes(): number {
 export const serverOptionKeys: readonly string[] = Object.freeze([
   'host',
   'port',
+  'path',
   'codec',
   'handler',
   'handlerOptions',
@@ -210,6 +218,10 @@ export function resolveServerOptions(
   );
   if (maxBuffered < 1)
     throw new InvalidOptionError('maxBufferedBytesPerConnection', 'must be at least 1');
+  const path = options.path === undefined ? undefined : nonEmptyString('path', options.path, '');
+  if (path !== undefined && (options.host !== undefined || port !== 0)) {
+    throw new InvalidOptionError('path', 'a Unix socket path, or host and port: not both');
+  }
   const tls = tlsOptions(options.tls);
   if (tls && options.proxyProtocol !== undefined && options.proxyProtocol !== 'off') {
     // The header comes before the handshake, on the raw socket: not read there yet.
@@ -218,6 +230,7 @@ export function resolveServerOptions(
   return {
     host: nonEmptyString('host', options.host, '127.0.0.1'),
     port,
+    path,
     codec,
     handler: handlerReference(options.handler),
     handlerOptions,
@@ -244,12 +257,6 @@ export function resolveServerOptions(
     proxyProtocol: proxyProtocol(options.proxyProtocol),
     tls,
   };
-}
-
-export interface ServerAddress {
-  readonly host: string;
-  readonly port: number;
-  readonly family: 'IPv4' | 'IPv6';
 }
 
 /** Counters a running server keeps. Totals are since `listen`. */

@@ -15,6 +15,7 @@ import {
 } from '@switchyard/protocol';
 import { MemoryBudget } from './memory-budget.js';
 import { secureContextFor } from './secure-transport.js';
+import { claimSocketPath } from './socket-path.js';
 import { StatsRecorder } from './stats.js';
 
 /** What the lifecycle needs from a connection, wherever it is served (this thread or a worker). */
@@ -88,29 +89,37 @@ export abstract class BaseServer extends EventEmitter<ServerEvents> implements R
     return this.state === 'closing' || this.state === 'closed';
   }
 
-  /** Binds to `options.host:options.port`. Throws `SWITCHYARD_ERR_LISTEN_FAILED`. */
+  /**
+   * Binds to `options.host:options.port`, or to the Unix socket `options.path` (see
+   * {@link claimSocketPath}). Throws `SWITCHYARD_ERR_LISTEN_FAILED`.
+   */
   async listen(): Promise<this> {
     if (this.state !== 'idle') throw new Error('listen() may be called once');
     // A key or certificate that does not parse fails here, not at the first connection.
     if (this.options.tls) secureContextFor(this.options.tls);
     this.state = 'listening';
-    const { host, port } = this.options;
+    const { host, port, path } = this.options;
     try {
-      this.server.listen({ host, port });
+      if (path !== undefined) await claimSocketPath(path);
+      this.server.listen(path === undefined ? { host, port } : { path });
       await once(this.server, 'listening');
     } catch (error) {
       this.state = 'closed';
+      if (error instanceof ListenFailedError) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      throw new ListenFailedError(`cannot listen on ${host}:${port}: ${code}`, { cause: error });
+      const where = path === undefined ? `${host}:${port}` : `unix:${path}`;
+      throw new ListenFailedError(`cannot listen on ${where}: ${code}`, { cause: error });
     }
     const address = this.server.address();
-    if (address === null || typeof address === 'string')
-      throw new ListenFailedError('not a TCP address');
-    this.boundAddress = {
-      host: address.address,
-      port: address.port,
-      family: address.family === 'IPv6' ? 'IPv6' : 'IPv4',
-    };
+    if (address === null) throw new ListenFailedError('no address after listening');
+    this.boundAddress =
+      typeof address === 'string'
+        ? { family: 'unix', path: address }
+        : {
+            host: address.address,
+            port: address.port,
+            family: address.family === 'IPv6' ? 'IPv6' : 'IPv4',
+          };
     await this.onListening();
     return this;
   }

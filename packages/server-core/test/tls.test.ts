@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
-import { type ConnectionFailure, ErrorCode } from '@switchyard/protocol';
+import { type ConnectionFailure, connectTarget, ErrorCode } from '@switchyard/protocol';
 import { afterEach, describe, expect, onTestFinished, test, vi } from 'vitest';
 import { collect, connectTo, readBytes, startServer, type TestServer, until } from './helpers.js';
 import { throwawayCertificate } from './tls-certificate.js';
@@ -14,7 +14,7 @@ async function tlsServer(options: Parameters<typeof startServer>[0] = {}) {
 }
 
 async function tlsClient(server: TestServer, ca: string): Promise<TLSSocket> {
-  const socket = connectTls({ host: '127.0.0.1', port: server.address.port, ca });
+  const socket = connectTls({ ...connectTarget(server.address), ca });
   onTestFinished(() => {
     socket.destroy();
   });

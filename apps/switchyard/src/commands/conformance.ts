@@ -22,7 +22,7 @@ import {
   codecOption,
   formatHostPort,
   integerOption,
-  parseHostPort,
+  parseTarget,
   proxyProtocolOption,
 } from '../options.js';
 import { stderrProgress } from '../progress.js';
@@ -56,7 +56,10 @@ export function conformanceCommand(): Command {
       '-s, --strategy <names>',
       `"all" or a comma-separated list of ${contenderNames().join(', ')} (default: all)`,
     )
-    .option('--target <host:port>', 'test a server that is already running instead')
+    .option(
+      '--target <host:port>',
+      'test a server that is already running instead (unix:/path for a Unix domain socket)',
+    )
     .addOption(
       codecOption(
         'the codec the --target server speaks (default raw), or the codec every strategy runs with (default: the codecs each case names)',
@@ -161,17 +164,16 @@ function chooseTargets(flags: ConformanceFlags, codec: string | undefined): Targ
       'test either strategies (--strategy) or a running server, not both',
     );
   }
-  const { host, port } = parseHostPort(flags.target);
+  const where = parseTarget(flags.target);
   const target: ExternalTarget = {
     kind: 'external',
-    host,
-    port,
+    ...where,
     ...((codec !== undefined || flags.workload === undefined) && { codec: codec ?? 'raw' }),
     capabilities: {
       connections: flags.oneAtATime ? 'one-at-a-time' : 'concurrent',
       parallelHandlers: flags.parallelHandlers ?? false,
     },
-    name: formatHostPort({ host, port }),
+    name: 'path' in where ? `unix:${where.path}` : formatHostPort(where),
     ...(flags.maxFrameBytes !== undefined && { maxFrameBytes: flags.maxFrameBytes }),
     ...(flags.proxyProtocol !== undefined && { proxyProtocol: flags.proxyProtocol }),
   };

@@ -2,6 +2,7 @@ import {
   type Codec,
   describeOptionValue,
   ErrorCode,
+  formatServerAddress,
   InvalidOptionError,
   isCodecName,
   isSwitchyardError,
@@ -21,7 +22,6 @@ import { FAILURE_LOG_LIMIT, FailureLog } from '../failure-log.js';
 import {
   codecOption,
   flagOf,
-  formatHostPort,
   integerOption,
   parseJsonObject,
   parseStrategyOption,
@@ -43,6 +43,7 @@ export interface ServeFlags extends ServeTlsFlags {
   handlerOptions?: Record<string, unknown>;
   host: string;
   port: number;
+  path?: string;
   maxConnections?: number;
   idleTimeoutMs?: number;
   maxFrameBytes?: number;
@@ -158,6 +159,10 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       0,
     )
     .option(
+      '--path <path>',
+      'listen on a Unix domain socket at this path instead of --host/--port (a socket file left by a server that is gone is replaced; one a live server answers on is refused)',
+    )
+    .option(
       '--max-connections <n>',
       'connections served or waiting at once; more are refused (default 10000)',
       integerOption('--max-connections'),
@@ -208,7 +213,7 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       // Built when help is shown: it asks each mode whether this Node supports it.
       () =>
         `\nStrategies and their modes ([name] before a flag: the strategies that take it):\n${strategiesHelp(list)}\n\n` +
-        'Prints exactly one line "listening on HOST:PORT" to stdout when ready; logs go to stderr,\n' +
+        'Prints exactly one line "listening on HOST:PORT" (or "listening on unix:PATH") to stdout when ready; logs go to stderr,\n' +
         'among them a line per failed connection ("connection ID HOST:PORT: CODE: why"; at most\n' +
         `${FAILURE_LOG_LIMIT.burst} at once, then ${FAILURE_LOG_LIMIT.perSecond} a second, and a count of the rest), and a\n` +
         '"warning: ..." for what is not one connection\'s failure (a worker thread that exited, with its\n' +
@@ -258,8 +263,7 @@ export function serveOptions(
   }
   const options: ServerOptions & Record<string, unknown> = {
     ...specific,
-    host: flags.host,
-    port: flags.port,
+    ...(flags.path === undefined ? { host: flags.host, port: flags.port } : { path: flags.path }),
     // Absolute, so worker threads and child processes resolve a relative path the same way
     // this process does.
     codec: resolveCodecSpecifier(flags.codec),
@@ -278,6 +282,8 @@ export function serveOptions(
     proxyProtocol: flags.proxyProtocol,
     noDelay: !flags.nagle,
   };
+  if (flags.path !== undefined && flags.port !== 0)
+    throw new InvalidOptionError('--path', 'a Unix socket path, or --host and --port: not both');
   const tls = serverTls(flags);
   if (tls !== undefined) options.tls = tls;
   return { contender, options };
@@ -314,7 +320,7 @@ async function serve(flags: ServeFlags, list: readonly Strategy[]): Promise<void
   server.on('failure', (failure) => failures.report(failure));
   server.on('warning', (warning) => failures.warn(warning));
   running = { server, failures };
-  process.stdout.write(`listening on ${formatHostPort(server.address)}\n`);
+  process.stdout.write(`listening on ${formatServerAddress(server.address)}\n`);
   process.stderr.write(
     `${contender.name} serving ${flags.handler} over ${describeCodec(codec, flags.codec)}${options.tls ? ' in TLS' : ''}; SIGINT or SIGTERM to stop\n`,
   );
