@@ -205,9 +205,10 @@ export class Client {
     this.socket.resume();
   }
 
-  /** Aborts with a TCP RST. */
+  /** Aborts with a TCP RST; closes a Unix socket, which has none. */
   reset(): void {
-    this.tcp.resetAndDestroy();
+    if (this.tcp.remotePort === undefined) this.tcp.destroy();
+    else this.tcp.resetAndDestroy();
   }
 
   destroy(): void {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type Codec,
   DEFAULT_MAX_FRAME_BYTES,
@@ -97,6 +100,8 @@ export class CaseRun implements CaseContext {
   private readonly clients = new Set<Client>();
   private readonly servers: RunningServer[] = [];
   private readonly cleanups: (() => unknown)[] = [];
+  /** Where the Unix sockets of a `unixSocket` target's servers are, once one is made. */
+  private socketFolder: string | undefined;
   /** Connections made so far: the next one's number for the oracle. */
   private connections = 0;
 
@@ -154,14 +159,17 @@ export class CaseRun implements CaseContext {
     }
     // A case's own handler is a test handler that echoes; without one the server is the service.
     const own = options.handler !== undefined;
+    if (target.unixSocket && options.host !== undefined)
+      this.skip(`needs a TCP server on ${options.host}; this target listens on Unix sockets`);
     const merged: ServerOptions & Record<string, unknown> = {
       ...target.options,
       ...(!own && service),
       ...(this.prepared.serverTls && { tls: this.prepared.serverTls }),
       ...options,
       codec: this.prepared.reference(codec),
-      host: options.host ?? target.options?.host ?? '127.0.0.1',
-      port: 0,
+      ...(target.unixSocket
+        ? { path: this.socketPath() }
+        : { host: options.host ?? target.options?.host ?? '127.0.0.1', port: 0 }),
     };
     const running = await target.strategy.listen(merged);
     this.servers.push(running);
@@ -220,6 +228,12 @@ export class CaseRun implements CaseContext {
     throw new CaseSkipped(reason);
   }
 
+  /** A fresh Unix socket path, in a folder of this run's own (removed by {@link cleanup}). */
+  private socketPath(): string {
+    this.socketFolder ??= mkdtempSync(join(tmpdir(), 'switchyard-conformance-'));
+    return join(this.socketFolder, `${this.servers.length}.sock`);
+  }
+
   /** Rejects every pending wait: the case ran out of time. */
   abort(): void {
     this.controller.abort();
@@ -237,6 +251,7 @@ export class CaseRun implements CaseContext {
       }
     }
     await Promise.all(this.servers.map((server) => destroyWithin(server, DESTROY_LIMIT_MS)));
+    if (this.socketFolder) rmSync(this.socketFolder, { recursive: true, force: true });
   }
 }
 
@@ -247,6 +262,8 @@ export class CaseRun implements CaseContext {
 function ownProxyHeader(client: Client, accepted: ProxyProtocol): Buffer | undefined {
   if (accepted === 'off') return undefined;
   const { localAddress = '', localPort = 0, remoteAddress = '', remotePort = 0 } = client.socket;
+  // A Unix socket client has no address to name: the header names none (v1 UNKNOWN, v2 UNSPEC).
+  if (localAddress === '') return encodeProxyHeader(accepted === 'v1' ? 1 : 2);
   return encodeProxyHeader(accepted === 'v1' ? 1 : 2, {
     source: { address: localAddress, port: localPort },
     destination: { address: remoteAddress, port: remotePort },

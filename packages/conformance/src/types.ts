@@ -87,6 +87,11 @@ export interface StrategyTarget {
    * cases run.
    */
   readonly tls?: boolean;
+  /**
+   * Its servers listen on Unix domain sockets (a fresh path in a temporary folder for each)
+   * instead of loopback TCP; cases that need a TCP host skip.
+   */
+  readonly unixSocket?: boolean;
 }
 
 /**

@@ -26,6 +26,8 @@ export interface DescribeConformanceOptions {
   filter?: string;
   /** Serve and speak TLS (see {@link StrategyTarget.tls}). */
   tls?: boolean;
+  /** Listen on Unix domain sockets (see {@link StrategyTarget.unixSocket}). */
+  unixSocket?: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface DescribeConformanceOptions {
  */
 export function describeConformance(
   strategy: Strategy,
-  { name, options, workload, filter, tls }: DescribeConformanceOptions = {},
+  { name, options, workload, filter, tls, unixSocket }: DescribeConformanceOptions = {},
 ): void {
   const target: StrategyTarget = {
     kind: 'strategy',
@@ -44,6 +46,7 @@ export function describeConformance(
     ...(workload === undefined ? {} : { workload }),
     ...(name ? { name } : {}),
     ...(tls ? { tls } : {}),
+    ...(unixSocket ? { unixSocket } : {}),
   };
   const matches = caseFilter(filter);
   const selected = allCases.filter((definition) => matches(definition.id));

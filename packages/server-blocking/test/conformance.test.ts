@@ -12,3 +12,4 @@ describeConformance(blockingStrategy, {
 
 // Waiting clients' ClientHellos are read ahead like any bytes; the handshake is done at their turn.
 describeConformance(blockingStrategy, { name: 'blocking over TLS', tls: true });
+describeConformance(blockingStrategy, { name: 'blocking on a Unix socket', unixSocket: true });

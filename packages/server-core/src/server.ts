@@ -186,7 +186,9 @@ export abstract class BaseServer extends EventEmitter<ServerEvents> implements R
   protected refuse(socket: Socket, reason: string): void {
     this.recorder.refused++;
     this.recorder.recordError(new ConnectionRefusedError(reason).code);
-    socket.resetAndDestroy();
+    // A Unix domain socket has no reset to send: it is closed.
+    if (this.options.path === undefined) socket.resetAndDestroy();
+    else socket.destroy();
   }
 
   /** Tracks a connection until it closes; the strategy calls this for connections it adopts later. */

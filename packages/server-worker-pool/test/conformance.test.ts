@@ -12,6 +12,12 @@ describeConformance(workerPoolStrategy, {
   tls: true,
 });
 
+describeConformance(workerPoolStrategy, {
+  name: 'worker-pool (offload) on a Unix socket',
+  options: { mode: 'offload', workers: 2 },
+  unixSocket: true,
+});
+
 // Handoff needs a Node that can transfer sockets to threads (CI's Node 26 pass runs it).
 if (canTransferSockets()) {
   describeConformance(workerPoolStrategy, {
