@@ -13,8 +13,8 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { selfCommand } from 'switchyard';
 
 const split = process.argv.indexOf('--');
 const { values } = parseArgs({
@@ -28,7 +28,6 @@ const { values } = parseArgs({
 const serveArgs = split === -1 ? ['--strategy', 'selector'] : process.argv.slice(split + 1);
 const windowMs = Number(values.seconds) * 1000;
 const PAYLOAD = Buffer.alloc(1024, 0x61);
-const cli = fileURLToPath(new URL('../apps/switchyard/src/cli.ts', import.meta.url));
 const folder = mkdtempSync(join(tmpdir(), 'switchyard-tls-cost-'));
 const key = join(folder, 'key.pem');
 const cert = join(folder, 'cert.pem');
@@ -60,13 +59,10 @@ function cpuMicros(pid: number): number {
 
 async function serve(tls: boolean) {
   const extra = tls ? ['--tls-key', key, '--tls-cert', cert] : [];
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, cli, 'serve', '--port', '0', ...serveArgs, ...extra],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const { command, args } = selfCommand();
+  const child = spawn(command, [...args, 'serve', '--port', '0', ...serveArgs, ...extra], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   const port = Number(/:(\d+)\n/.exec(String(line))![1]);
   return { port, pid: child.pid!, stop: () => child.kill('SIGKILL') };
