@@ -53,6 +53,22 @@ test('serve --path listens on a Unix socket, and conformance --target unix:PATH 
   expect(await served.stop()).toBe(0);
 });
 
+test('conformance --unix runs strategies on Unix sockets', async () => {
+  const run = await runCli([
+    'conformance',
+    '--strategy',
+    'selector',
+    '--unix',
+    '--case',
+    'echo.hello,conn.reset,net.ipv6',
+  ]);
+  // net.ipv6 needs a TCP host.
+  expect(SUMMARY.exec(run.stdout)?.slice(1)).toEqual(['2', '0', '1']);
+  expect(run.stdout).toContain('selector on a Unix socket');
+  const refused = await runCli(['conformance', '--target', 'unix:/tmp/x.sock', '--unix']);
+  expect(refused.stderr).toMatch(/--unix: applies to strategies/);
+});
+
 test('serve refuses --path with --port', async () => {
   const run = await runCli([
     'serve',

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import {
   type Codec,
   DEFAULT_MAX_FRAME_BYTES,
+  ErrorCode,
   encodeProxyHeader,
+  isSwitchyardError,
   type ProxyProtocol,
   type ResolvedServerOptions,
   type RunningServer,
@@ -171,7 +173,12 @@ export class CaseRun implements CaseContext {
         ? { path: this.socketPath() }
         : { host: options.host ?? target.options?.host ?? '127.0.0.1', port: 0 }),
     };
-    const running = await target.strategy.listen(merged);
+    const running = await target.strategy.listen(merged).catch((error: unknown) => {
+      // A mode that cannot serve a Unix socket (the pool's handoff) says so with this code.
+      if (target.unixSocket && isSwitchyardError(error, ErrorCode.HANDOFF_UNSUPPORTED))
+        this.skip(`this strategy does not listen on a Unix socket: ${error.message}`);
+      throw error;
+    });
     this.servers.push(running);
     return {
       address: running.address,

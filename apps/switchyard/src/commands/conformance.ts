@@ -30,6 +30,7 @@ import { contenderNames, selectContenders } from '../registry.js';
 import { type ConformanceTlsFlags, conformanceTlsOptions, targetTls } from '../tls-flags.js';
 
 interface ConformanceFlags extends ConformanceTlsFlags {
+  unix?: boolean;
   strategy?: string;
   target?: string;
   /** A built-in codec name or a module specifier, as typed. */
@@ -90,6 +91,10 @@ export function conformanceCommand(): Command {
     .addOption(tlsFlags[0]!)
     .addOption(tlsFlags[1]!)
     .addOption(tlsFlags[2]!)
+    .option(
+      '--unix',
+      'with strategies: every server listens on a Unix domain socket (a fresh path each) instead of loopback TCP',
+    )
     .option('--case <pattern>', 'case ids to run: comma-separated, * wildcards, or a group (echo)')
     .option('--list', 'list the cases and exit')
     .option('--json <file>', 'also write the reports as JSON')
@@ -104,6 +109,7 @@ export function conformanceCommand(): Command {
         '  switchyard conformance --target 127.0.0.1:7000 --proxy-protocol v2   # a backend behind a balancer\n' +
         '  switchyard conformance --target 127.0.0.1:7443 --tls --tls-ca ca.pem\n' +
         '  switchyard conformance --strategy all --tls\n' +
+        '  switchyard conformance --strategy all --unix\n' +
         '  switchyard conformance --strategy selector --codec ./my-codec.mjs --case framing\n' +
         '  switchyard conformance --strategy all --workload ./my-workload.mjs\n',
     )
@@ -153,11 +159,19 @@ function chooseTargets(flags: ConformanceFlags, codec: string | undefined): Targ
   if (flags.target === undefined) {
     if (flags.tlsCa !== undefined || flags.tlsInsecure)
       throw new InvalidOptionError('--tls-ca', 'applies to --target only');
-    return selectContenders(flags.strategy ?? 'all').map((contender) => ({
-      ...contenderTarget(contender, codec, flags.proxyProtocol),
-      ...(flags.tls && { tls: true, name: `${contender.name} over TLS` }),
-    }));
+    return selectContenders(flags.strategy ?? 'all').map((contender) => {
+      const target = contenderTarget(contender, codec, flags.proxyProtocol);
+      const over = [flags.tls && 'over TLS', flags.unix && 'on a Unix socket'].filter(Boolean);
+      return {
+        ...target,
+        ...(flags.tls && { tls: true }),
+        ...(flags.unix && { unixSocket: true }),
+        ...(over.length > 0 && { name: `${target.name} ${over.join(' ')}` }),
+      };
+    });
   }
+  if (flags.unix)
+    throw new InvalidOptionError('--unix', 'applies to strategies; give --target unix:PATH');
   if (flags.strategy !== undefined) {
     throw new InvalidOptionError(
       '--target',
