@@ -17,7 +17,7 @@ import type { HeapInfo } from 'node:v8';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { neverRead } from '@switchyard/chaos';
-import { lengthPrefixedCodec } from '@switchyard/protocol';
+import { lengthPrefixedCodec, type TcpAddress } from '@switchyard/protocol';
 import { getContender } from 'switchyard';
 import { boundedCount } from './support/stats.js';
 
@@ -36,7 +36,7 @@ const server = await contender.strategy.listen({
   codec: 'length-prefixed',
   handler: 'echo',
 });
-const { port } = server.address;
+const { port } = server.address as TcpAddress;
 
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
 /** A worker thread's heap, as Node >= 22 lets the parent read it (@types/node 20 lacks it). */

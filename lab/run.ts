@@ -19,6 +19,8 @@ const scripts = {
     'How much memory do partial frames, sent whole or dribbled, take from a `serve` process?',
   'pool-hostile':
     'What do a worker thread dying, or a client flooding requests that never settle, cost the good clients of a worker pool?',
+  'tls-cost':
+    'What does TLS cost a `serve` process per request (echo) and per connection (churn), next to plaintext?',
   'heap-after-attack':
     'Is the memory a server shows after an attack kept by it, or heap the runtime has not collected yet?',
 } as const;

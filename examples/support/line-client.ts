@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import type { RunningServer } from '@switchyard/protocol';
+import { connectTarget, type RunningServer } from '@switchyard/protocol';
 import { onTestFinished } from 'vitest';
 
 /**
@@ -29,7 +29,7 @@ export class LineClient {
   }
 
   static async connect(server: RunningServer): Promise<LineClient> {
-    const socket = connect(server.address.port, '127.0.0.1');
+    const socket = connect(connectTarget(server.address));
     onTestFinished(() => {
       socket.destroy();
     });

@@ -6,7 +6,7 @@
 // IPC, and exits when the parent disconnects.
 import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { ServerStats } from '@switchyard/protocol';
+import type { ServerStats, TcpAddress } from '@switchyard/protocol';
 import { selectorStrategy } from '@switchyard/server-selector';
 import { getStrategy } from 'switchyard';
 import type { ServerKind, ServerMemory, ToParent } from './spawn-server.js';
@@ -21,7 +21,7 @@ if (kind === 'selector' || kind === 'blocking') {
       ? await selectorStrategy.listen({ port: 0 })
       : await getStrategy('blocking').listen({ port: 0, codec: 'lines' });
   stats = () => server.stats();
-  send({ port: server.address.port });
+  send({ port: (server.address as TcpAddress).port });
 } else if (kind === 'net-pipe') {
   const server = createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => {});

@@ -2,6 +2,7 @@ import {
   type CaseResult,
   listCases,
   runSuite,
+  type StrategyTarget,
   type SuiteReport,
   type Target,
 } from '@switchyard/conformance';
@@ -18,7 +19,7 @@ export function contenderTarget(
   contender: Contender,
   codec?: CodecReference,
   proxyProtocol?: ProxyProtocolVersion,
-): Target {
+): StrategyTarget {
   return {
     kind: 'strategy',
     strategy: contender.strategy,

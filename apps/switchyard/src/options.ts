@@ -34,6 +34,20 @@ export function parseHostPort(text: string, option = '--target'): HostPort {
   return { host, port };
 }
 
+/**
+ * Parses what `--target` takes: `HOST:PORT`, `[IPV6]:PORT`, or `unix:/path` (a Unix domain
+ * socket), as `serve` prints them. Throws `SWITCHYARD_ERR_INVALID_OPTION` naming `option`.
+ */
+export function parseTarget(
+  text: string,
+  option = '--target',
+): HostPort | { readonly path: string } {
+  if (!text.startsWith('unix:')) return parseHostPort(text, option);
+  const path = text.slice('unix:'.length);
+  if (path === '') throw new InvalidOptionError(option, `expected unix:/path, got "${text}"`);
+  return { path };
+}
+
 /** Parses a whole number in `[min, max]`; throws `SWITCHYARD_ERR_INVALID_OPTION` naming `option`. */
 export function parseInteger(
   text: string,

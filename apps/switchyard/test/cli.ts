@@ -57,6 +57,8 @@ export interface Served {
   readonly child: ChildProcess;
   readonly host: string;
   readonly port: number;
+  /** For `serve --path`: the Unix socket it printed (host and port are then empty). */
+  readonly path?: string;
   /** Everything printed to stdout so far. */
   stdout(): string;
   stderr(): string;
@@ -76,14 +78,18 @@ export async function startServe(
   let stderr = '';
   child.stderr!.on('data', (text: string) => (stderr += text));
   const exited = once(child, 'close').then(([code]) => code as number | null);
-  const address = await new Promise<{ host: string; port: number }>((resolve, reject) => {
-    child.stdout!.on('data', (text: string) => {
-      stdout += text;
-      const match = /^listening on \[?([^\]\s]+?)\]?:(\d+)\n/.exec(stdout);
-      if (match) resolve({ host: match[1]!, port: Number(match[2]) });
-    });
-    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
+  const address = await new Promise<{ host: string; port: number; path?: string }>(
+    (resolve, reject) => {
+      child.stdout!.on('data', (text: string) => {
+        stdout += text;
+        const unix = /^listening on unix:(.+)\n/.exec(stdout);
+        if (unix) resolve({ host: '', port: 0, path: unix[1]! });
+        const match = /^listening on \[?([^\]\s]+?)\]?:(\d+)\n/.exec(stdout);
+        if (match) resolve({ host: match[1]!, port: Number(match[2]) });
+      });
+      void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    },
+  );
   return {
     child,
     ...address,

@@ -1,7 +1,9 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { formatServerAddress, type ServerAddress } from '@switchyard/protocol';
 import { type ByteSource, formatBytes } from './bytes.js';
 import type { Conditions, WaitOptions } from './conditions.js';
 import { CaseFailure, ConnectFailed, WrongReply } from './outcome.js';
+import { type ClientTls, handshakePending, openSocket } from './tls.js';
 import { ReplyVerifier } from './verifier.js';
 
 /** Bytes written per `write` when streaming a source: one default socket read's worth. */
@@ -21,6 +23,8 @@ export interface ConnectOptions {
    * `false`: nothing (a case that writes its own header, or none).
    */
   proxyHeader?: Uint8Array | false;
+  /** Speak plaintext to a server that serves TLS (a case that checks it is refused). */
+  plaintext?: boolean;
 }
 
 /** Writes a {@link ByteSource} as fast as the socket drains, never buffering more than a chunk. */
@@ -92,6 +96,8 @@ export class Client {
     readonly socket: Socket,
     readonly label: string,
     private readonly conditions: Conditions,
+    /** The TCP connection under a TLS socket, or `socket` itself. */
+    private readonly tcp: Socket = socket,
   ) {
     const notify = () => conditions.notify();
     socket.on('data', (chunk: Buffer) => {
@@ -117,18 +123,18 @@ export class Client {
     });
   }
 
-  /** Opens a connection; fails the case if it cannot. */
+  /** Opens a connection, over TLS with `tls`; fails the case if it cannot. */
   static async connect(
-    host: string,
-    port: number,
+    address: ServerAddress,
     conditions: Conditions,
     { label = 'client', noDelay = true, paused = false, timeoutMs = 5_000 }: ConnectOptions = {},
+    tls?: ClientTls,
   ): Promise<Client> {
-    const socket = connect({ host, port, allowHalfOpen: true, noDelay });
+    const { socket, tcp } = openSocket(address, noDelay, tls);
     if (paused) socket.pause();
-    const client = new Client(socket, label, conditions);
+    const client = new Client(socket, label, conditions, tcp);
     let connected = false;
-    socket.once('connect', () => {
+    tcp.once('connect', () => {
       connected = true;
       conditions.notify();
     });
@@ -137,11 +143,11 @@ export class Client {
         if (connected) return true;
         if (client.closed || client.error)
           throw new ConnectFailed(
-            `${label}: cannot connect to ${host}:${port}: ${client.reason()}`,
+            `${label}: cannot connect to ${formatServerAddress(address)}: ${client.reason()}`,
           );
         return false;
       },
-      `${label}: connecting to ${host}:${port}`,
+      `${label}: connecting to ${formatServerAddress(address)}`,
       { timeoutMs },
     );
     return client;
@@ -168,13 +174,14 @@ export class Client {
     if (!this.socket.destroyed) this.socket.write(bytes);
   }
 
-  /** Writes and resolves once the bytes were handed to the kernel. */
+  /** Writes and resolves once the bytes were handed to the kernel (or, before a TLS handshake, queued). */
   flush(bytes: Uint8Array | string): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.socket.destroyed) {
         reject(new CaseFailure(`${this.label}: cannot write, connection ${this.reason()}`));
         return;
       }
+      if (handshakePending(this.socket)) return resolve(void this.socket.write(bytes));
       this.socket.write(bytes, (error) =>
         error
           ? reject(new CaseFailure(`${this.label}: write failed: ${error.message}`))
@@ -198,9 +205,10 @@ export class Client {
     this.socket.resume();
   }
 
-  /** Aborts with a TCP RST. */
+  /** Aborts with a TCP RST; closes a Unix socket, which has none. */
   reset(): void {
-    this.socket.resetAndDestroy();
+    if (this.tcp.remotePort === undefined) this.tcp.destroy();
+    else this.tcp.resetAndDestroy();
   }
 
   destroy(): void {

@@ -1,21 +1,29 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type Codec,
   DEFAULT_MAX_FRAME_BYTES,
+  ErrorCode,
   encodeProxyHeader,
+  isSwitchyardError,
   type ProxyProtocol,
   type ResolvedServerOptions,
   type RunningServer,
   resolveServerOptions,
+  type ServerAddress,
   type ServerOptions,
   type ServerStats,
   type StrategyCapabilities,
   serverOptionKeys,
 } from '@switchyard/protocol';
+import { externalAddress } from './address.js';
 import { Client, type ConnectOptions } from './client.js';
 import { Conditions, type Description, type WaitOptions } from './conditions.js';
 import { converse, ECHO, type ServiceOracle } from './oracle.js';
 import { CaseSkipped } from './outcome.js';
 import type { PreparedTarget } from './prepare.js';
+import type { ClientTls } from './tls.js';
 
 /** How long stats may lag behind what a client saw (errors are counted on socket events). */
 export const STATS_SETTLE_MS = 5_000;
@@ -25,8 +33,8 @@ const DESTROY_LIMIT_MS = 5_000;
 
 /** The server a case talks to: started for this case, or the external one. */
 export interface ServerUnderTest {
-  readonly host: string;
-  readonly port: number;
+  /** Where it listens: `host:port`, or a Unix socket's path. */
+  readonly address: ServerAddress;
   /** Present for strategy targets only. */
   readonly running: RunningServer | undefined;
   /** The options it runs with (strategy targets), or what is assumed (external). */
@@ -38,6 +46,8 @@ export interface ServerUnderTest {
    * echo when the case chose a handler of its own.
    */
   readonly oracle: ServiceOracle;
+  /** How clients speak TLS to it; none: plaintext. */
+  readonly tls: ClientTls | undefined;
 }
 
 /** Options a case starts its server with: server options, a codec to exercise, strategy keys. */
@@ -92,6 +102,8 @@ export class CaseRun implements CaseContext {
   private readonly clients = new Set<Client>();
   private readonly servers: RunningServer[] = [];
   private readonly cleanups: (() => unknown)[] = [];
+  /** Where the Unix sockets of a `unixSocket` target's servers are, once one is made. */
+  private socketFolder: string | undefined;
   /** Connections made so far: the next one's number for the oracle. */
   private connections = 0;
 
@@ -135,8 +147,7 @@ export class CaseRun implements CaseContext {
     const { target, service } = this.prepared;
     if (target.kind === 'external') {
       return {
-        host: target.host,
-        port: target.port,
+        address: externalAddress(target),
         running: undefined,
         options: resolveServerOptions({
           codec: this.prepared.reference(codec),
@@ -145,34 +156,45 @@ export class CaseRun implements CaseContext {
         }),
         codec,
         oracle: this.oracle,
+        tls: this.prepared.clientTls,
       };
     }
     // A case's own handler is a test handler that echoes; without one the server is the service.
     const own = options.handler !== undefined;
+    if (target.unixSocket && options.host !== undefined)
+      this.skip(`needs a TCP server on ${options.host}; this target listens on Unix sockets`);
     const merged: ServerOptions & Record<string, unknown> = {
       ...target.options,
       ...(!own && service),
+      ...(this.prepared.serverTls && { tls: this.prepared.serverTls }),
       ...options,
       codec: this.prepared.reference(codec),
-      host: options.host ?? target.options?.host ?? '127.0.0.1',
-      port: 0,
+      ...(target.unixSocket
+        ? { path: this.socketPath() }
+        : { host: options.host ?? target.options?.host ?? '127.0.0.1', port: 0 }),
     };
-    const running = await target.strategy.listen(merged);
+    const running = await target.strategy.listen(merged).catch((error: unknown) => {
+      // A mode that cannot serve a Unix socket (the pool's handoff) says so with this code.
+      if (target.unixSocket && isSwitchyardError(error, ErrorCode.HANDOFF_UNSUPPORTED))
+        this.skip(`this strategy does not listen on a Unix socket: ${error.message}`);
+      throw error;
+    });
     this.servers.push(running);
     return {
-      host: running.address.host,
-      port: running.address.port,
+      address: running.address,
       running,
       // The strategy checked its own keys; what the cases read are the common ones.
       options: resolveServerOptions(commonOptions(merged)),
       codec,
       oracle: own ? ECHO : this.oracle,
+      tls: this.prepared.clientTls,
     };
   }
 
   async connect(server: ServerUnderTest, options?: ConnectOptions): Promise<Client> {
     const connection = this.connections++;
-    const client = await Client.connect(server.host, server.port, this.conditions, options);
+    const tls = options?.plaintext ? undefined : server.tls;
+    const client = await Client.connect(server.address, this.conditions, options, tls);
     this.clients.add(client);
     const header = options?.proxyHeader ?? ownProxyHeader(client, server.options.proxyProtocol);
     if (header) {
@@ -213,6 +235,12 @@ export class CaseRun implements CaseContext {
     throw new CaseSkipped(reason);
   }
 
+  /** A fresh Unix socket path, in a folder of this run's own (removed by {@link cleanup}). */
+  private socketPath(): string {
+    this.socketFolder ??= mkdtempSync(join(tmpdir(), 'switchyard-conformance-'));
+    return join(this.socketFolder, `${this.servers.length}.sock`);
+  }
+
   /** Rejects every pending wait: the case ran out of time. */
   abort(): void {
     this.controller.abort();
@@ -230,6 +258,7 @@ export class CaseRun implements CaseContext {
       }
     }
     await Promise.all(this.servers.map((server) => destroyWithin(server, DESTROY_LIMIT_MS)));
+    if (this.socketFolder) rmSync(this.socketFolder, { recursive: true, force: true });
   }
 }
 
@@ -240,6 +269,8 @@ export class CaseRun implements CaseContext {
 function ownProxyHeader(client: Client, accepted: ProxyProtocol): Buffer | undefined {
   if (accepted === 'off') return undefined;
   const { localAddress = '', localPort = 0, remoteAddress = '', remotePort = 0 } = client.socket;
+  // A Unix socket client has no address to name: the header names none (v1 UNKNOWN, v2 UNSPEC).
+  if (localAddress === '') return encodeProxyHeader(accepted === 'v1' ? 1 : 2);
   return encodeProxyHeader(accepted === 'v1' ? 1 : 2, {
     source: { address: localAddress, port: localPort },
     destination: { address: remoteAddress, port: remotePort },

@@ -12,8 +12,10 @@ import {
   loadCodec,
   loadWorkload,
   resolveCodecSpecifier,
+  type TlsOptions,
 } from '@switchyard/protocol';
 import { ECHO, type ServiceOracle } from './oracle.js';
+import { type ClientTls, throwawayCertificate, trusting } from './tls.js';
 import type { CodecTrait, Target, TargetWorkload } from './types.js';
 
 /** A codec the target was pinned to: loaded once, and the reference the servers are given. */
@@ -38,6 +40,10 @@ export interface PreparedTarget {
   readonly oracle: ServiceOracle;
   /** The handler the service's servers run: `options.handler`, else the workload's, else none. */
   readonly service: ServiceHandler | undefined;
+  /** What the servers of a strategy target serve TLS with (`tls: true`); else none. */
+  readonly serverTls: TlsOptions | undefined;
+  /** How clients speak TLS to the target; none for plaintext. */
+  readonly clientTls: ClientTls | undefined;
   /** The reference a server is started with to speak `codec`. */
   reference(codec: Codec): CodecReference;
 }
@@ -63,11 +69,17 @@ export async function prepareTarget(target: Target): Promise<PreparedTarget> {
           reference: typeof given === 'string' ? resolveCodecSpecifier(given) : given,
         };
   const service = serviceHandler(target, workload);
+  const serverTls =
+    target.kind === 'strategy' && target.tls
+      ? ((target.options?.tls as TlsOptions | undefined) ?? (await throwawayCertificate()))
+      : undefined;
   return {
     target,
     pinned,
     oracle: serviceOracle(loaded, workload, service),
     service,
+    serverTls,
+    clientTls: target.kind === 'external' ? target.tls : serverTls && trusting(serverTls),
     reference(codec) {
       if (pinned && codec === pinned.codec) return pinned.reference;
       if (isCodecName(codec.name) && getCodec(codec.name) === codec) return codec.name;

@@ -1,4 +1,10 @@
-import { type Codec, getCodec, InvalidOptionError } from '@switchyard/protocol';
+import {
+  type Codec,
+  formatServerAddress,
+  getCodec,
+  InvalidOptionError,
+} from '@switchyard/protocol';
+import { externalAddress } from './address.js';
 import { allCases, type CaseDefinition } from './cases/index.js';
 import { CaseRun } from './context.js';
 import { CaseFailure, CaseSkipped, WrongReply } from './outcome.js';
@@ -62,11 +68,12 @@ export function describeTarget(target: Target, codec?: Codec, oracle?: string): 
       ...described,
     };
   }
+  const address = formatServerAddress(externalAddress(target));
   return {
-    name: target.name ?? `${target.host}:${target.port}`,
+    name: target.name ?? address,
     kind: 'external',
     capabilities: target.capabilities,
-    address: `${target.host}:${target.port}`,
+    address,
     ...described,
   };
 }
@@ -88,14 +95,19 @@ const NEED_REASONS: Record<Need, (target: Target) => string | undefined> = {
     !capabilitiesOf(target).parallelHandlers
       ? 'needs a target whose handlers run in parallel; this one runs them one at a time'
       : undefined,
-  'proxy-protocol': (target) =>
-    target.kind === 'external' && target.proxyProtocol === undefined
+  'proxy-protocol': (target) => {
+    if (target.tls)
+      return 'sends a PROXY header, which the suite does not yet send before a TLS handshake';
+    return target.kind === 'external' && target.proxyProtocol === undefined
       ? 'needs a target that takes PROXY protocol headers; declare it with proxyProtocol (--proxy-protocol)'
-      : undefined,
+      : undefined;
+  },
   'this-process': (target) =>
     (capabilitiesOf(target).runsIn ?? 'this-process') !== 'this-process'
       ? 'needs a server in one process (a server-wide limit, shared memory with its handler); this one runs in child processes'
       : undefined,
+  tls: (target) =>
+    target.tls ? undefined : 'needs a target that serves TLS; declare it with tls (--tls)',
 };
 
 function capabilitiesOf(target: Target) {
@@ -131,9 +143,13 @@ export function planCase(
 
 function validate(target: Target): void {
   if (target.kind === 'external') {
-    if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)
+    if (target.path !== undefined) {
+      if (!target.path) throw new InvalidOptionError('path', 'expected a Unix socket path');
+    } else if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
       throw new InvalidOptionError('port', `expected 1-65535, got ${String(target.port)}`);
-    if (!target.host) throw new InvalidOptionError('host', 'an external target needs a host');
+    } else if (!target.host) {
+      throw new InvalidOptionError('host', 'an external target needs a host');
+    }
     if (target.codec === undefined && target.workload === undefined)
       throw new InvalidOptionError(
         'codec',

@@ -8,6 +8,7 @@ import type {
   StrategyCapabilities,
   WorkloadReference,
 } from '@switchyard/protocol';
+import type { ClientTls } from './tls.js';
 
 /**
  * What a good reply is: a workload (a built-in name, a module specifier, or the value), whose
@@ -38,7 +39,9 @@ export type Need =
    * Runs in the process that started it (`runsIn` absent or `this-process`): its limits count
    * every connection, and shared memory reaches its handler.
    */
-  | 'this-process';
+  | 'this-process'
+  /** Serves TLS: a strategy target with `tls`, or an external one that declares `tls`. */
+  | 'tls';
 
 /**
  * Which codecs a case applies to, by what a codec declares (never by its name):
@@ -83,13 +86,32 @@ export interface StrategyTarget {
    */
   readonly workload?: TargetWorkload;
   readonly name?: string;
+  /**
+   * Serve TLS, and every case's clients speak it: with the certificate `options.tls` gives, or a
+   * throwaway one the runner makes (`selfsigned`, in memory); clients trust it. The `tls.*`
+   * cases run.
+   */
+  readonly tls?: boolean;
+  /**
+   * Its servers listen on Unix domain sockets (a fresh path in a temporary folder for each)
+   * instead of loopback TCP; cases that need a TCP host skip.
+   */
+  readonly unixSocket?: boolean;
 }
 
-/** A server already running somewhere, speaking `codec`, with the declared capabilities. */
-export interface ExternalTarget {
+/**
+ * A server already running somewhere, speaking `codec`, with the declared capabilities: at
+ * `host:port`, or on the Unix domain socket `path`.
+ */
+export type ExternalTarget = ExternalTargetInfo &
+  (
+    | { readonly host: string; readonly port: number; readonly path?: undefined }
+    | { readonly path: string; readonly host?: undefined; readonly port?: undefined }
+  );
+
+/** What an {@link ExternalTarget} declares besides where it is. */
+export interface ExternalTargetInfo {
   readonly kind: 'external';
-  readonly host: string;
-  readonly port: number;
   /**
    * The codec it speaks: a built-in name, a module specifier, or a `Codec`. May be left out when
    * `workload` is a workload: then it speaks the workload's codec.
@@ -107,6 +129,11 @@ export interface ExternalTarget {
    * and the `proxy.*` cases run. Absent: it takes none.
    */
   readonly proxyProtocol?: ProxyProtocolVersion;
+  /**
+   * It serves TLS: every case's clients speak it, trusting `ca` (or anything, with `insecure`),
+   * and the `tls.*` cases run. Absent: plaintext.
+   */
+  readonly tls?: ClientTls;
 }
 
 export type Target = StrategyTarget | ExternalTarget;
@@ -130,7 +157,7 @@ export interface TargetInfo {
   readonly name: string;
   readonly kind: Target['kind'];
   readonly capabilities: StrategyCapabilities;
-  /** External targets: `host:port`. */
+  /** External targets: `host:port`, or `unix:/path`. */
   readonly address?: string;
   /** The name of the codec the target speaks or was pinned to. */
   readonly codec?: string;

@@ -24,6 +24,10 @@ export interface DescribeConformanceOptions {
   workload?: TargetWorkload;
   /** Case ids to run, as in `runSuite`. */
   filter?: string;
+  /** Serve and speak TLS (see {@link StrategyTarget.tls}). */
+  tls?: boolean;
+  /** Listen on Unix domain sockets (see {@link StrategyTarget.unixSocket}). */
+  unixSocket?: boolean;
 }
 
 /**
@@ -33,7 +37,7 @@ export interface DescribeConformanceOptions {
  */
 export function describeConformance(
   strategy: Strategy,
-  { name, options, workload, filter }: DescribeConformanceOptions = {},
+  { name, options, workload, filter, tls, unixSocket }: DescribeConformanceOptions = {},
 ): void {
   const target: StrategyTarget = {
     kind: 'strategy',
@@ -41,6 +45,8 @@ export function describeConformance(
     ...(options ? { options } : {}),
     ...(workload === undefined ? {} : { workload }),
     ...(name ? { name } : {}),
+    ...(tls ? { tls } : {}),
+    ...(unixSocket ? { unixSocket } : {}),
   };
   const matches = caseFilter(filter);
   const selected = allCases.filter((definition) => matches(definition.id));

@@ -1,4 +1,4 @@
-import type { StrategyCapabilities } from '@switchyard/protocol';
+import type { StrategyCapabilities, TcpAddress } from '@switchyard/protocol';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type CaseStatus, runSuite, type SuiteReport } from '../src/index.js';
 import { dropsFirstRead } from './broken-servers.js';
@@ -48,7 +48,7 @@ describe('the proxy cases', () => {
   test('run on an external target only where it declares the versions it takes', async () => {
     const server = await faithful.listen({ proxyProtocol: 'v2', codec: 'lines' });
     cleanups.push(() => server.destroy());
-    const { host, port } = server.address;
+    const { host, port } = server.address as TcpAddress;
     const target = {
       kind: 'external',
       host,
@@ -102,7 +102,7 @@ describe('a target that takes PROXY headers on every connection', () => {
   test('refuses every connection of a suite that sends none (the suite is what sends them)', async () => {
     const server = await faithful.listen({ proxyProtocol: 'v2', codec: 'lines' });
     cleanups.push(() => server.destroy());
-    const { host, port } = server.address;
+    const { host, port } = server.address as TcpAddress;
     const report = await runSuite(
       { kind: 'external', host, port, codec: 'lines', capabilities: CONCURRENT },
       { filter: 'echo.hello' },

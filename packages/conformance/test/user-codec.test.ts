@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Codec, RunningServer } from '@switchyard/protocol';
+import type { Codec, RunningServer, TcpAddress } from '@switchyard/protocol';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type CaseStatus, listCases, runSuite, type SuiteReport } from '../src/index.js';
 import { netstringCodec } from './fixtures/netstring.js';
@@ -55,8 +55,7 @@ describe('a user codec runs the echo, stream and framing cases', () => {
     const report = await runSuite(
       {
         kind: 'external',
-        host: running.address.host,
-        port: running.address.port,
+        ...(running.address as TcpAddress),
         codec: NETSTRING_URL.href,
         capabilities: faithful.capabilities,
         maxFrameBytes: 1024 * 1024,

@@ -51,6 +51,12 @@ export const ErrorCode = {
    * complete within `frameTimeoutMs`. That connection was closed before anything was decoded.
    */
   PROXY_HEADER: 'SWITCHYARD_ERR_PROXY_HEADER',
+  /**
+   * With `tls` on: a connection's TLS handshake failed (a plaintext client, no shared protocol
+   * version or cipher, a bad certificate) or did not finish within `frameTimeoutMs`; it was
+   * closed before anything was decoded.
+   */
+  TLS_HANDSHAKE: 'SWITCHYARD_ERR_TLS_HANDSHAKE',
   /** A connection was closed because it stayed idle longer than `idleTimeoutMs`. */
   IDLE_TIMEOUT: 'SWITCHYARD_ERR_IDLE_TIMEOUT',
   /**

@@ -202,6 +202,12 @@ export class ProxyHeaderError extends SwitchyardError {
   }
 }
 
+export class TlsHandshakeError extends SwitchyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.TLS_HANDSHAKE, message, options);
+  }
+}
+
 export class IdleTimeoutError extends SwitchyardError {
   constructor(readonly idleTimeoutMs: number) {
     super(ErrorCode.IDLE_TIMEOUT, `connection idle for more than ${idleTimeoutMs} ms`);
@@ -286,6 +292,7 @@ const errorClasses: Readonly<Record<ErrorCode, SwitchyardErrorClass>> = {
   [ErrorCode.CONNECTION_REFUSED]: ConnectionRefusedError,
   [ErrorCode.CLIENT_LEFT]: ClientLeftError,
   [ErrorCode.PROXY_HEADER]: ProxyHeaderError,
+  [ErrorCode.TLS_HANDSHAKE]: TlsHandshakeError,
   [ErrorCode.IDLE_TIMEOUT]: IdleTimeoutError,
   [ErrorCode.MEMORY_BUDGET]: MemoryBudgetError,
   [ErrorCode.SOCKET_ERROR]: SocketError,

@@ -7,6 +7,7 @@ import { InvalidOptionError } from './errors.js';
 import type { ConnectionPeer, HandlerOptions, HandlerReference } from './handler.js';
 import { assertKnownKeys } from './option-keys.js';
 import type { ProxyProtocol } from './proxy-header.js';
+import type { ServerAddress } from './server-address.js';
 import {
   codecReference,
   handlerReference,
@@ -16,6 +17,7 @@ import {
   proxyProtocol,
 } from './server-option-values.js';
 import type { StrategyImport, StrategyModes, StrategyOption } from './strategy-options.js';
+import { type TlsOptions, tlsOptions } from './tls-options.js';
 import type { ServerWarning } from './warnings.js';
 
 /** How a strategy schedules connections and handler calls. The conformance suite checks these. */
@@ -39,6 +41,11 @@ export interface ServerOptions {
   host?: string;
   /** Port to bind; 0 picks a free one. Default 0. */
   port?: number;
+  /**
+   * Listen on a Unix domain socket at this path instead of `host:port` (Linux, macOS). A socket
+   * file left by a server that is gone is replaced; one a live server answers on is refused.
+   */
+  path?: string;
   /**
    * Wire format: `raw`, `lines`, `length-prefixed`, a module specifier whose default export is a
    * codec, or a codec object (where the codec runs on the thread that was given it). Default `raw`.
@@ -107,12 +114,19 @@ export interface ServerOptions {
    * elsewhere `listen` fails with `SWITCHYARD_ERR_REUSEPORT_UNSUPPORTED`. Default false.
    */
   reusePort?: boolean;
+  /**
+   * Serve TLS: every accepted connection does a TLS handshake (after its PROXY header, when on)
+   * that must finish within `frameTimeoutMs`; one that fails or is late (a plaintext client) is
+   * closed (`SWITCHYARD_ERR_TLS_HANDSHAKE`). Default none (plaintext).
+   */
+  tls?: TlsOptions;
 }
 
 /** {@link ServerOptions} with every default filled in. */
 export interface ResolvedServerOptions {
   readonly host: string;
   readonly port: number;
+  readonly path: string | undefined;
   readonly codec: CodecReference;
   readonly handler: HandlerReference;
   readonly handlerOptions: HandlerOptions;
@@ -126,6 +140,7 @@ export interface ResolvedServerOptions {
   readonly handlerTimeoutMs: number;
   readonly proxyProtocol: ProxyProtocol;
   readonly reusePort: boolean;
+  readonly tls: TlsOptions | undefined;
 }
 
 export const DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION = 1024 * 1024;
@@ -154,6 +169,7 @@ export function defaultServerBudgetBytes(): number {
 export const serverOptionKeys: readonly string[] = Object.freeze([
   'host',
   'port',
+  'path',
   'codec',
   'handler',
   'handlerOptions',
@@ -167,6 +183,7 @@ export const serverOptionKeys: readonly string[] = Object.freeze([
   'handlerTimeoutMs',
   'proxyProtocol',
   'reusePort',
+  'tls',
 ]);
 
 /**
@@ -218,9 +235,19 @@ export function resolveServerOptions(
   );
   if (maxBuffered < 1)
     throw new InvalidOptionError('maxBufferedBytesPerConnection', 'must be at least 1');
+  const path = options.path === undefined ? undefined : nonEmptyString('path', options.path, '');
+  if (path !== undefined && (options.host !== undefined || port !== 0)) {
+    throw new InvalidOptionError('path', 'a Unix socket path, or host and port: not both');
+  }
+  const tls = tlsOptions(options.tls);
+  if (tls && options.proxyProtocol !== undefined && options.proxyProtocol !== 'off') {
+    // The header comes before the handshake, on the raw socket: not read there yet.
+    throw new InvalidOptionError('tls', 'not supported together with proxyProtocol yet');
+  }
   return {
     host: nonEmptyString('host', options.host, '127.0.0.1'),
     port,
+    path,
     codec,
     handler: handlerReference(options.handler),
     handlerOptions,
@@ -246,13 +273,8 @@ export function resolveServerOptions(
     ),
     proxyProtocol: proxyProtocol(options.proxyProtocol),
     reusePort: options.reusePort ?? false,
+    tls,
   };
-}
-
-export interface ServerAddress {
-  readonly host: string;
-  readonly port: number;
-  readonly family: 'IPv4' | 'IPv6';
 }
 
 /** Counters a running server keeps. Totals are since `listen`. */

@@ -32,6 +32,7 @@ describe('resolveServerOptions', () => {
       handlerTimeoutMs: DEFAULT_HANDLER_TIMEOUT_MS,
       proxyProtocol: 'off',
       reusePort: false,
+      tls: undefined,
     });
     expect(DEFAULT_MAX_BUFFERED_BYTES_PER_CONNECTION).toBe(1024 * 1024);
     expect(DEFAULT_MAX_CONNECTIONS).toBe(10_000);

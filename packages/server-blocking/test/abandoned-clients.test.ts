@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
-import { ErrorCode, type RunningServer } from '@switchyard/protocol';
+import { connectTarget, ErrorCode, type RunningServer } from '@switchyard/protocol';
 import { describe, expect, onTestFinished, test, vi } from 'vitest';
 import { READ_AHEAD_BYTES } from '../src/index.js';
 
@@ -30,7 +30,7 @@ async function openConnections(server: RunningServer, count: number): Promise<So
     for (const socket of sockets) socket.destroy();
   });
   for (let i = 0; i < count; i++) {
-    const socket = connect(server.address.port, server.address.host);
+    const socket = connect(connectTarget(server.address));
     socket.on('error', () => {});
     sockets.push(socket);
     await new Promise((resolve, reject) => {

@@ -9,3 +9,7 @@ describeConformance(blockingStrategy, {
   name: 'blocking behind a PROXY v2 balancer',
   options: { proxyProtocol: 'v2' },
 });
+
+// Waiting clients' ClientHellos are read ahead like any bytes; the handshake is done at their turn.
+describeConformance(blockingStrategy, { name: 'blocking over TLS', tls: true });
+describeConformance(blockingStrategy, { name: 'blocking on a Unix socket', unixSocket: true });

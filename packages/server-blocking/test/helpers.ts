@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { ConnectionFailure, Handler, RunningServer } from '@switchyard/protocol';
+import { connectTarget } from '@switchyard/protocol';
 import { loadService } from '@switchyard/server-core';
 import { onTestFinished } from 'vitest';
 import { type BlockingOptions, BlockingServer, resolveBlockingOptions } from '../src/index.js';
@@ -27,7 +28,7 @@ export interface Client {
 }
 
 export async function connectClient(server: RunningServer): Promise<Client> {
-  const socket = connect(server.address.port, server.address.host);
+  const socket = connect(connectTarget(server.address));
   onTestFinished(() => {
     socket.destroy();
   });

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import type { HandlerObject } from '@switchyard/protocol';
+import { connectTarget } from '@switchyard/protocol';
 import { expect, onTestFinished, test } from 'vitest';
 import { blockingStrategy } from '../src/index.js';
 
@@ -30,7 +31,7 @@ test('an object handler with setup and teardown serves one client at a time', as
   };
   const server = await blockingStrategy.listen({ codec: 'lines', handler });
   onTestFinished(() => server.destroy());
-  const socket = connect(server.address.port, '127.0.0.1');
+  const socket = connect(connectTarget(server.address));
   onTestFinished(() => {
     socket.destroy();
   });

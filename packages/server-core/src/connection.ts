@@ -8,7 +8,6 @@ import {
   handlerFailure,
   IdleTimeoutError,
   type Reply,
-  SocketError,
   type SwitchyardError,
 } from '@switchyard/protocol';
 import {
@@ -25,14 +24,15 @@ import { Lifecycle } from './lifecycle.js';
 import { type ProxyHeaderGate, proxyHeaderGate } from './proxy-header-gate.js';
 import { readAtMostOneChunkWhilePaused } from './read-ahead.js';
 import { ReplyOrder, type ReplySlot } from './reply-order.js';
+import { secureTransport, socketFailure } from './secure-transport.js';
 import type { StatsRecorder } from './stats.js';
 
 export type { ConnectionOptions, Dispatch } from './connection-options.js';
 
 /**
  * One client connection: address, decoder, replies in request order, and what it holds
- * ({@link Holdings}: against its cap and the server's budget). Bytes flow socket `data` ->
- * (PROXY header, when on: {@link ProxyHeaderGate}) -> decoder -> dispatch -> reply slot ->
+ * ({@link Holdings}: against its cap and the server's budget). Bytes flow socket `data` (with `tls`
+ * on, a TLS socket over the accepted one: {@link secureTransport}) -> (PROXY header, when on: {@link ProxyHeaderGate}) -> decoder -> dispatch -> reply slot ->
  * encoder -> socket `write`; past the cap, reading stops until the socket drains. Its life is
  * one {@link ConnectionState}, kept by its {@link Lifecycle}; pause, resume, close and destroy
  * the socket through it.
@@ -71,11 +71,11 @@ export class Connection {
   private readonly onEnd = () => this.onReadEnd();
 
   constructor(
-    socket: Socket,
+    accepted: Socket,
     { id, codec, options, stats, dispatch, budget, maxInFlight, ...told }: ConnectionOptions,
   ) {
     this.id = id;
-    this.socket = socket;
+    const socket = (this.socket = secureTransport(accepted, options));
     this.lifecycle = new Lifecycle(
       socket,
       () => this.stopReadingDeadlines(),
@@ -125,10 +125,8 @@ export class Connection {
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('drain', this.recheck);
-    // Node has already destroyed the socket on 'error' (reset, broken pipe): reported, not fail().
-    socket.on('error', (error) =>
-      this.report(new SocketError(`socket error: ${error.message}`, { cause: error })),
-    );
+    // Node has already destroyed the socket on 'error' (reset, failed handshake): reported only.
+    socket.on('error', (error) => this.report(socketFailure(socket, error)));
     // Accepted with `pauseOnConnect`, or paused by a strategy: reading starts now.
     socket.resume();
   }

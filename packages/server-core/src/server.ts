@@ -16,6 +16,8 @@ import {
 } from '@switchyard/protocol';
 import { MemoryBudget } from './memory-budget.js';
 import { reusePortUnsupported } from './reuse-port.js';
+import { secureContextFor } from './secure-transport.js';
+import { claimSocketPath } from './socket-path.js';
 import { StatsRecorder } from './stats.js';
 
 /** What the lifecycle needs from a connection, wherever it is served (this thread or a worker). */
@@ -90,35 +92,47 @@ export abstract class BaseServer extends EventEmitter<ServerEvents> implements R
   }
 
   /**
-   * Binds to `options.host:options.port`. Throws `SWITCHYARD_ERR_LISTEN_FAILED`, or
+   * Binds to `options.host:options.port`, or to the Unix socket `options.path` (see
+   * {@link claimSocketPath}). Throws `SWITCHYARD_ERR_LISTEN_FAILED`, or
    * `SWITCHYARD_ERR_REUSEPORT_UNSUPPORTED` for `reusePort` on a Node that would ignore it.
    */
   async listen(): Promise<this> {
     if (this.state !== 'idle') throw new Error('listen() may be called once');
+    // A key or certificate that does not parse fails here, not at the first connection.
+    if (this.options.tls) secureContextFor(this.options.tls);
     this.state = 'listening';
-    const { host, port, reusePort } = this.options;
+    const { host, port, path, reusePort } = this.options;
     const unsupported = reusePort ? reusePortUnsupported() : undefined;
     if (unsupported !== undefined) {
       this.state = 'closed';
       throw new ReusePortUnsupportedError(unsupported);
     }
     try {
+      if (path !== undefined) await claimSocketPath(path);
       // `reusePort` is missing from Node 20's types; Nodes that know it share the port.
-      this.server.listen({ host, port, ...(reusePort && { reusePort }) } as ListenOptions);
+      this.server.listen(
+        (path === undefined
+          ? { host, port, ...(reusePort && { reusePort }) }
+          : { path }) as ListenOptions,
+      );
       await once(this.server, 'listening');
     } catch (error) {
       this.state = 'closed';
+      if (error instanceof ListenFailedError) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      throw new ListenFailedError(`cannot listen on ${host}:${port}: ${code}`, { cause: error });
+      const where = path === undefined ? `${host}:${port}` : `unix:${path}`;
+      throw new ListenFailedError(`cannot listen on ${where}: ${code}`, { cause: error });
     }
     const address = this.server.address();
-    if (address === null || typeof address === 'string')
-      throw new ListenFailedError('not a TCP address');
-    this.boundAddress = {
-      host: address.address,
-      port: address.port,
-      family: address.family === 'IPv6' ? 'IPv6' : 'IPv4',
-    };
+    if (address === null) throw new ListenFailedError('no address after listening');
+    this.boundAddress =
+      typeof address === 'string'
+        ? { family: 'unix', path: address }
+        : {
+            host: address.address,
+            port: address.port,
+            family: address.family === 'IPv6' ? 'IPv6' : 'IPv4',
+          };
     await this.onListening();
     return this;
   }
@@ -185,7 +199,9 @@ export abstract class BaseServer extends EventEmitter<ServerEvents> implements R
   protected refuse(socket: Socket, reason: string): void {
     this.recorder.refused++;
     this.recorder.recordError(new ConnectionRefusedError(reason).code);
-    socket.resetAndDestroy();
+    // A Unix domain socket has no reset to send: it is closed.
+    if (this.options.path === undefined) socket.resetAndDestroy();
+    else socket.destroy();
   }
 
   /** Tracks a connection until it closes; the strategy calls this for connections it adopts later. */

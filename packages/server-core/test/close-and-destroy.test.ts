@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { ErrorCode, isSwitchyardError } from '@switchyard/protocol';
+import { connectTarget, ErrorCode, isSwitchyardError, type TcpAddress } from '@switchyard/protocol';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { collect, connectTo, deferred, startServer, TestServer, until } from './helpers.js';
 
@@ -46,9 +46,9 @@ describe('close and destroy', () => {
 
   test('close stops accepting new connections', async () => {
     const server = await startServer();
-    const { port } = server.address;
+    const target = connectTarget(server.address);
     await server.close();
-    const client = connect(port, '127.0.0.1');
+    const client = connect(target);
     const [error] = await once(client, 'error');
     expect((error as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
   });
@@ -83,7 +83,7 @@ describe('close and destroy', () => {
 
   test('listen on a port in use fails with SWITCHYARD_ERR_LISTEN_FAILED', async () => {
     const first = await startServer();
-    const second = new TestServer({ port: first.address.port });
+    const second = new TestServer({ port: (first.address as TcpAddress).port });
     const error = await second.listen().catch((reason: unknown) => reason);
     expect(isSwitchyardError(error, ErrorCode.LISTEN_FAILED)).toBe(true);
     expect(second.stats().errors).toEqual({});
@@ -98,7 +98,7 @@ describe('limits', () => {
     const first = await connectTo(server);
     await until(() => server.stats().accepted === 1);
 
-    const second = connect(server.address.port, '127.0.0.1');
+    const second = connect(connectTarget(server.address));
     second.on('error', () => {});
     // `once(socket, 'close')` would reject on the reset itself.
     await new Promise((resolve) => second.once('close', resolve));
@@ -156,7 +156,7 @@ test("a strategy's own admission limit refuses through refusalReason() and is co
   await server.listen();
   await connectTo(server);
   await until(() => server.stats().accepted === 1);
-  const second = connect(server.address.port, '127.0.0.1');
+  const second = connect(connectTarget(server.address));
   second.on('error', () => {});
   await new Promise((resolve) => second.once('close', resolve));
   expect(server.stats()).toMatchObject({ accepted: 1, refused: 1 });

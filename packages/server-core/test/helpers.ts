@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import {
   type Codec,
+  connectTarget,
   getCodec,
   resolveServerOptions,
   type ServerOptions,
@@ -55,7 +56,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
 
 /** Connects to `server` and destroys the client when the test ends. */
 export async function connectTo(server: BaseServer): Promise<Socket> {
-  const socket = connect(server.address.port, '127.0.0.1');
+  const socket = connect(connectTarget(server.address));
   onTestFinished(() => {
     socket.destroy();
   });

@@ -1,3 +1,4 @@
+import type { TcpAddress } from '@switchyard/protocol';
 import { ErrorCode } from '@switchyard/protocol';
 import { probeReusePort, reusePortUnsupported } from '@switchyard/server-core';
 import { describe, expect, test } from 'vitest';
@@ -44,7 +45,8 @@ test.skipIf(unsupported !== undefined)(
   `two servers with reusePort listen on one port (skipped here: ${unsupported})`,
   async () => {
     const first = await startServer({ reusePort: true });
-    const second = await startServer({ reusePort: true, port: first.address.port });
-    expect(second.address.port).toBe(first.address.port);
+    const { port } = first.address as TcpAddress;
+    const second = await startServer({ reusePort: true, port });
+    expect((second.address as TcpAddress).port).toBe(port);
   },
 );

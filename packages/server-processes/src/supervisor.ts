@@ -115,7 +115,8 @@ class Supervisor {
         });
         return;
       }
-      if (message.type === 'listening') this.onListening(slot, message.address.port);
+      if (message.type === 'listening')
+        this.onListening(slot, 'port' in message.address ? message.address.port : 0);
       report({ type: 'child', slot, pid, message });
     });
     child.once('exit', (code, signal) =>

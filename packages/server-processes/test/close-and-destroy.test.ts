@@ -1,3 +1,4 @@
+import type { TcpAddress } from '@switchyard/protocol';
 import { ErrorCode, isSwitchyardError } from '@switchyard/protocol';
 import { describe, expect, test } from 'vitest';
 import {
@@ -18,7 +19,9 @@ describe.each(runnableDistributions)('%s', (distribution) => {
       handlerOptions: { delayMs: 300 },
     });
     const pids = pidsOf(server);
-    const clients = await Promise.all([1, 2, 3, 4].map(() => client(server.address.port)));
+    const clients = await Promise.all(
+      [1, 2, 3, 4].map(() => client((server.address as TcpAddress).port)),
+    );
     const replies = clients.map((socket, index) => roundTrip(socket, `request ${index}`));
     await until(() => server.stats().framesIn === 4, 'every request to reach a handler');
     const perProcess = server.stats().processes.map((each) => each.stats.accepted);
@@ -46,7 +49,9 @@ describe.each(runnableDistributions)('%s', (distribution) => {
       handlerOptions: { delayMs: 60_000 },
     });
     const pids = pidsOf(server);
-    const clients = await Promise.all([1, 2].map(() => client(server.address.port)));
+    const clients = await Promise.all(
+      [1, 2].map(() => client((server.address as TcpAddress).port)),
+    );
     const received: string[] = [];
     const closed = clients.map(
       (socket) =>
@@ -69,7 +74,7 @@ describe.each(runnableDistributions)('%s', (distribution) => {
       handlerOptions: { delayMs: 60_000 },
     });
     const pids = pidsOf(server);
-    const socket = await client(server.address.port);
+    const socket = await client((server.address as TcpAddress).port);
     const gone = new Promise((resolve) => socket.once('close', resolve));
     socket.write('never answered');
     await until(() => server.stats().framesIn === 1, 'the request to reach a handler');

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import type { TcpAddress } from '@switchyard/protocol';
 import { childProcessArgs, siblingModule } from '@switchyard/server-core';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import {
@@ -51,9 +52,9 @@ describe.each(runnableDistributions)('%s', (distribution) => {
     // A signal is handled before the next message on the same process: a round trip to each
     // process after them shows they are still there.
     for (let index = 0; index < 4; index++) {
-      expect(await roundTrip(await client(server.address.port), `still ${index}`)).toBe(
-        `still ${index}`,
-      );
+      expect(
+        await roundTrip(await client((server.address as TcpAddress).port), `still ${index}`),
+      ).toBe(`still ${index}`);
     }
     expect(pids.filter(alive)).toEqual(pids);
     expect(warnings).toEqual([]);

@@ -1,3 +1,4 @@
+import type { TcpAddress } from '@switchyard/protocol';
 import { ErrorCode, type Strategy } from '@switchyard/protocol';
 import { reusePortUnsupported } from '@switchyard/server-core';
 import { beforeEach, describe, expect, test, vi } from 'vitest';
@@ -93,7 +94,7 @@ describe('a process that cannot start fails listen with its own error, and leave
         multiProcess(loopStrategy).listen({
           processes: 2,
           distribution: 'os',
-          port: first.address.port,
+          port: (first.address as TcpAddress).port,
         }),
       ).rejects.toMatchObject({
         code: ErrorCode.LISTEN_FAILED,

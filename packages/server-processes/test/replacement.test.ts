@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TcpAddress } from '@switchyard/protocol';
 import {
   type ConnectionFailure,
   ErrorCode,
@@ -27,7 +28,7 @@ test.each(runnableDistributions)(
     const server = await startTwo(distribution);
     const warnings: ServerWarning[] = [];
     server.on('warning', (warning) => warnings.push(warning));
-    const held = await client(server.address.port);
+    const held = await client((server.address as TcpAddress).port);
     await roundTrip(held, 'before');
     const [first] = server.stats().processes;
     const victim = first!.pid;
@@ -52,7 +53,7 @@ test.each(runnableDistributions)(
     expect(alive(victim)).toBe(false);
     // Every connection from now on is served, whichever process it reaches.
     for (let index = 0; index < 4; index++) {
-      const socket = await client(server.address.port);
+      const socket = await client((server.address as TcpAddress).port);
       expect(await roundTrip(socket, `after ${index}`)).toBe(`after ${index}`);
     }
   },
@@ -87,7 +88,7 @@ test("each process's failures reach the primary with their class, code and a ser
   const failures: ConnectionFailure[] = [];
   server.on('failure', (failure) => failures.push(failure));
   for (let index = 0; index < 2; index++) {
-    const socket = await client(server.address.port);
+    const socket = await client((server.address as TcpAddress).port);
     socket.write('far longer than eight bytes\n');
   }
   await until(() => failures.length === 2, 'a failure from each connection');

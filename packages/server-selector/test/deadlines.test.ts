@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import {
   type ConnectionFailure,
+  connectTarget,
   ErrorCode,
   type Handler,
   type RunningServer,
@@ -30,7 +31,7 @@ async function start(options: ServerOptions, handler?: Handler) {
 
 /** A connected client that keeps what it receives and notes how it closed. */
 async function client(server: RunningServer) {
-  const socket = connect(server.address.port, server.address.host);
+  const socket = connect(connectTarget(server.address));
   onTestFinished(() => {
     socket.destroy();
   });

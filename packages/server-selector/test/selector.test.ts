@@ -1,6 +1,11 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { type Handler, resolveServerOptions, type ServerOptions } from '@switchyard/protocol';
+import {
+  connectTarget,
+  type Handler,
+  resolveServerOptions,
+  type ServerOptions,
+} from '@switchyard/protocol';
 import { loadService } from '@switchyard/server-core';
 import { SelectorServer, selectorStrategy } from '@switchyard/server-selector';
 import { describe, expect, onTestFinished, test } from 'vitest';
@@ -13,7 +18,7 @@ async function start(handler: Handler, options: ServerOptions = {}): Promise<Sel
 }
 
 async function client(server: SelectorServer): Promise<Socket> {
-  const socket = connect(server.address.port, '127.0.0.1');
+  const socket = connect(connectTarget(server.address));
   onTestFinished(() => {
     socket.destroy();
   });
@@ -57,7 +62,7 @@ describe('selector strategy', () => {
   test('listen() through the strategy loads the handler by name and serves', async () => {
     const server = await selectorStrategy.listen({ handler: 'echo', codec: 'length-prefixed' });
     onTestFinished(() => server.destroy());
-    const socket = connect(server.address.port, '127.0.0.1');
+    const socket = connect(connectTarget(server.address));
     onTestFinished(() => {
       socket.destroy();
     });

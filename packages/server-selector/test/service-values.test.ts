@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import type { Codec, RunningServer } from '@switchyard/protocol';
+import { connectTarget } from '@switchyard/protocol';
 import { selectorStrategy } from '@switchyard/server-selector';
 import { describe, expect, onTestFinished, test } from 'vitest';
 
@@ -11,7 +12,7 @@ async function listen(options: Parameters<typeof selectorStrategy.listen>[0]) {
 }
 
 async function ask(server: RunningServer, wire: string, replyBytes: number): Promise<string> {
-  const socket = connect(server.address.port, '127.0.0.1');
+  const socket = connect(connectTarget(server.address));
   onTestFinished(() => {
     socket.destroy();
   });

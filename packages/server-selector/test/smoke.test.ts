@@ -1,11 +1,12 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { connectTarget } from '@switchyard/protocol';
 import { selectorStrategy } from '@switchyard/server-selector';
 import { expect, test } from 'vitest';
 
 test('smoke echo + half-close', async () => {
   const server = await selectorStrategy.listen({ codec: 'lines' });
-  const sock = connect(server.address.port, '127.0.0.1');
+  const sock = connect(connectTarget(server.address));
   await once(sock, 'connect');
   const chunks: Buffer[] = [];
   sock.on('data', (c) => chunks.push(c));

@@ -113,10 +113,14 @@ export function resolveWorkerPoolOptions(
   const { workers, mode = 'auto', maxQueuedRequests, affinity, ...serverOptions } = options;
   const asked = workerPoolOptions.mode.validate(mode);
   const server = resolveServerOptions(serverOptions, Object.keys(workerPoolOptions));
-  const chosen = asked === 'auto' ? workerPoolModes.auto() : asked;
-  const unsupported = workerPoolModes.choices
-    .find((candidate) => candidate.name === chosen)
-    ?.unsupported?.();
+  // Node moves TCP handles between threads, not a Unix socket's (26.10 refuses one that was
+  // accepted: ERR_WORKER_HANDLE_NOT_TRANSFERABLE): a server on a path serves in offload mode.
+  const onPath = server.path !== undefined;
+  const chosen = asked === 'auto' ? (onPath ? 'offload' : workerPoolModes.auto()) : asked;
+  const unsupported =
+    chosen === 'handoff' && onPath
+      ? 'a Unix domain socket cannot be transferred to a worker thread (use offload)'
+      : workerPoolModes.choices.find((candidate) => candidate.name === chosen)?.unsupported?.();
   if (unsupported !== undefined) throw new HandoffUnsupportedError(unsupported);
   return {
     server,

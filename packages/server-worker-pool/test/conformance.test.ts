@@ -6,6 +6,18 @@ describeConformance(workerPoolStrategy, {
   options: { mode: 'offload', workers: 2 },
 });
 
+describeConformance(workerPoolStrategy, {
+  name: 'worker-pool (offload) over TLS',
+  options: { mode: 'offload', workers: 2 },
+  tls: true,
+});
+
+describeConformance(workerPoolStrategy, {
+  name: 'worker-pool (offload) on a Unix socket',
+  options: { mode: 'offload', workers: 2 },
+  unixSocket: true,
+});
+
 // Handoff needs a Node that can transfer sockets to threads (CI's Node 26 pass runs it).
 if (canTransferSockets()) {
   describeConformance(workerPoolStrategy, {
@@ -17,5 +29,11 @@ if (canTransferSockets()) {
   describeConformance(workerPoolStrategy, {
     name: 'worker-pool (handoff) behind a PROXY v1 balancer',
     options: { mode: 'handoff', workers: 2, proxyProtocol: 'v1' },
+  });
+  // The raw socket moves to the worker, which does the handshake: TLS work spreads over threads.
+  describeConformance(workerPoolStrategy, {
+    name: 'worker-pool (handoff) over TLS',
+    options: { mode: 'handoff', workers: 2 },
+    tls: true,
   });
 }

@@ -1,12 +1,13 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { RunningServer } from '@switchyard/protocol';
+import { connectTarget } from '@switchyard/protocol';
 import { onTestFinished } from 'vitest';
 import { canTransferSockets, type PoolMode } from '../src/index.js';
 
 /** A connected client that collects everything it receives; destroyed when the test ends. */
 export async function client(server: RunningServer): Promise<Client> {
-  const socket = connect(server.address.port, '127.0.0.1');
+  const socket = connect(connectTarget(server.address));
   onTestFinished(() => {
     socket.destroy();
   });

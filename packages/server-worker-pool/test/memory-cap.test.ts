@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { connectTarget } from '@switchyard/protocol';
 import { expect, onTestFinished, test } from 'vitest';
 import { maxRequestsInPool } from '../src/admission.js';
 import {
@@ -48,7 +49,7 @@ test('offload: a client that stops reading gets no more requests run until its r
       maxBufferedBytesPerConnection: cap,
     }),
   );
-  const socket = connect(server.address.port, '127.0.0.1');
+  const socket = connect(connectTarget(server.address));
   onTestFinished(() => {
     socket.destroy();
   });

@@ -77,6 +77,17 @@ test.runIf(!canTransferSockets())(
   },
 );
 
+test('on a Unix socket path, auto picks offload and handoff is refused (its handle cannot move)', () => {
+  const path = '/tmp/switchyard-never-bound.sock';
+  expect(resolveWorkerPoolOptions({ path }).mode).toBe('offload');
+  expect(() => resolveWorkerPoolOptions({ path, mode: 'handoff' })).toThrow(
+    expect.objectContaining({
+      code: 'SWITCHYARD_ERR_HANDOFF_UNSUPPORTED',
+      message: expect.stringContaining('a Unix domain socket cannot be transferred'),
+    }),
+  );
+});
+
 test.each([
   { workers: 0 },
   { workers: 1.5 },

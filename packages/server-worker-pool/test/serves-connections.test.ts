@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { connectTarget } from '@switchyard/protocol';
 import { describe, expect, test } from 'vitest';
 import { workerPoolStrategy } from '../src/index.js';
 import { cleanup, client, runnableModes, testHandler, until } from './helpers.js';
@@ -63,7 +64,7 @@ describe.each(runnableModes)('%s mode', (mode) => {
     first.socket.write('one\n');
     expect(await first.read(4)).toBe('one\n');
     // Refused with a reset: it may come before or after the client sees the connect.
-    const second = connect(server.address.port, '127.0.0.1').on('error', () => {});
+    const second = connect(connectTarget(server.address)).on('error', () => {});
     await new Promise((resolve) => second.on('close', resolve));
     expect(server.stats()).toMatchObject({ accepted: 1, refused: 1 });
     await server.close();

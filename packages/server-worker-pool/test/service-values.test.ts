@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionFailure, RunningServer } from '@switchyard/protocol';
+import { connectTarget } from '@switchyard/protocol';
 import { describe, expect, onTestFinished, test, vi } from 'vitest';
 import { workerPoolStrategy } from '../src/index.js';
 import { cleanup, runnableModes, testHandler } from './helpers.js';
@@ -19,7 +20,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 
 /** Sends `count` pipelined lines on one connection; resolves with the reply lines. */
 async function pipelined(server: RunningServer, count: number): Promise<string[]> {
-  const socket = connect(server.address.port, '127.0.0.1');
+  const socket = connect(connectTarget(server.address));
   onTestFinished(() => {
     socket.destroy();
   });
@@ -98,7 +99,7 @@ describe('the failure event', () => {
       );
       const seen: ConnectionFailure[] = [];
       server.on('failure', (failure) => seen.push(failure));
-      const socket = connect(server.address.port, '127.0.0.1');
+      const socket = connect(connectTarget(server.address));
       onTestFinished(() => {
         socket.destroy();
       });

@@ -22,13 +22,15 @@ import {
   codecOption,
   formatHostPort,
   integerOption,
-  parseHostPort,
+  parseTarget,
   proxyProtocolOption,
 } from '../options.js';
 import { stderrProgress } from '../progress.js';
 import { contenderNames, selectContenders } from '../registry.js';
+import { type ConformanceTlsFlags, conformanceTlsOptions, targetTls } from '../tls-flags.js';
 
-interface ConformanceFlags {
+interface ConformanceFlags extends ConformanceTlsFlags {
+  unix?: boolean;
   strategy?: string;
   target?: string;
   /** A built-in codec name or a module specifier, as typed. */
@@ -48,13 +50,17 @@ interface ConformanceFlags {
 
 /** `switchyard conformance`: the suite as a matrix of case x strategy (or one external server). */
 export function conformanceCommand(): Command {
+  const tlsFlags = conformanceTlsOptions();
   return new Command('conformance')
     .description('run the conformance suite: a matrix of case x strategy, or one running server')
     .option(
       '-s, --strategy <names>',
       `"all" or a comma-separated list of ${contenderNames().join(', ')} (default: all)`,
     )
-    .option('--target <host:port>', 'test a server that is already running instead')
+    .option(
+      '--target <host:port>',
+      'test a server that is already running instead (unix:/path for a Unix domain socket)',
+    )
     .addOption(
       codecOption(
         'the codec the --target server speaks (default raw), or the codec every strategy runs with (default: the codecs each case names)',
@@ -82,6 +88,13 @@ export function conformanceCommand(): Command {
         'with --target: it takes PROXY protocol headers of these versions (a backend behind a balancer), so every client sends one naming itself and the proxy.* cases run; with strategies: every server takes them and every client sends one (the proxy.* cases run on strategies either way)',
       ),
     )
+    .addOption(tlsFlags[0]!)
+    .addOption(tlsFlags[1]!)
+    .addOption(tlsFlags[2]!)
+    .option(
+      '--unix',
+      'with strategies: every server listens on a Unix domain socket (a fresh path each) instead of loopback TCP',
+    )
     .option('--case <pattern>', 'case ids to run: comma-separated, * wildcards, or a group (echo)')
     .option('--list', 'list the cases and exit')
     .option('--json <file>', 'also write the reports as JSON')
@@ -94,6 +107,9 @@ export function conformanceCommand(): Command {
         '  switchyard conformance --strategy selector --case echo\n' +
         '  switchyard conformance --target 127.0.0.1:7000 --codec lines --concurrent\n' +
         '  switchyard conformance --target 127.0.0.1:7000 --proxy-protocol v2   # a backend behind a balancer\n' +
+        '  switchyard conformance --target 127.0.0.1:7443 --tls --tls-ca ca.pem\n' +
+        '  switchyard conformance --strategy all --tls\n' +
+        '  switchyard conformance --strategy all --unix\n' +
         '  switchyard conformance --strategy selector --codec ./my-codec.mjs --case framing\n' +
         '  switchyard conformance --strategy all --workload ./my-workload.mjs\n',
     )
@@ -141,29 +157,40 @@ async function conformanceWith(flags: ConformanceFlags): Promise<void> {
 
 function chooseTargets(flags: ConformanceFlags, codec: string | undefined): Target[] {
   if (flags.target === undefined) {
-    return selectContenders(flags.strategy ?? 'all').map((contender) =>
-      contenderTarget(contender, codec, flags.proxyProtocol),
-    );
+    if (flags.tlsCa !== undefined || flags.tlsInsecure)
+      throw new InvalidOptionError('--tls-ca', 'applies to --target only');
+    return selectContenders(flags.strategy ?? 'all').map((contender) => {
+      const target = contenderTarget(contender, codec, flags.proxyProtocol);
+      const over = [flags.tls && 'over TLS', flags.unix && 'on a Unix socket'].filter(Boolean);
+      return {
+        ...target,
+        ...(flags.tls && { tls: true }),
+        ...(flags.unix && { unixSocket: true }),
+        ...(over.length > 0 && { name: `${target.name} ${over.join(' ')}` }),
+      };
+    });
   }
+  if (flags.unix)
+    throw new InvalidOptionError('--unix', 'applies to strategies; give --target unix:PATH');
   if (flags.strategy !== undefined) {
     throw new InvalidOptionError(
       '--target',
       'test either strategies (--strategy) or a running server, not both',
     );
   }
-  const { host, port } = parseHostPort(flags.target);
+  const where = parseTarget(flags.target);
   const target: ExternalTarget = {
     kind: 'external',
-    host,
-    port,
+    ...where,
     ...((codec !== undefined || flags.workload === undefined) && { codec: codec ?? 'raw' }),
     capabilities: {
       connections: flags.oneAtATime ? 'one-at-a-time' : 'concurrent',
       parallelHandlers: flags.parallelHandlers ?? false,
     },
-    name: formatHostPort({ host, port }),
+    name: 'path' in where ? `unix:${where.path}` : formatHostPort(where),
     ...(flags.maxFrameBytes !== undefined && { maxFrameBytes: flags.maxFrameBytes }),
     ...(flags.proxyProtocol !== undefined && { proxyProtocol: flags.proxyProtocol }),
   };
-  return [target];
+  const tls = targetTls(flags);
+  return [tls === undefined ? target : { ...target, tls }];
 }

@@ -2,6 +2,7 @@ import {
   type Codec,
   describeOptionValue,
   ErrorCode,
+  formatServerAddress,
   InvalidOptionError,
   isCodecName,
   isSwitchyardError,
@@ -27,7 +28,6 @@ import { FAILURE_LOG_LIMIT, FailureLog } from '../failure-log.js';
 import {
   codecOption,
   flagOf,
-  formatHostPort,
   integerOption,
   parseJsonObject,
   parseStrategyOption,
@@ -40,12 +40,13 @@ import {
   processesContender,
   strategies,
 } from '../registry.js';
+import { type ServeTlsFlags, serverTls, serveTlsOptions } from '../tls-flags.js';
 
 /**
  * What `serve` was asked for, after parsing: the common flags, plus the text of any strategy
  * option flag under the option's key (`maxQueuedRequests: '64'`).
  */
-export interface ServeFlags {
+export interface ServeFlags extends ServeTlsFlags {
   strategy: string;
   /** A built-in codec name or a module specifier, as typed. */
   codec: string;
@@ -54,6 +55,7 @@ export interface ServeFlags {
   handlerOptions?: Record<string, unknown>;
   host: string;
   port: number;
+  path?: string;
   maxConnections?: number;
   idleTimeoutMs?: number;
   maxFrameBytes?: number;
@@ -213,6 +215,10 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       0,
     )
     .option(
+      '--path <path>',
+      'listen on a Unix domain socket at this path instead of --host/--port (a socket file left by a server that is gone is replaced; one a live server answers on is refused)',
+    )
+    .option(
       '--max-connections <n>',
       'connections served or waiting at once; more are refused (default 10000)',
       integerOption('--max-connections'),
@@ -263,6 +269,7 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       `${flagOf('distribution')} <name>`,
       `with --processes: ${processesOptions.distribution.description} (default: ${processesOptions.distribution.defaultText})`,
     );
+  for (const option of serveTlsOptions()) command.addOption(option);
   for (const strategyFlag of strategyFlags(list)) command.addOption(commanderOption(strategyFlag));
   return command
     .addHelpText(
@@ -271,7 +278,7 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       () =>
         `\nStrategies and their modes ([name] before a flag: the strategies that take it):\n${strategiesHelp(list)}\n\n` +
         `Distributions for --processes:\n${distributionsHelp()}\n\n` +
-        'Prints exactly one line "listening on HOST:PORT" to stdout when ready; logs go to stderr,\n' +
+        'Prints exactly one line "listening on HOST:PORT" (or "listening on unix:PATH") to stdout when ready; logs go to stderr,\n' +
         'among them a line per failed connection ("connection ID HOST:PORT: CODE: why"; at most\n' +
         `${FAILURE_LOG_LIMIT.burst} at once, then ${FAILURE_LOG_LIMIT.perSecond} a second, and a count of the rest), and a\n` +
         '"warning: ..." for what is not one connection\'s failure (a worker thread that exited, with its\n' +
@@ -280,7 +287,8 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
         '  switchyard serve --strategy selector --codec lines --port 7000\n' +
         '  switchyard serve --strategy worker-pool --codec ./my-codec.mjs --handler ./my-handler.mjs\n' +
         '  switchyard serve --strategy selector --port 7000 --proxy-protocol v2   # behind HAProxy send-proxy-v2\n' +
-        '  switchyard serve --strategy selector --processes 2 --distribution rr --port 7000\n',
+        '  switchyard serve --strategy selector --processes 2 --distribution rr --port 7000\n' +
+        '  switchyard serve --strategy worker-pool --port 7443 --tls-key key.pem --tls-cert cert.pem\n',
     )
     .action((flags: ServeFlags) => serve(flags, list));
 }
@@ -327,8 +335,7 @@ export function serveOptions(
   }
   const options: ServerOptions & Record<string, unknown> = {
     ...specific,
-    host: flags.host,
-    port: flags.port,
+    ...(flags.path === undefined ? { host: flags.host, port: flags.port } : { path: flags.path }),
     // Absolute, so worker threads and child processes resolve a relative path the same way
     // this process does.
     codec: resolveCodecSpecifier(flags.codec),
@@ -347,6 +354,10 @@ export function serveOptions(
     proxyProtocol: flags.proxyProtocol,
     noDelay: !flags.nagle,
   };
+  if (flags.path !== undefined && flags.port !== 0)
+    throw new InvalidOptionError('--path', 'a Unix socket path, or --host and --port: not both');
+  const tls = serverTls(flags);
+  if (tls !== undefined) options.tls = tls;
   return { contender, options };
 }
 
@@ -381,9 +392,9 @@ async function serve(flags: ServeFlags, list: readonly Strategy[]): Promise<void
   server.on('failure', (failure) => failures.report(failure));
   server.on('warning', (warning) => failures.warn(warning));
   running = { server, failures };
-  process.stdout.write(`listening on ${formatHostPort(server.address)}\n`);
+  process.stdout.write(`listening on ${formatServerAddress(server.address)}\n`);
   process.stderr.write(
-    `${contender.name} serving ${flags.handler} over ${describeCodec(codec, flags.codec)}; SIGINT or SIGTERM to stop\n`,
+    `${contender.name} serving ${flags.handler} over ${describeCodec(codec, flags.codec)}${options.tls ? ' in TLS' : ''}; SIGINT or SIGTERM to stop\n`,
   );
   logErrorsWhileRunning(server, failures);
   if (stopRequested) await shutdown(server, 'SIGTERM', flags.closeTimeoutMs, failures);

@@ -12,6 +12,11 @@ export const SLOW_READER_CAP = 256 * 1024;
 const FRAME_PAYLOAD = 64 * 1024;
 /** Bytes one socket read hands the server (libuv reads up to 64 KiB at a time). */
 export const READ_CHUNK_BYTES = 64 * 1024;
+/**
+ * The most a TLS socket hands on to the TLS layer while the connection above it is stuck: one
+ * record. Those bytes are being encrypted or written, no longer held by the connection.
+ */
+export const TLS_RECORD_BYTES = 16 * 1024;
 
 /**
  * The most one connection may hold: its cap, plus one read that arrived just below it, plus one
@@ -42,15 +47,16 @@ export const backpressureSlowReader = defineCase({
     const running = server.running;
     const cap = server.options.maxBufferedBytesPerConnection;
     const bound = bufferedBound(cap, sent.blockLength);
+    // Stopped within a frame of its cap, or within a TLS record of it, which the TLS layer holds.
+    const stuckAt = cap - Math.max(sent.blockLength, server.tls ? TLS_RECORD_BYTES : 0);
 
     // Until the server has stopped reading: our writes no longer drain and it holds its cap, less
     // at most the frame it had no room for (a server may charge each frame it holds an overhead
-    // beyond its bytes, so it can stop short of the cap in bytes).
+    // beyond its bytes, so it can stop short of the cap in bytes) or a TLS record.
     await ctx.until(
       () =>
         pump.finished ||
-        (pump.waitingForDrain &&
-          (!running || running.stats().bufferedBytes >= cap - sent.blockLength)),
+        (pump.waitingForDrain && (!running || running.stats().bufferedBytes >= stuckAt)),
       () =>
         `the server to stop reading from the slow reader (written ${formatBytes(pump.written)}` +
         (running ? `; ${formatStats(running.stats())})` : ')'),

@@ -17,6 +17,7 @@ import {
 } from './proxy.js';
 import { netIpv6, socketNoDelay, statsCounters } from './socket.js';
 import { streamEmptyFrames, streamFragmented, streamPipelined } from './stream.js';
+import { tlsHandshakeTimeout, tlsPlaintextRefused } from './tls.js';
 
 /** Every case, in report order. Ids are stable: add cases, never rename one. */
 export const allCases: readonly CaseDefinition[] = Object.freeze([
@@ -53,6 +54,8 @@ export const allCases: readonly CaseDefinition[] = Object.freeze([
   proxyGarbage,
   proxyTooLong,
   proxyTimeout,
+  tlsPlaintextRefused,
+  tlsHandshakeTimeout,
 ]);
 
 export type { CaseDefinition } from './define.js';

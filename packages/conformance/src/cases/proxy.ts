@@ -314,7 +314,7 @@ export const proxyTimeout = defineCase({
   tier: 'MUST',
   codecs: 'any',
   defaultCodecs: ['lines', 'length-prefixed', 'raw'],
-  needs: ['server-control'],
+  needs: ['server-control', 'proxy-protocol'],
   async run(ctx) {
     const server = await proxyServer(ctx, 'any', { frameTimeoutMs: PROXY_TIMEOUT_MS });
     const header = encodeProxyHeader(2, { source: CLIENT4, destination: FRONTEND4 });

@@ -1,5 +1,5 @@
 import { networkInterfaces } from 'node:os';
-import { ErrorCode, isSwitchyardError } from '@switchyard/protocol';
+import { ErrorCode, formatServerAddress, isSwitchyardError } from '@switchyard/protocol';
 import { pseudoRandomBytes, wireFrame, withoutForbidden } from '../bytes.js';
 import type { Client } from '../client.js';
 import type { CaseContext, ServerUnderTest } from '../context.js';
@@ -70,10 +70,8 @@ export const netIpv6 = defineCase({
         ctx.skip(`cannot listen on ::1 here: ${error.message}`);
       throw error;
     }
-    check(
-      server.running!.address.family === 'IPv6',
-      `the server bound ${server.running!.address.host} (${server.running!.address.family})`,
-    );
+    const bound = server.running!.address;
+    check(bound.family === 'IPv6', `the server bound ${formatServerAddress(bound)}`);
     const client = await ctx.connect(server);
     await roundTrip(client, ctx.codec, 'Hello, world');
   },

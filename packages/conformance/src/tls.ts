@@ -1,0 +1,83 @@
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { connectTarget, type Pem, type ServerAddress, type TlsOptions } from '@switchyard/protocol';
+import { generate } from 'selfsigned';
+
+/** How the suite's clients speak TLS to a target that serves it. */
+export interface ClientTls {
+  /** Certificates to trust for the server's (PEM); default Node's bundle. */
+  readonly ca?: Pem | readonly Pem[];
+  /** Accept any certificate: for tests only, where the server's is throwaway. */
+  readonly insecure?: boolean;
+  /** The name the certificate must hold; default the target's host when it is a name. */
+  readonly servername?: string;
+}
+
+let throwaway: Promise<TlsOptions> | undefined;
+/** Client TLS sockets whose handshake has not finished. */
+const handshaking = new WeakSet<Socket>();
+
+/**
+ * True while `socket`'s TLS handshake is still to finish: what it writes waits in the TLS socket
+ * (a one-at-a-time server shakes hands only at the client's turn), with nothing handed to the
+ * kernel yet.
+ */
+export function handshakePending(socket: Socket): boolean {
+  return handshaking.has(socket);
+}
+
+/**
+ * A self-signed certificate for `localhost`, `127.0.0.1` and `::1`, made once per process with
+ * `selfsigned` (in memory, valid a day): what a strategy target serves TLS with when it is asked
+ * to (`tls: true`) without a certificate of its own. Its clients trust it as their CA.
+ */
+export function throwawayCertificate(): Promise<TlsOptions> {
+  throwaway ??= generate([{ name: 'commonName', value: 'localhost' }], {
+    keySize: 2048,
+    notAfterDate: new Date(Date.now() + 24 * 60 * 60 * 1000),
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+          { type: 7, ip: '::1' },
+        ],
+      },
+    ],
+  }).then(({ private: key, cert }) => ({ key, cert }));
+  return throwaway;
+}
+
+/** How clients trust a server that serves `tls`: its own `ca`, or its certificate (self-signed). */
+export function trusting(tls: TlsOptions): ClientTls {
+  return { ca: tls.ca ?? tls.cert };
+}
+
+/**
+ * Opens a client socket, over TLS when `tls` is given: `socket` is what the client reads and
+ * writes, `tcp` the connection under it, which emits `connect` once TCP is up (a one-at-a-time
+ * server completes the handshake only at the client's turn; what the client writes before then
+ * waits in its TLS socket) and is what a reset aborts.
+ */
+export function openSocket(
+  address: ServerAddress,
+  noDelay: boolean,
+  tls: ClientTls | undefined,
+): { socket: Socket; tcp: Socket } {
+  const tcp = connectTcp({ ...connectTarget(address), allowHalfOpen: true, noDelay });
+  if (tls === undefined) return { socket: tcp, tcp };
+  const { ca, insecure = false, servername } = tls;
+  const socket = connectTls({
+    socket: tcp,
+    // The name the certificate is checked against (and sent as SNI unless it is an address);
+    // `localhost` for a Unix socket.
+    ...(address.family !== 'unix' && { host: address.host }),
+    ...(ca !== undefined && { ca: ca as string | string[] }),
+    rejectUnauthorized: !insecure,
+    ...(servername !== undefined && { servername }),
+  });
+  handshaking.add(socket);
+  socket.once('secureConnect', () => handshaking.delete(socket));
+  return { socket, tcp };
+}
