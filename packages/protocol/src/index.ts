@@ -8,6 +8,7 @@ export * from './option-keys.js';
 export * from './pending-bytes.js';
 export * from './proxy-header.js';
 export * from './proxy-header-encode.js';
+export * from './running-server.js';
 export * from './server-address.js';
 export * from './strategy.js';
 export * from './strategy-options.js';
