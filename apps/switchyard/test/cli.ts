@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { onTestFinished } from 'vitest';
+import { type ServeFlags, serveCommand } from '../src/commands/serve.js';
 import { selfCommand } from '../src/self.js';
 
 /** Output of a finished CLI run. */
@@ -110,4 +111,20 @@ export async function startServe(
       return exited;
     },
   };
+}
+
+/** The conformance command's last line: `N passed, N failed, N skipped`. */
+export const CONFORMANCE_SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/m;
+
+/** The flags `serve` would run with, parsed from `args` after `--strategy selector`. */
+export function parseServe(args: readonly string[]): ServeFlags {
+  let parsed: ServeFlags | undefined;
+  serveCommand()
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} })
+    .action((given: ServeFlags) => {
+      parsed = given;
+    })
+    .parse(['--strategy', 'selector', ...args], { from: 'user' });
+  return parsed!;
 }

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, onTestFinished, test } from 'vitest';
-import { runCli, startServe } from './cli.js';
+import { CONFORMANCE_SUMMARY, runCli, startServe } from './cli.js';
 
-const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/m;
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 test('conformance --target passes against a serve process', async () => {
@@ -31,7 +30,7 @@ test('conformance --target passes against a serve process', async () => {
     junit,
   ]);
 
-  const [, passed, failed] = SUMMARY.exec(run.stdout) ?? [];
+  const [, passed, failed] = CONFORMANCE_SUMMARY.exec(run.stdout) ?? [];
   expect(Number(passed)).toBeGreaterThan(0);
   expect(failed).toBe('0');
   expect(run.stdout).toContain(`${served.host}:${served.port}`);
@@ -53,13 +52,13 @@ test('start --no-bench runs the matrix and writes a report', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-start-'));
   onTestFinished(() => rm(dir, { recursive: true, force: true }));
   const run = await runCli(['start', '--no-bench', '--case', 'echo', '--report-dir', dir]);
-  expect(run.stdout).toMatch(SUMMARY);
+  expect(run.stdout).toMatch(CONFORMANCE_SUMMARY);
   expect(run.stderr).toMatch(/^\[1\/\d+\] \S+: \d+ passed, 0 failed/m);
   const reportPath = /^report: (.+)$/m.exec(run.stdout)?.[1];
   expect(reportPath).toBeDefined();
   const report = await readFile(reportPath!, 'utf8');
   expect(report).toContain('## Conformance');
-  expect(report).toMatch(SUMMARY);
+  expect(report).toMatch(CONFORMANCE_SUMMARY);
   expect(run.code).toBe(0);
 });
 
@@ -77,7 +76,7 @@ test('conformance --strategy --codec PATH loads it relative to where it runs, on
     onTestFinished,
     { cwd: fixtures },
   );
-  const [, passed, failed] = SUMMARY.exec(run.stdout) ?? [];
+  const [, passed, failed] = CONFORMANCE_SUMMARY.exec(run.stdout) ?? [];
   expect(Number(passed), run.stdout + run.stderr).toBeGreaterThan(0);
   expect(failed, run.stdout + run.stderr).toBe('0');
   expect(run.code).toBe(0);

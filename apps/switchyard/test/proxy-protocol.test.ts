@@ -3,22 +3,8 @@ import { connect, type Socket } from 'node:net';
 import { testHandlers } from '@switchyard/conformance';
 import { encodeProxyHeader } from '@switchyard/protocol';
 import { expect, onTestFinished, test } from 'vitest';
-import { type ServeFlags, serveCommand, serveOptions } from '../src/commands/serve.js';
-import { runCli, startServe } from './cli.js';
-
-const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/m;
-
-function parseServe(args: readonly string[]): ServeFlags {
-  let parsed: ServeFlags | undefined;
-  serveCommand()
-    .exitOverride()
-    .configureOutput({ writeErr: () => {} })
-    .action((given: ServeFlags) => {
-      parsed = given;
-    })
-    .parse(['--strategy', 'selector', ...args], { from: 'user' });
-  return parsed!;
-}
+import { serveOptions } from '../src/commands/serve.js';
+import { CONFORMANCE_SUMMARY, parseServe, runCli, startServe } from './cli.js';
 
 async function connectTo(served: { host: string; port: number }): Promise<Socket> {
   const socket = connect(served.port, served.host);
@@ -106,7 +92,7 @@ test('conformance --target --proxy-protocol v2 runs the suite through headers ag
     '--case',
     'echo.hello,conn.half-close,proxy',
   ]);
-  const [, passed, failed, skipped] = SUMMARY.exec(run.stdout) ?? [];
+  const [, passed, failed, skipped] = CONFORMANCE_SUMMARY.exec(run.stdout) ?? [];
   // proxy.v1 (the target takes v2 only) and proxy.timeout (needs server control) skip.
   expect({ passed, failed, skipped }).toEqual({ passed: '7', failed: '0', skipped: '2' });
   expect(run.code).toBe(0);

@@ -6,10 +6,8 @@ import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { throwawayCertificate } from '@switchyard/conformance';
 import { expect, onTestFinished, test } from 'vitest';
-import { type ServeFlags, serveCommand, serveOptions } from '../src/commands/serve.js';
-import { runCli, startServe } from './cli.js';
-
-const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/m;
+import { serveOptions } from '../src/commands/serve.js';
+import { CONFORMANCE_SUMMARY, parseServe, runCli, startServe } from './cli.js';
 
 /** A throwaway key and certificate in files of a temporary folder, removed after the test. */
 async function pemFiles(): Promise<{ key: string; cert: string; certText: string }> {
@@ -19,18 +17,6 @@ async function pemFiles(): Promise<{ key: string; cert: string; certText: string
   writeFileSync(join(folder, 'key.pem'), key as string);
   writeFileSync(join(folder, 'cert.pem'), cert as string);
   return { key: join(folder, 'key.pem'), cert: join(folder, 'cert.pem'), certText: cert as string };
-}
-
-function parseServe(args: readonly string[]): ServeFlags {
-  let parsed: ServeFlags | undefined;
-  serveCommand()
-    .exitOverride()
-    .configureOutput({ writeErr: () => {} })
-    .action((given: ServeFlags) => {
-      parsed = given;
-    })
-    .parse(['--strategy', 'selector', ...args], { from: 'user' });
-  return parsed!;
 }
 
 test('--tls-key and --tls-cert read the files into the tls option; one without the other is refused', async () => {
@@ -112,7 +98,7 @@ test('conformance --target --tls --tls-ca runs the suite over TLS against serve;
     '--case',
     'echo.hello,conn.half-close,tls',
   ]);
-  const [, passed, failed, skipped] = SUMMARY.exec(run.stdout) ?? [];
+  const [, passed, failed, skipped] = CONFORMANCE_SUMMARY.exec(run.stdout) ?? [];
   // tls.handshake-timeout needs control of the server.
   expect({ passed, failed, skipped }).toEqual({ passed: '3', failed: '0', skipped: '1' });
   expect(await served.stop()).toBe(0);
@@ -125,6 +111,6 @@ test('conformance --target --tls --tls-ca runs the suite over TLS against serve;
     '--case',
     'tls',
   ]);
-  expect(SUMMARY.exec(strategies.stdout)?.slice(1)).toEqual(['2', '0', '0']);
+  expect(CONFORMANCE_SUMMARY.exec(strategies.stdout)?.slice(1)).toEqual(['2', '0', '0']);
   expect(strategies.stdout).toMatch(/selector over TLS/);
 });
