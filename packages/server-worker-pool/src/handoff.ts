@@ -107,8 +107,12 @@ export class HandoffServer extends PoolServer {
 
   protected accept(socket: Socket, connectionId: number): TrackedConnection {
     const { workers } = this.pool;
-    const worker =
-      workers[pickLeastLoaded(workers.map((slot, index) => slot && (this.owned[index] ?? 0)))];
+    // A thread the pool is stopping is still in its slot until its exit arrives; a socket sent
+    // to it would die with it, unread.
+    const loads = workers.map((slot, index) =>
+      slot && slot.stoppedFor === undefined ? (this.owned[index] ?? 0) : undefined,
+    );
+    const worker = workers[pickLeastLoaded(loads)];
     if (!worker) {
       this.recorder.recordError(ErrorCode.WORKER_EXITED);
       socket.destroy();
