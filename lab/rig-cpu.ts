@@ -1,0 +1,156 @@
+// Server CPU per request, measured with the independent C load generator in ../shared/rig (it
+// verifies every echoed byte and costs little CPU): each contender runs as a `switchyard serve
+// --codec raw` process pinned to one CPU, the load generator pinned to the other; the server's
+// CPU (every thread, from /proc) over the measured window is divided by the requests completed.
+// Contenders alternate within each round (the order rotates), and the table gives medians, with
+// each contender's ratio to the first. `net-pipe` is a bare `net` echo server (noDelay, pipe).
+// Runs the built CLI (`pnpm build` first), or another checkout's with --root, to compare. A
+// contender is a strategy with its own serve options after spaces ('worker-pool:offload --workers 1').
+//
+//   pnpm lab rig-cpu [--contenders net-pipe,selector,worker-pool:offload] [--workloads 1024x100,10240x10]
+//                    [--depth 1] [--rounds 3] [--seconds 3] [--node PATH] [--root DIR]
+//                    [--server-cpu 0] [--client-cpu 1] [-- <serve options for every contender>]
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { boundedCount, median } from './support/stats.js';
+
+const split = process.argv.indexOf('--');
+const { values } = parseArgs({
+  args: process.argv.slice(2, split === -1 ? undefined : split),
+  options: {
+    contenders: { type: 'string', default: 'net-pipe,selector,worker-pool:offload' },
+    workloads: { type: 'string', default: '1024x100,10240x10' },
+    depth: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '3' },
+    node: { type: 'string', default: process.execPath },
+    root: { type: 'string', default: fileURLToPath(new URL('..', import.meta.url)) },
+    'server-cpu': { type: 'string', default: '0' },
+    'client-cpu': { type: 'string', default: '1' },
+  },
+});
+const extraServeArgs = split === -1 ? [] : process.argv.slice(split + 1);
+const contenders = values.contenders.split(',');
+const rounds = boundedCount('rounds', values.rounds, 20);
+const seconds = boundedCount('seconds', values.seconds, 60);
+const depth = boundedCount('depth', values.depth, 64);
+const workloads = values.workloads.split(',').map((text) => {
+  const [size, conns] = text.split('x').map(Number);
+  if (!size || !conns || size > 1 << 20 || conns > 1000)
+    throw new Error(`--workloads: expected SIZExCONNS (e.g. 1024x100), got ${text}`);
+  return { size, conns, label: text };
+});
+const cli = join(resolve(values.root), 'apps/switchyard/dist/cli.js');
+if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`pnpm build\` in that checkout`);
+
+const loadgen = '/tmp/switchyard-rig-loadgen';
+const rigSource = fileURLToPath(new URL('../../shared/rig/loadgen.c', import.meta.url));
+if (!existsSync(loadgen)) execFileSync('gcc', ['-O2', '-o', loadgen, rigSource, '-lm']);
+
+const NET_PIPE = `import { createServer } from 'node:net';
+const server = createServer({ noDelay: true }, (socket) => { socket.on('error', () => {}); socket.pipe(socket); });
+server.listen(0, '127.0.0.1', () => console.log('listening on 127.0.0.1:' + server.address().port));
+process.on('SIGTERM', () => process.exit(0));`;
+
+/** CPU time (user + system, every thread) of process `pid` so far, in microseconds. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100;
+}
+
+async function startServer(contender: string) {
+  const args =
+    contender === 'net-pipe'
+      ? ['--input-type=module', '-e', NET_PIPE]
+      : [cli, 'serve', '--strategy', ...contender.split(' '), '--codec', 'raw', ...extraServeArgs];
+  const child = spawn('taskset', ['-c', values['server-cpu'], values.node, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    const match = /listening on .*:(\d+)$/.exec(line);
+    if (match) return { child, port: Number(match[1]) };
+  }
+  throw new Error(`${contender} exited before listening`);
+}
+
+interface LoadResult {
+  completed_total: number;
+  req_per_s: number;
+  errors: number;
+  mismatches: number;
+}
+
+function load(port: number, size: number, conns: number, duration: number): LoadResult {
+  const out = execFileSync('taskset', [
+    '-c',
+    values['client-cpu'],
+    loadgen,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--conns',
+    String(conns),
+    '--size',
+    String(size),
+    '--depth',
+    String(depth),
+    '--duration',
+    String(duration),
+    '--warmup',
+    '0',
+  ]);
+  return JSON.parse(out.toString()) as LoadResult;
+}
+
+type Sample = { micros: number; rps: number };
+const samples = new Map<string, Sample[]>();
+
+for (const { size, conns, label } of workloads) {
+  for (let round = 0; round < rounds; round++) {
+    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
+    for (const contender of order) {
+      const { child, port } = await startServer(contender);
+      try {
+        load(port, size, conns, 1);
+        const before = cpuMicros(child.pid!);
+        const result = load(port, size, conns, seconds);
+        const micros = (cpuMicros(child.pid!) - before) / result.completed_total;
+        if (result.errors || result.mismatches)
+          throw new Error(`${contender}: ${result.errors} errors, ${result.mismatches} mismatches`);
+        const key = `${label}\t${contender}`;
+        samples.set(key, [...(samples.get(key) ?? []), { micros, rps: result.req_per_s }]);
+        console.error(
+          `round ${round + 1} ${label} d${depth} ${contender}: ${micros.toFixed(2)} us/req, ${result.req_per_s.toFixed(0)} req/s`,
+        );
+      } finally {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+    }
+  }
+}
+
+console.log(
+  `\nserver CPU us/request, median of ${rounds} rounds (depth ${depth}, ${seconds} s each)`,
+);
+console.log(
+  `| contender | ${workloads.map((w) => `${w.label} us/req (x first) | req/s`).join(' | ')} |`,
+);
+console.log(`| --- |${workloads.map(() => ' --- | --- |').join('')}`);
+for (const contender of contenders) {
+  const cells = workloads.map(({ label }) => {
+    const own = samples.get(`${label}\t${contender}`)!;
+    const first = samples.get(`${label}\t${contenders[0]}`)!;
+    const micros = median(own.map((s) => s.micros));
+    const ratio = micros / median(first.map((s) => s.micros));
+    return `${micros.toFixed(2)} (${ratio.toFixed(2)}x) | ${median(own.map((s) => s.rps)).toFixed(0)}`;
+  });
+  console.log(`| ${contender} | ${cells.join(' | ')} |`);
+}
