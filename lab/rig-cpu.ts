@@ -9,13 +9,13 @@
 //
 //   pnpm lab rig-cpu [--contenders net-pipe,selector,worker-pool:offload] [--workloads 1024x100,10240x10]
 //                    [--depth 1] [--rounds 3] [--seconds 3] [--node PATH] [--root DIR]
-//                    [--server-cpu 0] [--client-cpu 1] [-- <serve options for every contender>]
+//                    [--rig ../shared/rig/loadgen.c] [--server-cpu 0] [--client-cpu 1]
+//                    [-- <serve options for every contender>]
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { boundedCount, median } from './support/stats.js';
 
@@ -29,7 +29,9 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '3' },
     node: { type: 'string', default: process.execPath },
-    root: { type: 'string', default: fileURLToPath(new URL('..', import.meta.url)) },
+    // `pnpm lab` runs from the repository's root; the rig sits beside the repository.
+    root: { type: 'string', default: process.cwd() },
+    rig: { type: 'string', default: join(dirname(process.cwd()), 'shared', 'rig', 'loadgen.c') },
     'server-cpu': { type: 'string', default: '0' },
     'client-cpu': { type: 'string', default: '1' },
   },
@@ -49,8 +51,7 @@ const cli = join(resolve(values.root), 'apps/switchyard/dist/cli.js');
 if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`pnpm build\` in that checkout`);
 
 const loadgen = '/tmp/switchyard-rig-loadgen';
-const rigSource = fileURLToPath(new URL('../../shared/rig/loadgen.c', import.meta.url));
-if (!existsSync(loadgen)) execFileSync('gcc', ['-O2', '-o', loadgen, rigSource, '-lm']);
+if (!existsSync(loadgen)) execFileSync('gcc', ['-O2', '-o', loadgen, values.rig, '-lm']);
 
 const NET_PIPE = `import { createServer } from 'node:net';
 const server = createServer({ noDelay: true }, (socket) => { socket.on('error', () => {}); socket.pipe(socket); });

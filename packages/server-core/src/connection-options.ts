@@ -3,8 +3,10 @@ import type {
   ConnectionFailure,
   ConnectionPeer,
   HandlerContext,
+  HandlerOptions,
   Reply,
   ResolvedServerOptions,
+  SocketEndpoint,
   SwitchyardError,
 } from '@switchyard/protocol';
 import type { MemoryBudget } from './memory-budget.js';
@@ -38,21 +40,47 @@ export interface ConnectionOptions {
   readonly onProxied?: (client: ConnectionPeer) => void;
 }
 
-/** The context every request of a connection is handled with, made once per connection. */
+/**
+ * The context every request of a connection is handled with, made once per connection. `state`
+ * is made on first use: most handlers never touch it, and an idle connection should not pay for
+ * an empty Map.
+ */
+export class ConnectionContext implements HandlerContext {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly proxiedBy?: SocketEndpoint;
+  private ownState: Map<unknown, unknown> | undefined;
+
+  constructor(
+    readonly connectionId: number,
+    peer: ConnectionPeer,
+    readonly codec: string,
+    readonly options: HandlerOptions,
+  ) {
+    this.remoteAddress = peer.remoteAddress;
+    this.remotePort = peer.remotePort;
+    if (peer.proxiedBy !== undefined) this.proxiedBy = peer.proxiedBy;
+  }
+
+  get state(): Map<unknown, unknown> {
+    this.ownState ??= new Map();
+    return this.ownState;
+  }
+
+  /** The same connection, its client named by a PROXY protocol header. */
+  withPeer(client: ConnectionPeer): ConnectionContext {
+    return new ConnectionContext(this.connectionId, client, this.codec, this.options);
+  }
+}
+
+/** The context of a new connection (see {@link ConnectionContext}). */
 export function handlerContext(
   connectionId: number,
-  { remoteAddress, remotePort }: ConnectionPeer,
+  peer: ConnectionPeer,
   codec: Codec,
   options: ResolvedServerOptions,
-): HandlerContext {
-  return {
-    connectionId,
-    remoteAddress,
-    remotePort,
-    codec: codec.name,
-    options: options.handlerOptions,
-    state: new Map(),
-  };
+): ConnectionContext {
+  return new ConnectionContext(connectionId, peer, codec.name, options.handlerOptions);
 }
 
 /** A failure as the server reports it: the connection, the client as its handler saw it, why. */

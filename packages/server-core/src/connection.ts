@@ -4,13 +4,13 @@ import {
   type ConnectionPeer,
   type Decoder,
   decoderFailure,
-  type HandlerContext,
   handlerFailure,
   IdleTimeoutError,
   type Reply,
   type SwitchyardError,
 } from '@switchyard/protocol';
 import {
+  type ConnectionContext,
   type ConnectionOptions,
   connectionFailure,
   type Dispatch,
@@ -20,11 +20,12 @@ import { answersIn, type ConnectionState, readsIn } from './connection-state.js'
 import { FrameDeadline, HandlerDeadline } from './deadlines.js';
 import { FrameFeed, type FrameFeedHost } from './frame-feed.js';
 import { Holdings } from './holdings.js';
-import { Lifecycle } from './lifecycle.js';
+import { Lifecycle, type LifecycleHost } from './lifecycle.js';
 import { type ProxyHeaderGate, proxyHeaderGate } from './proxy-header-gate.js';
 import { readAtMostOneChunkWhilePaused } from './read-ahead.js';
 import { ReplyOrder, type ReplySlot } from './reply-order.js';
 import { secureTransport, socketFailure } from './secure-transport.js';
+import { listenTo, type SocketEvents, stopServing } from './socket-events.js';
 import type { StatsRecorder } from './stats.js';
 
 export type { ConnectionOptions, Dispatch } from './connection-options.js';
@@ -37,7 +38,7 @@ export type { ConnectionOptions, Dispatch } from './connection-options.js';
  * one {@link ConnectionState}, kept by its {@link Lifecycle}; pause, resume, close and destroy
  * the socket through it.
  */
-export class Connection {
+export class Connection implements FrameFeedHost, LifecycleHost, SocketEvents {
   readonly id: number;
   readonly socket: Socket;
   /** Resolves once the socket has closed, for whatever reason. */
@@ -46,7 +47,7 @@ export class Connection {
   /** None for a codec whose frame is the chunk: no decoder, no array allocated per chunk. */
   private readonly decoder: Decoder | undefined;
   /** Made once; made again only when a PROXY header names the client, before any request. */
-  private context: HandlerContext;
+  private context: ConnectionContext;
   /** With `proxyProtocol` on, until the header is read; the codec sees nothing before. */
   private gate: ProxyHeaderGate | undefined;
   private readonly codec: Codec;
@@ -63,12 +64,7 @@ export class Connection {
   private readonly lifecycle: Lifecycle;
   /** Why reading is paused; created on the first pause, since most connections never pause. */
   private pauseReasons: Set<string> | undefined;
-  private readonly onData = (chunk: Buffer) => {
-    this.stats.bytesIn += chunk.length;
-    if (this.gate === undefined) this.onReadable(chunk);
-    else this.gate.read(chunk);
-  };
-  private readonly onEnd = () => this.onReadEnd();
+  private resolveClosed!: () => void;
 
   constructor(
     accepted: Socket,
@@ -76,11 +72,7 @@ export class Connection {
   ) {
     this.id = id;
     const socket = (this.socket = secureTransport(accepted, options));
-    this.lifecycle = new Lifecycle(
-      socket,
-      () => this.stopReadingDeadlines(),
-      () => socket.off('data', this.onData).off('end', this.onEnd),
-    );
+    this.lifecycle = new Lifecycle(socket, this);
     this.codec = codec;
     this.stats = stats;
     this.dispatch = dispatch;
@@ -92,41 +84,20 @@ export class Connection {
       : codec.createDecoder({ maxFrameBytes: options.maxFrameBytes });
     const peer = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
     this.context = handlerContext(id, peer, codec, options);
-    this.gate = proxyHeaderGate(options, peer, {
-      refused: (error) => this.fail(error),
-      passed: (client, rest) => this.afterHeader(client, rest),
-    });
-    this.holdings = new Holdings(socket, this.order, this.decoder, stats, budget, (error) =>
-      this.fail(error),
-    );
+    this.gate = proxyHeaderGate(options, peer, this);
+    this.holdings = new Holdings(socket, this.order, this.decoder, stats, budget, this);
     const { frameTimeoutMs, handlerTimeoutMs } = options;
     if (this.decoder && frameTimeoutMs > 0)
-      this.frameDeadline = new FrameDeadline(frameTimeoutMs, (error) => this.fail(error));
-    this.feed = new FrameFeed(socket, this.decoder, this.frameDeadline, this.feedHost());
+      this.frameDeadline = new FrameDeadline(frameTimeoutMs, this);
+    this.feed = new FrameFeed(socket, this.decoder, this.frameDeadline, this);
     if (handlerTimeoutMs > 0)
-      this.handlerDeadline = new HandlerDeadline(handlerTimeoutMs, this.order, (error) =>
-        this.giveUp(error),
-      );
-    this.closed = new Promise((resolve) =>
-      socket.once('close', () => {
-        this.holdings.release();
-        this.stopReadingDeadlines();
-        this.handlerDeadline?.stop();
-        resolve();
-      }),
-    );
-
+      this.handlerDeadline = new HandlerDeadline(handlerTimeoutMs, this.order, this);
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
     readAtMostOneChunkWhilePaused(socket);
     socket.setNoDelay(options.noDelay);
-    if (options.idleTimeoutMs > 0) {
-      socket.setTimeout(options.idleTimeoutMs);
-      socket.on('timeout', () => this.fail(new IdleTimeoutError(options.idleTimeoutMs)));
-    }
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('drain', this.recheck);
-    // Node has already destroyed the socket on 'error' (reset, failed handshake): reported only.
-    socket.on('error', (error) => this.report(socketFailure(socket, error)));
+    listenTo(socket, this, options.idleTimeoutMs);
     // Accepted with `pauseOnConnect`, or paused by a strategy: reading starts now.
     socket.resume();
   }
@@ -168,29 +139,50 @@ export class Connection {
     this.socket.destroy();
   }
 
-  /** Reading stopped: neither a frame nor the PROXY header can be late any more. */
-  private stopReadingDeadlines(): void {
+  // What its parts call back (its lifecycle, frame feed, holdings and PROXY header gate) are
+  // methods of the connection itself, not a closure each: an idle connection's memory is mostly
+  // such objects. Reading stopped (for good): neither a frame nor the PROXY header can be late.
+  stoppedReading(): void {
     this.frameDeadline?.stop();
     this.gate?.stop();
+  }
+  /** A lingering close started: nothing more is served. */
+  stopServing(): void {
+    stopServing(this.socket);
+  }
+  runFrame(frame: Buffer): void {
+    this.onFrame(frame);
+  }
+  stopped(): boolean {
+    return this.isClosed();
+  }
+  holdReading(hold: boolean): void {
+    if (hold) this.pause('turn');
+    else this.resume('turn');
+  }
+  afterFrames(): void {
+    this.updateBackpressure();
+    this.finishIfIdle();
+  }
+  decodingFailed(error: unknown): void {
+    this.fail(decoderFailure(error, this.codec.name));
+  }
+  refused(error: SwitchyardError): void {
+    this.fail(error);
+  }
+  /** The PROXY header was read: the client it names is the peer, and what follows is read. */
+  passed(client: ConnectionPeer | undefined, rest: Buffer): void {
+    this.gate = undefined;
+    if (client) {
+      this.context = this.context.withPeer(client);
+      this.told.onProxied?.(client);
+    }
+    if (rest.length > 0) this.feed.read(rest);
   }
 
   // A method, not a getter: TypeScript would keep a narrowed `state` across the calls between.
   private isClosed(): boolean {
     return this.state === 'closed';
-  }
-
-  /** The PROXY header was read: the client it names is the peer, and what follows is read. */
-  private afterHeader(client: ConnectionPeer | undefined, rest: Buffer): void {
-    this.gate = undefined;
-    if (client) {
-      this.context = { ...this.context, ...client };
-      this.told.onProxied?.(client);
-    }
-    if (rest.length > 0) this.onReadable(rest);
-  }
-
-  private onReadable(chunk: Buffer): void {
-    this.feed.read(chunk);
   }
 
   /** Runs a request now, or queues it behind the `maxInFlight` handler calls outstanding. */
@@ -205,7 +197,7 @@ export class Connection {
       result = this.dispatch(request, this.context);
     } catch (error) {
       this.order.abandon();
-      this.failHandler(error);
+      this.fail(handlerFailure(error));
       return;
     }
     if (result instanceof Uint8Array) {
@@ -216,7 +208,7 @@ export class Connection {
     }
     if (!(result && typeof (result as Promise<Reply>).then === 'function')) {
       this.order.abandon();
-      this.failHandler(new TypeError(`handler returned ${typeof result}, expected bytes`));
+      this.fail(handlerFailure(new TypeError(`handler returned ${typeof result}, expected bytes`)));
       return;
     }
     const deadline = this.handlerDeadline;
@@ -225,7 +217,7 @@ export class Connection {
     (result as Promise<Reply>).then(
       (reply) => this.complete(slot, reply),
       (error) => {
-        if (answersIn(this.state)) this.failHandler(error);
+        if (answersIn(this.state)) this.fail(handlerFailure(error));
       },
     );
   }
@@ -234,7 +226,9 @@ export class Connection {
     this.order.settle();
     if (!answersIn(this.state)) return;
     if (!(reply instanceof Uint8Array)) {
-      this.failHandler(new TypeError(`handler resolved to ${typeof reply}, expected bytes`));
+      this.fail(
+        handlerFailure(new TypeError(`handler resolved to ${typeof reply}, expected bytes`)),
+      );
       return;
     }
     this.order.fill(slot, reply);
@@ -278,12 +272,35 @@ export class Connection {
     }
     if (this.isClosed()) return;
     if (!this.pauseReasons?.has('backpressure')) this.pause('backpressure');
-    this.holdings.watchFlush(this.recheck);
+    this.holdings.watchFlush();
   }
 
-  private readonly recheck = () => this.updateBackpressure();
+  read(chunk: Buffer): void {
+    this.stats.bytesIn += chunk.length;
+    if (this.gate === undefined) this.feed.read(chunk);
+    else this.gate.read(chunk);
+  }
 
-  private onReadEnd(): void {
+  flushed(): void {
+    this.updateBackpressure();
+  }
+
+  socketError(error: Error): void {
+    this.report(socketFailure(this.socket, error));
+  }
+
+  socketClosed(): void {
+    this.holdings.release();
+    this.stoppedReading();
+    this.handlerDeadline?.stop();
+    this.resolveClosed();
+  }
+
+  idle(): void {
+    this.fail(new IdleTimeoutError(this.socket.timeout ?? 0));
+  }
+
+  readEnded(): void {
     if (this.gate?.ended()) return;
     this.lifecycle.apply('read-end');
     try {
@@ -300,30 +317,14 @@ export class Connection {
     if (!this.order.owed && !this.feed.pending) this.lifecycle.apply('idle');
   }
 
-  private feedHost(): FrameFeedHost {
-    return {
-      runFrame: (frame) => this.onFrame(frame),
-      stopped: () => this.isClosed(),
-      holdReading: (hold) => (hold ? this.pause('turn') : this.resume('turn')),
-      afterFrames: () => {
-        this.updateBackpressure();
-        this.finishIfIdle();
-      },
-      decodingFailed: (error) => this.fail(decoderFailure(error, this.codec.name)),
-    };
-  }
-
-  private failHandler(error: unknown): void {
-    this.fail(handlerFailure(error));
-  }
-
   /**
-   * Reports `error` and gives up on every request and reply this connection holds, then closes
+   * A handler call outlived `handlerTimeoutMs` (its deadline calls this): reports `error` and
+   * gives up on every request and reply this connection holds, then closes
    * it after the replies already written: those before the late call have all gone to the
    * socket (replies leave in order and the oldest pending call is the late one), so the client
    * gets every reply owed before it, and none after.
    */
-  private giveUp(error: SwitchyardError): void {
+  timedOut(error: SwitchyardError): void {
     if (!answersIn(this.state)) return;
     this.report(error);
     this.order.dropAll();
@@ -331,8 +332,11 @@ export class Connection {
     this.updateBackpressure();
   }
 
-  /** Counts and reports the failure, and closes this connection only. */
-  private fail(error: SwitchyardError): void {
+  /**
+   * Counts and reports the failure, and closes this connection only: what its holdings (over the
+   * server's memory budget) and its frame deadline call.
+   */
+  fail(error: SwitchyardError): void {
     if (this.isClosed()) return;
     this.report(error);
     this.socket.destroy();

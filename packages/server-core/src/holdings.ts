@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Decoder, MemoryBudgetError } from '@switchyard/protocol';
-import type { BudgetAccount, MemoryBudget } from './memory-budget.js';
+import type { BudgetAccount, BudgetMember, MemoryBudget } from './memory-budget.js';
 import type { ReplyOrder } from './reply-order.js';
 import type { StatsRecorder } from './stats.js';
 
@@ -20,7 +20,7 @@ export const FRAME_OVERHEAD_BYTES = 128;
  * keeps the connection's account in the server's memory budget; the connection compares what
  * {@link update} returns with its cap.
  */
-export class Holdings {
+export class Holdings implements BudgetMember {
   /** After {@link measure}: what is held besides the partial frame, overheads included. */
   besidesPartialFrame = 0;
   /** Writes queued in the socket since its queue was last seen empty (an upper bound). */
@@ -39,12 +39,23 @@ export class Holdings {
     private readonly stats: StatsRecorder,
     budget: MemoryBudget,
     /** Closes the connection: the budget picked it to free memory. */
-    evict: (error: MemoryBudgetError) => void,
+    private readonly owner: {
+      fail(error: MemoryBudgetError): void;
+      /** Bytes watched by {@link watchFlush} have been written. */
+      flushed(): void;
+    },
   ) {
-    this.account = budget.join({
-      heldBytes: () => (socket.destroyed ? 0 : this.measure()),
-      evict,
-    });
+    this.account = budget.join(this);
+  }
+
+  /** {@link BudgetMember}: read fresh when the budget picks what to close. */
+  heldBytes(): number {
+    return this.socket.destroyed ? 0 : this.measure();
+  }
+
+  /** {@link BudgetMember}: the budget picked this connection to free memory. */
+  evict(error: MemoryBudgetError): void {
+    this.owner.fail(error);
   }
 
   /** Bytes held now, without overheads: what stats report. */
@@ -106,21 +117,21 @@ export class Holdings {
   }
 
   /**
-   * Makes sure `then` runs once queued bytes are written, for a connection paused until they
+   * Makes sure the owner hears (`flushed`) once queued bytes are written, for a connection paused until they
    * are. `drain` fires only after a write returned false, that is at the socket's high-water mark
    * (16 KiB on Node 20, 64 KiB on 22+); a smaller cap would wait for it forever. A zero-length
    * write completes, in order, right after everything queued before it, so its callback is
    * that signal. Re-armed on every check: replies finishing while paused queue bytes behind it.
    * Requests awaiting replies need no watch: each completion checks again.
    */
-  watchFlush(then: () => void): void {
+  watchFlush(): void {
     const socket = this.socket;
     if (this.flushWatch || socket.writableLength === 0 || socket.writableNeedDrain) return;
     if (socket.writableEnded) return;
     this.flushWatch = true;
     socket.write(EMPTY, () => {
       this.flushWatch = false;
-      then();
+      this.owner.flushed();
     });
   }
 }

@@ -6,6 +6,14 @@ import {
 } from './connection-state.js';
 import { endAndLinger } from './lingering-close.js';
 
+/** What a {@link Lifecycle}'s effects tell its connection. */
+export interface LifecycleHost {
+  /** Runs with every effect: reading has stopped, or stops, for good. */
+  stoppedReading(): void;
+  /** Removes the listeners that serve requests, when a lingering close starts. */
+  stopServing(): void;
+}
+
 /**
  * A connection's {@link ConnectionState} and its socket: every event goes through
  * {@link connectionTransition}, and what the transition does is done to the socket here.
@@ -16,10 +24,7 @@ export class Lifecycle {
 
   constructor(
     private readonly socket: Socket,
-    /** Runs with every effect: reading has stopped, or stops, for good. */
-    private readonly stoppedReading: () => void,
-    /** Removes the listeners that serve requests, when a lingering close starts. */
-    private readonly stopServing: () => void,
+    private readonly host: LifecycleHost,
   ) {}
 
   /**
@@ -38,7 +43,7 @@ export class Lifecycle {
     const { state, effect } = connectionTransition(this.state, event);
     this.current = state;
     if (effect === 'none') return;
-    this.stoppedReading();
+    this.host.stoppedReading();
     switch (effect) {
       case 'stop-reading':
         this.socket.pause();
@@ -50,7 +55,7 @@ export class Lifecycle {
       case 'linger':
         // Nothing more is served; release the socket once it is flushed.
         this.socket.pause();
-        endAndLinger(this.socket, this.stopServing);
+        endAndLinger(this.socket, () => this.host.stopServing());
         break;
     }
   }

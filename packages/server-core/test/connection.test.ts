@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { ErrorCode, type HandlerContext } from '@switchyard/protocol';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
+import { ConnectionContext } from '../src/connection-options.js';
 import { collect, connectTo, deferred, startServer, until } from './helpers.js';
 
 describe('replies', () => {
@@ -159,4 +160,35 @@ test('the server counts the bytes and frames in and out of its connections', asy
   client.end('hello\nworld\n');
   await received;
   expect(server.stats()).toMatchObject({ bytesIn: 12, bytesOut: 6, framesIn: 2, framesOut: 2 });
+});
+
+describe('ConnectionContext', () => {
+  const peer = { remoteAddress: '127.0.0.1', remotePort: 4000 };
+
+  it('makes `state` on first use and keeps it for the connection', () => {
+    const context = new ConnectionContext(7, peer, 'lines', { a: 1 });
+    expect(Object.keys(context)).not.toContain('state');
+    const state = context.state;
+    state.set('seen', 1);
+    expect(context.state).toBe(state);
+    expect(context.state.get('seen')).toBe(1);
+  });
+
+  it('names the client a PROXY header gave, keeping the connection id, codec and options', () => {
+    const context = new ConnectionContext(7, peer, 'lines', { a: 1 });
+    const proxied = context.withPeer({
+      remoteAddress: '203.0.113.9',
+      remotePort: 5555,
+      proxiedBy: { address: '127.0.0.1', port: 4000 },
+    });
+    expect(proxied).toMatchObject({
+      connectionId: 7,
+      remoteAddress: '203.0.113.9',
+      remotePort: 5555,
+      proxiedBy: { address: '127.0.0.1', port: 4000 },
+      codec: 'lines',
+      options: { a: 1 },
+    });
+    expect(context.remoteAddress).toBe('127.0.0.1');
+  });
 });

@@ -15,7 +15,7 @@ afterEach(() => {
 
 function frameDeadline() {
   const expired: SwitchyardError[] = [];
-  const deadline = new FrameDeadline(LIMIT_MS, (error) => expired.push(error));
+  const deadline = new FrameDeadline(LIMIT_MS, { fail: (error) => expired.push(error) });
   return { deadline, expired };
 }
 
@@ -66,7 +66,9 @@ describe('the frame deadline', () => {
 function handlerDeadline() {
   const order = new ReplyOrder(Number.POSITIVE_INFINITY);
   const expired: SwitchyardError[] = [];
-  const deadline = new HandlerDeadline(LIMIT_MS, order, (error) => expired.push(error));
+  const deadline = new HandlerDeadline(LIMIT_MS, order, {
+    timedOut: (error) => expired.push(error),
+  });
   /** A handler call starting now, pending until the test settles it (as Connection does). */
   const start = () => {
     order.admit(Buffer.from('request'));
