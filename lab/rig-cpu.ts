@@ -4,8 +4,9 @@
 // CPU (every thread, from /proc) over the measured window is divided by the requests completed.
 // Contenders alternate within each round (the order rotates), and the table gives medians, with
 // each contender's ratio to the first. `net-pipe` is a bare `net` echo server (noDelay, pipe).
-// Runs the built CLI (`pnpm build` first), or another checkout's with --root, to compare. A
-// contender is a strategy with its own serve options after spaces ('worker-pool:offload --workers 1').
+// Runs the built CLI (`pnpm build` first), or another checkout's with --root. A contender is a
+// strategy with its own serve options after spaces ('worker-pool:offload --workers 1'), and
+// optionally `@DIR`, another built checkout to run it from: before and after in one run.
 //
 //   pnpm lab rig-cpu [--contenders net-pipe,selector,worker-pool:offload] [--workloads 1024x100,10240x10]
 //                    [--depth 1] [--rounds 3] [--seconds 3] [--node PATH] [--root DIR]
@@ -47,8 +48,13 @@ const workloads = values.workloads.split(',').map((text) => {
     throw new Error(`--workloads: expected SIZExCONNS (e.g. 1024x100), got ${text}`);
   return { size, conns, label: text };
 });
-const cli = join(resolve(values.root), 'apps/switchyard/dist/cli.js');
-if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`pnpm build\` in that checkout`);
+/** The built CLI of a checkout; a contender names another one after `@`. */
+function cliOf(root: string): string {
+  const cli = join(resolve(root), 'apps/switchyard/dist/cli.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`pnpm build\` in that checkout`);
+  return cli;
+}
+for (const contender of contenders) cliOf(contender.split('@')[1] ?? values.root);
 
 const loadgen = '/tmp/switchyard-rig-loadgen';
 if (!existsSync(loadgen)) execFileSync('gcc', ['-O2', '-o', loadgen, values.rig, '-lm']);
@@ -65,10 +71,19 @@ function cpuMicros(pid: number): number {
 }
 
 async function startServer(contender: string) {
+  const [strategy = '', root = values.root] = contender.split('@');
   const args =
-    contender === 'net-pipe'
+    strategy === 'net-pipe'
       ? ['--input-type=module', '-e', NET_PIPE]
-      : [cli, 'serve', '--strategy', ...contender.split(' '), '--codec', 'raw', ...extraServeArgs];
+      : [
+          cliOf(root),
+          'serve',
+          '--strategy',
+          ...strategy.split(' '),
+          '--codec',
+          'raw',
+          ...extraServeArgs,
+        ];
   const child = spawn('taskset', ['-c', values['server-cpu'], values.node, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
