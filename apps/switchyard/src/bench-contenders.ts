@@ -1,4 +1,9 @@
-import { type BenchContender, baselineContender, parseExternal } from '@switchyard/bench';
+import {
+  type BenchContender,
+  baselineContender,
+  type DialTls,
+  parseExternal,
+} from '@switchyard/bench';
 import type { Strategy } from '@switchyard/protocol';
 import { type Contender, selectContenders, strategies } from './registry.js';
 import { selfCommand } from './self.js';
@@ -11,17 +16,32 @@ export interface ContenderSelection {
   readonly baseline: boolean;
   /** `NAME=COMMAND` with `{port}` where the port goes (see `parseExternal`). */
   readonly externals: readonly string[];
+  /** Each strategy a second time, serving TLS with this certificate: `selector+tls`. */
+  readonly tls?: BenchTls;
 }
+
+/** The certificate TLS contenders serve, and how the bench's clients check it. */
+export interface BenchTls {
+  /** PEM files, handed to `serve --tls-key --tls-cert`. */
+  readonly keyFile: string;
+  readonly certFile: string;
+  readonly client: DialTls;
+}
+
+/** What a TLS contender's name ends with: `selector+tls`. */
+export const TLS_SUFFIX = '+tls';
 
 /**
  * A registry contender as a bench contender: `switchyard serve` in a process of its own, told
- * each workload's codec, handler and handler options.
+ * each workload's codec, handler and handler options; with `tls`, serving TLS, named
+ * `NAME+tls`, its clients speaking TLS to it.
  */
-export function strategyContender(contender: Contender): BenchContender {
+export function strategyContender(contender: Contender, tls?: BenchTls): BenchContender {
   return {
-    name: contender.name,
+    name: tls ? `${contender.name}${TLS_SUFFIX}` : contender.name,
     kind: 'strategy',
     readiness: 'stdout',
+    ...(tls && { tls: tls.client }),
     command(service, host) {
       const self = selfCommand();
       const args = [
@@ -40,17 +60,26 @@ export function strategyContender(contender: Contender): BenchContender {
       if (Object.keys(service.handlerOptions).length > 0) {
         args.push('--handler-options', JSON.stringify(service.handlerOptions));
       }
+      if (tls) args.push('--tls-key', tls.keyFile, '--tls-cert', tls.certFile);
       return { command: self.command, args };
     },
   };
 }
 
-/** Every registry contender in `selection` (as `serve --strategy` takes it) as a bench contender. */
+/**
+ * Every registry contender in `selection` (as `serve --strategy` takes it) as a bench contender;
+ * with `tls`, each followed by itself over TLS.
+ */
 export function strategyContenders(
   selection: string,
   list: readonly Strategy[] = strategies,
+  tls?: BenchTls,
 ): BenchContender[] {
-  return selectContenders(selection, list).map(strategyContender);
+  return selectContenders(selection, list).flatMap((contender) =>
+    tls
+      ? [strategyContender(contender), strategyContender(contender, tls)]
+      : [strategyContender(contender)],
+  );
 }
 
 /** The baseline (when asked for), the selected strategies, then the external commands. */
@@ -60,7 +89,7 @@ export function benchContenders(
 ): BenchContender[] {
   return [
     ...(selection.baseline ? [baselineContender()] : []),
-    ...strategyContenders(selection.strategies, list),
+    ...strategyContenders(selection.strategies, list, selection.tls),
     ...selection.externals.map((spec) => parseExternal(spec)),
   ];
 }

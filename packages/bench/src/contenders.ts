@@ -8,6 +8,7 @@ import {
   InvalidOptionError,
   resolveHandlerSpecifier,
 } from '@switchyard/protocol';
+import type { DialTls } from './dial.js';
 import { benchScriptCommand } from './scripts.js';
 
 /**
@@ -49,6 +50,11 @@ export interface BenchContender {
   ) => { command: string; args: string[] };
   /** `stdout`: prints `listening on HOST:PORT`. `connect`: ready once the port accepts. */
   readonly readiness: 'stdout' | 'connect';
+  /**
+   * It serves TLS: every client of the bench (the correctness check and the load) speaks TLS to
+   * it, as this says, and checks its certificate. Absent: plaintext.
+   */
+  readonly tls?: DialTls;
 }
 
 /** The bare `net` echo server (raw codec, echo handler): what no strategy can beat for free. */

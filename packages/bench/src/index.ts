@@ -14,6 +14,7 @@ export {
   sameService,
   startServer,
 } from './contenders.js';
+export { type DialTarget, type DialTls, dial } from './dial.js';
 export { renderHtml } from './html.js';
 export type { LoadResult, LoadSpec } from './load.js';
 export {
@@ -55,6 +56,7 @@ export {
   notes,
   renderReport,
   renderWorkloadTable,
+  tlsContenders,
 } from './table.js';
 export { loadTraffic, makeTraffic, type ReplyChecker, type Traffic } from './traffic.js';
 export {

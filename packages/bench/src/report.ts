@@ -87,6 +87,11 @@ export interface WorkloadReport {
 export interface ContenderInfo {
   readonly name: string;
   readonly kind: 'strategy' | 'baseline' | 'external';
+  /**
+   * It served TLS: the bench's clients spoke TLS and checked its certificate, with no session
+   * kept between connections (every connection a full handshake).
+   */
+  readonly tls?: true;
 }
 
 export interface Environment {

@@ -7,6 +7,7 @@ import {
   type ServiceSpec,
   startServer,
 } from './contenders.js';
+import type { DialTarget } from './dial.js';
 import { LoadPool } from './load-pool.js';
 import type { BenchOptions, CellPlan, WorkloadPlan } from './plan.js';
 import { planWorkloads } from './plan.js';
@@ -84,7 +85,11 @@ export async function runBench(
     finishedAt: '',
     environment: describeEnvironment(placement.description),
     options,
-    contenders: contenders.map(({ name, kind }) => ({ name, kind })),
+    contenders: contenders.map(({ name, kind, tls }) => ({
+      name,
+      kind,
+      ...(tls !== undefined && { tls: true }),
+    })),
     workloads: [],
   };
   listener.planned?.(
@@ -142,7 +147,7 @@ async function runWorkload(plan: WorkloadPlan, context: RunContext): Promise<Wor
           signal,
         });
         servers.set(contender.name, server);
-        const problem = await verifyService(server.host, server.port, traffics);
+        const problem = await verifyService(dialTarget(server, contender), traffics);
         if (problem) throw new Error(`verification failed: ${problem}`);
       } catch (error) {
         signal?.throwIfAborted();
@@ -224,7 +229,7 @@ async function runCell(
       });
       const server = servers.get(contender.name);
       if (result.status !== 'ok' || !server) continue;
-      await measureOnce(plan, cell, run, server, result, context);
+      await measureOnce(plan, cell, run, server, contender, result, context);
     }
   }
   for (const result of cell.results) {
@@ -237,6 +242,7 @@ async function measureOnce(
   cell: CellPlan,
   run: number,
   server: ServerProcess,
+  contender: BenchContender,
   result: ContenderResult,
   context: RunContext,
 ): Promise<void> {
@@ -259,8 +265,7 @@ async function measureOnce(
         connections: cell.connections,
         depth: cell.depth,
         rate: cell.rate,
-        host: server.host,
-        port: server.port,
+        ...dialTarget(server, contender),
       },
       options,
       {
@@ -298,6 +303,12 @@ async function measureOnce(
     signal?.throwIfAborted();
     markErrored(result, (error as Error).message);
   }
+}
+
+/** How the bench's clients reach `contender`'s running server: its address, over TLS if it serves it. */
+function dialTarget(server: ServerProcess, contender: BenchContender): DialTarget {
+  const { host, port } = server;
+  return contender.tls === undefined ? { host, port } : { host, port, tls: contender.tls };
 }
 
 function markErrored(result: ContenderResult, error: string): void {

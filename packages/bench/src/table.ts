@@ -50,8 +50,15 @@ const HEAD = [
   'notes',
 ];
 
-/** One table per workload: a row per contender, grouped by cell, best first within a cell. */
-export function renderWorkloadTable(workload: WorkloadReport): string {
+/**
+ * One table per workload: a row per contender, grouped by cell, best first within a cell. `tls`
+ * names the contenders that served TLS: in a churn cell their row says that a connection is a
+ * full handshake, so the conn/s column is their handshake rate.
+ */
+export function renderWorkloadTable(
+  workload: WorkloadReport,
+  tls: ReadonlySet<string> = new Set(),
+): string {
   const head = [...HEAD];
   if (workload.unit === 'conn/s') head[1] = 'conn/s';
   const table = new Table({ head, style: { head: [], border: [], compact: true } });
@@ -81,7 +88,12 @@ export function renderWorkloadTable(workload: WorkloadReport): string {
         formatBytes(Math.round(summary.serverPeakRssBytes / 1024 / 1024) * 1024 * 1024),
         place ? formatStanding(result === leader ? { kind: 'best' } : place) : '',
         `${summary.loadCpuPercent.toFixed(0)}%${summary.saturatedClient ? ' !' : ''}`,
-        notes(summary, firstError(result)),
+        [
+          cell.pattern === 'churn' && tls.has(result.contender) && HANDSHAKE_NOTE,
+          notes(summary, firstError(result)),
+        ]
+          .filter(Boolean)
+          .join('; '),
       ]);
     }
   }
@@ -119,6 +131,24 @@ export function formatStanding(place: Standing): string {
   const ratio = `${place.ratio.toFixed(2)}x`;
   if (place.kind === 'within-noise') return `${ratio} ~`;
   return place.kind === 'unknown' ? `${ratio} ?` : ratio;
+}
+
+/** The note of a TLS contender's churn row. */
+export const HANDSHAKE_NOTE = 'TLS: conn/s = full handshakes/s';
+
+/** The contenders of `report` that served TLS. */
+export function tlsContenders(report: Pick<BenchReport, 'contenders'>): Set<string> {
+  return new Set(report.contenders.filter((contender) => contender.tls).map(({ name }) => name));
+}
+
+/** What TLS contenders are, printed under the tables when there are some. */
+export function tlsLegend(names: ReadonlySet<string>): string | undefined {
+  if (names.size === 0) return undefined;
+  return (
+    `TLS (${[...names].join(', ')}): served over TLS; the bench's clients check the server's\n` +
+    'certificate and keep no session, so every connection is a full handshake, and in churn the\n' +
+    "conn/s column is handshakes per second. CPU us/req includes the server's encryption."
+  );
 }
 
 /** What the marks in the tables mean, printed once under them. */
@@ -167,9 +197,11 @@ function truncate(text: string, length: number): string {
 
 /** Every workload's table under a title, with the environment on top. */
 export function renderReport(report: BenchReport): string {
+  const tls = tlsContenders(report);
   const sections = report.workloads.map(
     (workload) =>
-      `${workload.name} (${workload.unit}): ${workload.description}\n${renderWorkloadTable(workload)}`,
+      `${workload.name} (${workload.unit}): ${workload.description}\n${renderWorkloadTable(workload, tls)}`,
   );
-  return [renderEnvironment(report), ...sections, LEGEND].join('\n\n');
+  const legend = [LEGEND, tlsLegend(tls)].filter(Boolean).join('\n');
+  return [renderEnvironment(report), ...sections, legend].join('\n\n');
 }

@@ -13,7 +13,13 @@ export interface ClientTls {
   readonly servername?: string;
 }
 
-let throwaway: Promise<TlsOptions> | undefined;
+/** A key and its certificate, PEM. */
+export interface PemPair {
+  readonly key: string;
+  readonly cert: string;
+}
+
+let throwaway: Promise<PemPair> | undefined;
 /** Client TLS sockets whose handshake has not finished. */
 const handshaking = new WeakSet<Socket>();
 
@@ -31,7 +37,7 @@ export function handshakePending(socket: Socket): boolean {
  * `selfsigned` (in memory, valid a day): what a strategy target serves TLS with when it is asked
  * to (`tls: true`) without a certificate of its own. Its clients trust it as their CA.
  */
-export function throwawayCertificate(): Promise<TlsOptions> {
+export function throwawayCertificate(): Promise<PemPair> {
   throwaway ??= generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
     notAfterDate: new Date(Date.now() + 24 * 60 * 60 * 1000),
