@@ -18,6 +18,14 @@ export interface ContenderSelection {
   readonly externals: readonly string[];
   /** Each strategy a second time, serving TLS with this certificate: `selector+tls`. */
   readonly tls?: BenchTls;
+  /** The strategies and the baseline listen on Unix domain sockets, not on loopback TCP. */
+  readonly unixSocket?: boolean;
+}
+
+/** How a strategy contender is reached: over TLS, on a Unix socket. */
+export interface ContenderTransport {
+  readonly tls?: BenchTls;
+  readonly unixSocket?: boolean;
 }
 
 /** The certificate TLS contenders serve, and how the bench's clients check it. */
@@ -34,24 +42,25 @@ export const TLS_SUFFIX = '+tls';
 /**
  * A registry contender as a bench contender: `switchyard serve` in a process of its own, told
  * each workload's codec, handler and handler options; with `tls`, serving TLS, named
- * `NAME+tls`, its clients speaking TLS to it.
+ * `NAME+tls`, its clients speaking TLS to it; with `unixSocket`, on the path the bench gives.
  */
-export function strategyContender(contender: Contender, tls?: BenchTls): BenchContender {
+export function strategyContender(
+  contender: Contender,
+  { tls, unixSocket = false }: ContenderTransport = {},
+): BenchContender {
   return {
     name: tls ? `${contender.name}${TLS_SUFFIX}` : contender.name,
     kind: 'strategy',
     readiness: 'stdout',
     ...(tls && { tls: tls.client }),
-    command(service, host) {
+    ...(unixSocket && { unixSocket }),
+    command(service, host, _port, path) {
       const self = selfCommand();
       const args = [
         ...self.args,
         'serve',
         ...contender.serveArgs,
-        '--host',
-        host,
-        '--port',
-        '0',
+        ...(path === undefined ? ['--host', host, '--port', '0'] : ['--path', path]),
         '--codec',
         service.codec,
         '--handler',
@@ -73,13 +82,12 @@ export function strategyContender(contender: Contender, tls?: BenchTls): BenchCo
 export function strategyContenders(
   selection: string,
   list: readonly Strategy[] = strategies,
-  tls?: BenchTls,
+  { tls, unixSocket }: ContenderTransport = {},
 ): BenchContender[] {
-  return selectContenders(selection, list).flatMap((contender) =>
-    tls
-      ? [strategyContender(contender), strategyContender(contender, tls)]
-      : [strategyContender(contender)],
-  );
+  return selectContenders(selection, list).flatMap((contender) => [
+    strategyContender(contender, { unixSocket }),
+    ...(tls ? [strategyContender(contender, { tls, unixSocket })] : []),
+  ]);
 }
 
 /** The baseline (when asked for), the selected strategies, then the external commands. */
@@ -87,9 +95,10 @@ export function benchContenders(
   selection: ContenderSelection,
   list: readonly Strategy[] = strategies,
 ): BenchContender[] {
+  const { tls, unixSocket = false } = selection;
   return [
-    ...(selection.baseline ? [baselineContender()] : []),
-    ...strategyContenders(selection.strategies, list, selection.tls),
+    ...(selection.baseline ? [baselineContender({ unixSocket })] : []),
+    ...strategyContenders(selection.strategies, list, { tls, unixSocket }),
     ...selection.externals.map((spec) => parseExternal(spec)),
   ];
 }

@@ -18,25 +18,29 @@ export interface DialTls {
 export interface DialTarget {
   readonly host: string;
   readonly port: number;
+  /** A Unix domain socket's path: dialed instead of `host:port`. */
+  readonly path?: string;
   /** Over TLS; absent: plaintext. */
   readonly tls?: DialTls;
 }
 
 /**
- * Opens a client connection to `target`, with Nagle off, and names the event after which its
- * requests go out: `connect`, or over TLS `secureConnect`, once the handshake is done (and the
- * certificate checked). A TLS client keeps no session between connections, so every connection
- * is a full handshake: what a churn of new clients costs a server.
+ * Opens a client connection to `target` (its path, or `host:port` with Nagle off) and names the
+ * event after which its requests go out: `connect`, or over TLS `secureConnect`, once the
+ * handshake is done (and the certificate checked). A TLS client keeps no session between
+ * connections, so every connection is a full handshake: what a churn of new clients costs a
+ * server.
  */
 export function dial(target: DialTarget): { socket: Socket; ready: 'connect' | 'secureConnect' } {
-  const { host, port, tls } = target;
+  const { host, port, path, tls } = target;
+  const where = path === undefined ? { host, port } : { path };
   if (tls === undefined)
-    return { socket: connectTcp({ host, port, noDelay: true }), ready: 'connect' };
+    return { socket: connectTcp({ ...where, noDelay: true }), ready: 'connect' };
   const { ca, insecure = false, servername } = tls;
-  // `tls.connect` takes every `socket.connect` option; Node 20's types omit `noDelay`.
+  // `tls.connect` takes every `socket.connect` option; Node 20's types omit `noDelay` (which a
+  // Unix socket ignores).
   const options: ConnectionOptions & { noDelay: boolean } = {
-    host,
-    port,
+    ...where,
     noDelay: true,
     rejectUnauthorized: !insecure,
     ...(ca !== undefined && { ca }),

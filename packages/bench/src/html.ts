@@ -7,7 +7,7 @@ import {
   renderEnvironment,
   renderWorkloadTable,
   tlsContenders,
-  tlsLegend,
+  transportLegend,
 } from './table.js';
 
 /**
@@ -46,7 +46,7 @@ export function renderHtml(report: BenchReport): string {
         `<h3>${escapeHtml(workload.name)} tables</h3><pre>${escapeHtml(renderWorkloadTable(workload, tls))}</pre>`,
     )
     .join('\n');
-  const tlsNote = tlsLegend(tls);
+  const transports = transportLegend(report.contenders);
   const warnings = report.workloads.flatMap((workload) =>
     workload.cells.flatMap((cell) =>
       cell.results.flatMap((result) => {
@@ -82,7 +82,7 @@ export function renderHtml(report: BenchReport): string {
 <body>
 <h1>switchyard bench</h1>
 <pre>${escapeHtml(renderEnvironment(report))}</pre>
-${tlsNote === undefined ? '' : `<p>${escapeHtml(tlsNote)}</p>`}
+${transports === '' ? '' : `<p>${escapeHtml(transports)}</p>`}
 ${warningList}
 <div id="workloads"></div>
 <h2>Tables</h2>

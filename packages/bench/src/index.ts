@@ -41,6 +41,7 @@ export { connectionsPerProcess, parseProcNetTcp, processTree } from './proc.js';
 export {
   type BenchReport,
   type CellReport,
+  type ContenderInfo,
   type ContenderResult,
   headline,
   type Measurement,

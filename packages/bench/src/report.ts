@@ -92,6 +92,8 @@ export interface ContenderInfo {
    * kept between connections (every connection a full handshake).
    */
   readonly tls?: true;
+  /** It listened on a Unix domain socket, and the bench's clients connected to its path. */
+  readonly unixSocket?: true;
 }
 
 export interface Environment {

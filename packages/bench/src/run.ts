@@ -85,10 +85,11 @@ export async function runBench(
     finishedAt: '',
     environment: describeEnvironment(placement.description),
     options,
-    contenders: contenders.map(({ name, kind, tls }) => ({
+    contenders: contenders.map(({ name, kind, tls, unixSocket }) => ({
       name,
       kind,
       ...(tls !== undefined && { tls: true }),
+      ...(unixSocket && { unixSocket: true }),
     })),
     workloads: [],
   };
@@ -274,7 +275,9 @@ async function measureOnce(
           cpuAtStart = treeCpuMicros(server.pid);
         },
         onWindowLastMoment() {
-          perProcess = connectionsPerProcess(server.pid, server.port);
+          // Counted from /proc/net/tcp: a TCP port's connections only.
+          if (server.path === undefined)
+            perProcess = connectionsPerProcess(server.pid, server.port);
         },
         onWindowEnd() {
           cpuMicros = treeCpuMicros(server.pid) - cpuAtStart;
@@ -305,10 +308,18 @@ async function measureOnce(
   }
 }
 
-/** How the bench's clients reach `contender`'s running server: its address, over TLS if it serves it. */
+/**
+ * How the bench's clients reach `contender`'s running server: its address (its Unix socket's
+ * path, for one that listens on a path), over TLS if it serves it.
+ */
 function dialTarget(server: ServerProcess, contender: BenchContender): DialTarget {
-  const { host, port } = server;
-  return contender.tls === undefined ? { host, port } : { host, port, tls: contender.tls };
+  const { host, port, path } = server;
+  return {
+    host,
+    port,
+    ...(path !== undefined && { path }),
+    ...(contender.tls !== undefined && { tls: contender.tls }),
+  };
 }
 
 function markErrored(result: ContenderResult, error: string): void {

@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import { formatBytes } from './plan.js';
 import {
   type BenchReport,
+  type ContenderInfo,
   type ContenderResult,
   headline,
   type Summary,
@@ -141,14 +142,30 @@ export function tlsContenders(report: Pick<BenchReport, 'contenders'>): Set<stri
   return new Set(report.contenders.filter((contender) => contender.tls).map(({ name }) => name));
 }
 
-/** What TLS contenders are, printed under the tables when there are some. */
-export function tlsLegend(names: ReadonlySet<string>): string | undefined {
-  if (names.size === 0) return undefined;
-  return (
-    `TLS (${[...names].join(', ')}): served over TLS; the bench's clients check the server's\n` +
-    'certificate and keep no session, so every connection is a full handshake, and in churn the\n' +
-    "conn/s column is handshakes per second. CPU us/req includes the server's encryption."
-  );
+/**
+ * What the TLS contenders and those on Unix sockets are, printed under the tables when there are
+ * some (empty otherwise).
+ */
+export function transportLegend(contenders: readonly ContenderInfo[]): string {
+  const named = (pick: (contender: ContenderInfo) => boolean | undefined) =>
+    contenders.filter(pick).map(({ name }) => name);
+  const tls = named((contender) => contender.tls);
+  const unix = named((contender) => contender.unixSocket);
+  const lines: string[] = [];
+  if (tls.length > 0) {
+    lines.push(
+      `TLS (${tls.join(', ')}): served over TLS; the bench's clients check the server's\n` +
+        'certificate and keep no session, so every connection is a full handshake, and in churn the\n' +
+        "conn/s column is handshakes per second. CPU us/req includes the server's encryption.",
+    );
+  }
+  if (unix.length > 0) {
+    lines.push(
+      `Unix socket (${unix.join(', ')}): listened on a Unix domain socket, and the bench's clients\n` +
+        'connected to its path.',
+    );
+  }
+  return lines.join('\n');
 }
 
 /** What the marks in the tables mean, printed once under them. */
@@ -202,6 +219,6 @@ export function renderReport(report: BenchReport): string {
     (workload) =>
       `${workload.name} (${workload.unit}): ${workload.description}\n${renderWorkloadTable(workload, tls)}`,
   );
-  const legend = [LEGEND, tlsLegend(tls)].filter(Boolean).join('\n');
+  const legend = [LEGEND, transportLegend(report.contenders)].filter(Boolean).join('\n');
   return [renderEnvironment(report), ...sections, legend].join('\n\n');
 }

@@ -44,6 +44,7 @@ interface BenchFlags {
   baseline?: boolean;
   external?: string[];
   tls?: boolean;
+  unix?: boolean;
   json?: string;
   html?: string;
   progress?: boolean;
@@ -96,12 +97,16 @@ export function benchCommand(): Command {
     .addOption(
       new Option(
         '--external <NAME=COMMAND>',
-        "also measure a server command: {port} (required), {host}, {codec}, {handler} and {handler-options} are replaced, e.g. py='python3 echo.py {port}' (repeatable)",
+        "also measure a server command: {port} (or {path}, for one on a Unix socket: one of them is required), {host}, {codec}, {handler} and {handler-options} are replaced, e.g. py='python3 echo.py {port}' (repeatable)",
       ).argParser((value: string, previous: string[] = []) => [...previous, value]),
     )
     .option(
       '--tls',
       'also measure each strategy serving TLS, beside itself in plaintext (selector+tls), with a throwaway certificate made for the run (RSA 2048, self-signed) that the clients check; every connection is a full handshake',
+    )
+    .option(
+      '--unix',
+      'the strategies and the baseline listen on Unix domain sockets (a fresh path each) instead of loopback TCP; an --external command takes {path} instead of {port} for the same',
     )
     .option('--json <file>', 'write every raw figure and the environment as JSON ("-": stdout)')
     .option('--html <file>', 'write a self-contained HTML page with charts')
@@ -115,7 +120,8 @@ export function benchCommand(): Command {
         '  switchyard bench --workload echo --sizes 1k --connections 1,100 --runs 5\n' +
         '  switchyard bench --workload ./my-workload.mjs --strategy selector,worker-pool\n' +
         '  switchyard bench --workload burn --handler-options \'{"rounds":4000}\' --json - > bench.json\n' +
-        '  switchyard bench --workload echo,churn --sizes 1k --connections 100 --tls   # TLS cost\n',
+        '  switchyard bench --workload echo,churn --sizes 1k --connections 100 --tls   # TLS cost\n' +
+        '  switchyard bench --workload echo --unix --external "py=python3 echo.py --unix {path}"\n',
     )
     .action((flags: BenchFlags) => benchAction(flags));
 }
@@ -188,6 +194,7 @@ function selectionFrom(flags: BenchFlags): ContenderSelection {
     strategies: flags.strategy ?? 'all',
     baseline: flags.baseline ?? true,
     externals: flags.external ?? [],
+    ...(flags.unix && { unixSocket: true }),
   };
 }
 
