@@ -60,19 +60,16 @@ export function trusting(tls: TlsOptions): ClientTls {
   return { ca: tls.ca ?? tls.cert };
 }
 
+/** A client's TCP connection to `address` (half-open allowed, as the cases need). */
+export function openTcp(address: ServerAddress, noDelay: boolean): Socket {
+  return connectTcp({ ...connectTarget(address), allowHalfOpen: true, noDelay });
+}
+
 /**
- * Opens a client socket, over TLS when `tls` is given: `socket` is what the client reads and
- * writes, `tcp` the connection under it, which emits `connect` once TCP is up (a one-at-a-time
- * server completes the handshake only at the client's turn; what the client writes before then
- * waits in its TLS socket) and is what a reset aborts.
+ * A TLS client over `tcp`, connected or still connecting. Bytes written to `tcp` before (a PROXY
+ * header) go out first: Node starts the handshake once they are written.
  */
-export function openSocket(
-  address: ServerAddress,
-  noDelay: boolean,
-  tls: ClientTls | undefined,
-): { socket: Socket; tcp: Socket } {
-  const tcp = connectTcp({ ...connectTarget(address), allowHalfOpen: true, noDelay });
-  if (tls === undefined) return { socket: tcp, tcp };
+export function startTls(tcp: Socket, address: ServerAddress, tls: ClientTls): Socket {
   const { ca, insecure = false, servername } = tls;
   const socket = connectTls({
     socket: tcp,
@@ -85,5 +82,5 @@ export function openSocket(
   });
   handshaking.add(socket);
   socket.once('secureConnect', () => handshaking.delete(socket));
-  return { socket, tcp };
+  return socket;
 }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type {
   Codec,
   ConnectionFailure,
@@ -36,12 +37,24 @@ export interface ConnectionOptions {
    * reports this connection's failures elsewhere (the handoff pool's main thread).
    */
   readonly onProxied?: (client: ConnectionPeer) => void;
+  /**
+   * The PROXY protocol header was read off the accepted socket before this connection was made
+   * (with `tls`, it precedes the handshake: see `openConnection`): the connection reads none of
+   * its own, and its handler sees `client` (absent for a header that names none: the socket's
+   * own peer).
+   */
+  readonly proxyHeader?: { readonly client: ConnectionPeer | undefined };
+}
+
+/** A socket's own peer (before a PROXY header names another). */
+export function socketPeer({ remoteAddress = '', remotePort = 0 }: Socket): ConnectionPeer {
+  return { remoteAddress, remotePort };
 }
 
 /** The context every request of a connection is handled with, made once per connection. */
 export function handlerContext(
   connectionId: number,
-  { remoteAddress, remotePort }: ConnectionPeer,
+  { remoteAddress, remotePort, proxiedBy }: ConnectionPeer,
   codec: Codec,
   options: ResolvedServerOptions,
 ): HandlerContext {
@@ -49,6 +62,7 @@ export function handlerContext(
     connectionId,
     remoteAddress,
     remotePort,
+    ...(proxiedBy && { proxiedBy }),
     codec: codec.name,
     options: options.handlerOptions,
     state: new Map(),

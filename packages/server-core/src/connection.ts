@@ -15,6 +15,7 @@ import {
   connectionFailure,
   type Dispatch,
   handlerContext,
+  socketPeer,
 } from './connection-options.js';
 import { answersIn, type ConnectionState, readsIn } from './connection-state.js';
 import { FrameDeadline, HandlerDeadline } from './deadlines.js';
@@ -72,8 +73,9 @@ export class Connection {
 
   constructor(
     accepted: Socket,
-    { id, codec, options, stats, dispatch, budget, maxInFlight, ...told }: ConnectionOptions,
+    { id, codec, options, stats, dispatch, budget, maxInFlight, ...rest }: ConnectionOptions,
   ) {
+    const { proxyHeader, ...told } = rest;
     this.id = id;
     const socket = (this.socket = secureTransport(accepted, options));
     this.lifecycle = new Lifecycle(
@@ -90,12 +92,14 @@ export class Connection {
     this.decoder = codec.frameIsChunk
       ? undefined
       : codec.createDecoder({ maxFrameBytes: options.maxFrameBytes });
-    const peer = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
+    const peer = proxyHeader?.client ?? socketPeer(socket);
     this.context = handlerContext(id, peer, codec, options);
-    this.gate = proxyHeaderGate(options, peer, {
-      refused: (error) => this.fail(error),
-      passed: (client, rest) => this.afterHeader(client, rest),
-    });
+    this.gate = proxyHeader
+      ? undefined
+      : proxyHeaderGate(options, peer, {
+          refused: (error) => this.fail(error),
+          passed: (client, rest) => this.afterHeader(client, rest),
+        });
     this.holdings = new Holdings(socket, this.order, this.decoder, stats, budget, (error) =>
       this.fail(error),
     );
