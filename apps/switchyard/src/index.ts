@@ -1,8 +1,11 @@
 export {
+  type BenchTls,
   benchContenders,
   type ContenderSelection,
+  type ContenderTransport,
   strategyContenders,
 } from './bench-contenders.js';
+export { type ThrowawayBenchTls, throwawayBenchTls } from './bench-tls.js';
 export {
   type ClientOptions,
   type ConnectionResult,

@@ -1,6 +1,6 @@
 // The `baseline` contender: the plainest echo server Node can run, for scale. No framing, no
-// handler, no limits: `net` with TCP_NODELAY and `socket.pipe(socket)`. Prints the same ready
-// line as `switchyard serve` and exits on SIGTERM.
+// handler, no limits: `net` with TCP_NODELAY and `socket.pipe(socket)`, on `--host`/`--port` or
+// the Unix socket `--path`. Prints the same ready line as `switchyard serve` and exits on SIGTERM.
 import { createServer } from 'node:net';
 
 const args = process.argv.slice(2);
@@ -13,9 +13,18 @@ const server = createServer({ noDelay: true }, (socket) => {
   socket.on('error', () => socket.destroy());
   socket.pipe(socket);
 });
-server.listen({ host: option('--host', '127.0.0.1'), port: Number(option('--port', '0')) }, () => {
+const path = option('--path', '');
+const where =
+  path === ''
+    ? { host: option('--host', '127.0.0.1'), port: Number(option('--port', '0')) }
+    : { path };
+server.listen(where, () => {
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  if (address === null) throw new Error('no address');
+  if (typeof address === 'string') {
+    process.stdout.write(`listening on unix:${address}\n`);
+    return;
+  }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(`listening on ${host}:${address.port}\n`);
 });

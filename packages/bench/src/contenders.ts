@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -8,6 +11,7 @@ import {
   InvalidOptionError,
   resolveHandlerSpecifier,
 } from '@switchyard/protocol';
+import type { DialTls } from './dial.js';
 import { benchScriptCommand } from './scripts.js';
 
 /**
@@ -41,30 +45,52 @@ export interface BenchContender {
    * `first` is the service of the run's first workload. Absent: it runs every service.
    */
   readonly serves?: (service: ServiceSpec, first: ServiceSpec) => true | string;
-  /** The command line that starts it on `host` (and `port`, for those that cannot pick one). */
+  /**
+   * The command line that starts it on `host` (and `port`, for those that cannot pick one), or
+   * for a `unixSocket` contender on the Unix socket `path`.
+   */
   readonly command: (
     service: ServiceSpec,
     host: string,
     port: number,
+    path?: string,
   ) => { command: string; args: string[] };
-  /** `stdout`: prints `listening on HOST:PORT`. `connect`: ready once the port accepts. */
+  /**
+   * `stdout`: prints `listening on HOST:PORT` (or `listening on unix:PATH`). `connect`: ready
+   * once its port (or path) accepts.
+   */
   readonly readiness: 'stdout' | 'connect';
+  /**
+   * It listens on a Unix domain socket: `command` gets a fresh path, in a folder of its own that
+   * is removed once it has stopped, and every client of the bench connects to that path.
+   */
+  readonly unixSocket?: boolean;
+  /**
+   * It serves TLS: every client of the bench (the correctness check and the load) speaks TLS to
+   * it, as this says, and checks its certificate. Absent: plaintext.
+   */
+  readonly tls?: DialTls;
 }
 
-/** The bare `net` echo server (raw codec, echo handler): what no strategy can beat for free. */
-export function baselineContender(): BenchContender {
+/**
+ * The bare `net` echo server (raw codec, echo handler): what no strategy can beat for free. With
+ * `unixSocket`, on a Unix domain socket.
+ */
+export function baselineContender({ unixSocket = false } = {}): BenchContender {
   const echo = resolveHandlerSpecifier('echo');
   return {
     name: 'baseline',
     kind: 'baseline',
+    ...(unixSocket && { unixSocket }),
     serves: (service) =>
       service.codec === 'raw' && service.handler === echo
         ? true
         : 'bare net echo: runs only the echo handler over raw',
     readiness: 'stdout',
-    command(_service, host) {
+    command(_service, host, _port, path) {
       const script = benchScriptCommand('baseline-server');
-      return { command: script.command, args: [...script.args, '--host', host, '--port', '0'] };
+      const where = path === undefined ? ['--host', host, '--port', '0'] : ['--path', path];
+      return { command: script.command, args: [...script.args, ...where] };
     },
   };
 }
@@ -72,8 +98,9 @@ export function baselineContender(): BenchContender {
 const SERVICE_PLACEHOLDERS = ['{codec}', '{handler}', '{handler-options}'] as const;
 
 /**
- * An external contender from `NAME=COMMAND`, run through `sh -c`. `{port}` (required) and
- * `{host}` are replaced. A command that also takes `{codec}`, `{handler}` or `{handler-options}`
+ * An external contender from `NAME=COMMAND`, run through `sh -c`. `{port}` and `{host}` are
+ * replaced; or, for a server on a Unix domain socket, `{path}` (one of `{port}` and `{path}` is
+ * required, not both). A command that also takes `{codec}`, `{handler}` or `{handler-options}`
  * is told each workload's service and runs every workload; one that takes none of them serves
  * one fixed service, taken to be the first workload's, and is skipped for workloads that need
  * another (its replies are still checked, so a wrong guess shows as a failed verification).
@@ -82,10 +109,11 @@ export function parseExternal(spec: string): BenchContender {
   const equals = spec.indexOf('=');
   const name = spec.slice(0, equals).trim();
   const template = spec.slice(equals + 1).trim();
-  if (equals <= 0 || !name || !template.includes('{port}')) {
+  const unixSocket = template.includes('{path}');
+  if (equals <= 0 || !name || unixSocket === template.includes('{port}')) {
     throw new InvalidOptionError(
       '--external',
-      `expected NAME='COMMAND ... {port}', got "${spec}" (the command must take the port)`,
+      `expected NAME='COMMAND ... {port}' (or {path}, for a Unix socket), got "${spec}" (the command must take the port or the path)`,
     );
   }
   const toldService = SERVICE_PLACEHOLDERS.some((placeholder) => template.includes(placeholder));
@@ -97,12 +125,14 @@ export function parseExternal(spec: string): BenchContender {
         ? true
         : "serves one service (the first workload's); put {codec} and {handler} in its command to run others",
     readiness: 'connect',
-    command: (service, host, port) => ({
+    ...(unixSocket && { unixSocket }),
+    command: (service, host, port, path = '') => ({
       command: 'sh',
       args: [
         '-c',
         template
           .replaceAll('{port}', String(port))
+          .replaceAll('{path}', shellQuote(path))
           .replaceAll('{host}', shellQuote(host))
           .replaceAll('{codec}', shellQuote(service.codec))
           .replaceAll('{handler}', shellQuote(service.handler))
@@ -120,7 +150,10 @@ function shellQuote(text: string): string {
 export interface ServerProcess {
   readonly pid: number;
   readonly host: string;
+  /** Its TCP port; 0 for a server on a Unix socket. */
   readonly port: number;
+  /** The Unix domain socket it listens on, for a `unixSocket` contender. */
+  readonly path?: string;
   /** Set once the process has exited (a crash shows as an errored cell). */
   readonly exited: boolean;
   /** The last lines it wrote to stderr, for error messages. */
@@ -143,12 +176,17 @@ export async function startServer(
   options: { host: string; cpus?: string; readyTimeoutMs: number; signal?: AbortSignal },
 ): Promise<ServerProcess> {
   options.signal?.throwIfAborted();
-  let port = contender.readiness === 'connect' ? await freePort(options.host) : 0;
-  let { command, args } = contender.command(service, options.host, port);
+  const folder = contender.unixSocket
+    ? mkdtempSync(join(tmpdir(), 'switchyard-bench-'))
+    : undefined;
+  const path = folder && join(folder, 'server.sock');
+  let port = contender.readiness === 'connect' && !path ? await freePort(options.host) : 0;
+  let { command, args } = contender.command(service, options.host, port, path);
   if (options.cpus) [command, args] = ['taskset', ['-c', options.cpus, command, ...args]];
   // Its own process group, so stopping it also stops whatever it started (sh -c, workers).
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const server = new ChildServer(child, options.host, options.readyTimeoutMs);
+  const server = new ChildServer(child, options.host, options.readyTimeoutMs, path);
+  if (folder) void server.exit.then(() => rmSync(folder, { recursive: true, force: true }));
   const { signal } = options;
   if (signal) {
     const onAbort = () => void server.stop(ABORT_GRACE_MS);
@@ -159,7 +197,7 @@ export async function startServer(
     if (contender.readiness === 'stdout') {
       port = await server.announcedPort();
     } else {
-      await server.acceptsOn(port);
+      await server.accepts(path === undefined ? { host: options.host, port } : { path });
     }
   } catch (error) {
     await server.stop();
@@ -181,6 +219,7 @@ class ChildServer implements ServerProcess {
     private readonly child: ChildProcess,
     readonly host: string,
     private readonly readyTimeoutMs: number,
+    readonly path: string | undefined,
   ) {
     this.exit = once(child, 'exit').then(() => (this.exited = true));
     child.on('error', () => (this.exited = true));
@@ -200,6 +239,7 @@ class ChildServer implements ServerProcess {
     return this.stderrLines.join(' | ');
   }
 
+  /** The port its `listening on` line names: 0 for `listening on unix:PATH`. */
   announcedPort(): Promise<number> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
@@ -213,10 +253,10 @@ class ChildServer implements ServerProcess {
       );
       const lines = createInterface({ input: this.child.stdout! });
       lines.on('line', (line) => {
-        const match = /^listening on (?:\[[^\]]+\]|[^:]+):(\d+)$/.exec(line.trim());
+        const match = /^listening on (?:unix:.+|(?:\[[^\]]+\]|[^:]+):(\d+))$/.exec(line.trim());
         if (!match) return;
         clearTimeout(timer);
-        resolve(Number(match[1]));
+        resolve(Number(match[1] ?? 0));
       });
       void this.exit.then(() => {
         clearTimeout(timer);
@@ -225,16 +265,15 @@ class ChildServer implements ServerProcess {
     });
   }
 
-  async acceptsOn(port: number): Promise<void> {
+  async accepts(where: { host: string; port: number } | { path: string }): Promise<void> {
     const deadline = Date.now() + this.readyTimeoutMs;
     while (Date.now() < deadline) {
       if (this.exited) throw new Error(`server exited with code ${this.child.exitCode}`);
-      if (await canConnect(this.host, port)) return;
+      if (await canConnect(where)) return;
       await sleep(50);
     }
-    throw new Error(
-      `nothing accepted connections on port ${port} within ${this.readyTimeoutMs} ms`,
-    );
+    const what = 'path' in where ? where.path : `port ${where.port}`;
+    throw new Error(`nothing accepted connections on ${what} within ${this.readyTimeoutMs} ms`);
   }
 
   async stop(graceMs = 5000): Promise<void> {
@@ -256,9 +295,9 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function canConnect(host: string, port: number): Promise<boolean> {
+function canConnect(where: { host: string; port: number } | { path: string }): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port });
+    const socket = connect(where);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BenchReport } from './report.js';
-import { notes, renderEnvironment, renderWorkloadTable } from './table.js';
+import {
+  notes,
+  renderEnvironment,
+  renderWorkloadTable,
+  tlsContenders,
+  transportLegend,
+} from './table.js';
 
 /**
  * Chart.js's UMD bundle, read from node_modules and inlined so the page works offline and
@@ -33,12 +39,14 @@ function escapeHtml(text: string): string {
  */
 export function renderHtml(report: BenchReport): string {
   const data = JSON.stringify(report).replace(/</g, '\\u003c');
+  const tls = tlsContenders(report);
   const tables = report.workloads
     .map(
       (workload) =>
-        `<h3>${escapeHtml(workload.name)} tables</h3><pre>${escapeHtml(renderWorkloadTable(workload))}</pre>`,
+        `<h3>${escapeHtml(workload.name)} tables</h3><pre>${escapeHtml(renderWorkloadTable(workload, tls))}</pre>`,
     )
     .join('\n');
+  const transports = transportLegend(report.contenders);
   const warnings = report.workloads.flatMap((workload) =>
     workload.cells.flatMap((cell) =>
       cell.results.flatMap((result) => {
@@ -74,6 +82,7 @@ export function renderHtml(report: BenchReport): string {
 <body>
 <h1>switchyard bench</h1>
 <pre>${escapeHtml(renderEnvironment(report))}</pre>
+${transports === '' ? '' : `<p>${escapeHtml(transports)}</p>`}
 ${warningList}
 <div id="workloads"></div>
 <h2>Tables</h2>

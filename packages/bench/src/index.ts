@@ -14,6 +14,7 @@ export {
   sameService,
   startServer,
 } from './contenders.js';
+export { type DialTarget, type DialTls, dial } from './dial.js';
 export { renderHtml } from './html.js';
 export type { LoadResult, LoadSpec } from './load.js';
 export {
@@ -40,6 +41,7 @@ export { connectionsPerProcess, parseProcNetTcp, processTree } from './proc.js';
 export {
   type BenchReport,
   type CellReport,
+  type ContenderInfo,
   type ContenderResult,
   headline,
   type Measurement,
@@ -55,6 +57,7 @@ export {
   notes,
   renderReport,
   renderWorkloadTable,
+  tlsContenders,
 } from './table.js';
 export { loadTraffic, makeTraffic, type ReplyChecker, type Traffic } from './traffic.js';
 export {

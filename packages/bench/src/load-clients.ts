@@ -1,5 +1,6 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { dial } from './dial.js';
 import type { LoadSpec } from './load.js';
 import type { ReplyChecker, Traffic } from './traffic.js';
 
@@ -91,8 +92,7 @@ export class StreamClient implements LoadClient {
 
   start(): Promise<void> {
     return new Promise((resolve) => {
-      const { host, port } = this.run.spec;
-      const socket = connect({ host, port, noDelay: true });
+      const { socket, ready } = dial(this.run.spec);
       this.socket = socket;
       // A new connection is a new conversation: the workload's sequence starts over with it.
       this.checker = this.run.traffic.checker();
@@ -102,7 +102,7 @@ export class StreamClient implements LoadClient {
       this.sentHead = 0;
       this.broken = false;
       let settled = false;
-      socket.once('connect', () => {
+      socket.once(ready, () => {
         settled = true;
         resolve();
         if (this.run.spec.rate === undefined) this.fillDepth();
@@ -246,7 +246,6 @@ export class ChurnClient implements LoadClient {
     if (!this.run.sending) return;
     this.busy = true;
     this.startedAt = performance.now();
-    const { host, port } = this.run.spec;
     let request: { frame: Buffer; wire: Buffer };
     try {
       request = this.run.traffic.request(this.seq++, this.connection);
@@ -265,9 +264,9 @@ export class ChurnClient implements LoadClient {
     let answered = false;
     let failed = false;
     let wrong = false;
-    const socket = connect({ host, port, noDelay: true });
+    const { socket, ready } = dial(this.run.spec);
     this.socket = socket;
-    socket.once('connect', () => {
+    socket.once(ready, () => {
       sent = true;
       socket.write(wire);
     });

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import type { DialTarget } from './dial.js';
 import {
   ChurnClient,
   type Damage,
@@ -15,9 +16,8 @@ import type { Traffic, TrafficSpec } from './traffic.js';
  * that it never shares an event loop with the server or the caller, and in-process in unit tests.
  */
 
-export interface LoadSpec extends TrafficSpec {
-  readonly host: string;
-  readonly port: number;
+/** One cell's load against the server at `host:port` (over TLS with `tls`). */
+export interface LoadSpec extends TrafficSpec, DialTarget {
   /** `stream`: long-lived connections carrying requests. `churn`: connect, one request, close. */
   readonly pattern: 'stream' | 'churn';
   /** Connections (for churn: connect-request-close loops running at once). */

@@ -87,6 +87,13 @@ export interface WorkloadReport {
 export interface ContenderInfo {
   readonly name: string;
   readonly kind: 'strategy' | 'baseline' | 'external';
+  /**
+   * It served TLS: the bench's clients spoke TLS and checked its certificate, with no session
+   * kept between connections (every connection a full handshake).
+   */
+  readonly tls?: true;
+  /** It listened on a Unix domain socket, and the bench's clients connected to its path. */
+  readonly unixSocket?: true;
 }
 
 export interface Environment {

@@ -7,6 +7,7 @@ import {
   type ServiceSpec,
   startServer,
 } from './contenders.js';
+import type { DialTarget } from './dial.js';
 import { LoadPool } from './load-pool.js';
 import type { BenchOptions, CellPlan, WorkloadPlan } from './plan.js';
 import { planWorkloads } from './plan.js';
@@ -84,7 +85,12 @@ export async function runBench(
     finishedAt: '',
     environment: describeEnvironment(placement.description),
     options,
-    contenders: contenders.map(({ name, kind }) => ({ name, kind })),
+    contenders: contenders.map(({ name, kind, tls, unixSocket }) => ({
+      name,
+      kind,
+      ...(tls !== undefined && { tls: true }),
+      ...(unixSocket && { unixSocket: true }),
+    })),
     workloads: [],
   };
   listener.planned?.(
@@ -142,7 +148,7 @@ async function runWorkload(plan: WorkloadPlan, context: RunContext): Promise<Wor
           signal,
         });
         servers.set(contender.name, server);
-        const problem = await verifyService(server.host, server.port, traffics);
+        const problem = await verifyService(dialTarget(server, contender), traffics);
         if (problem) throw new Error(`verification failed: ${problem}`);
       } catch (error) {
         signal?.throwIfAborted();
@@ -224,7 +230,7 @@ async function runCell(
       });
       const server = servers.get(contender.name);
       if (result.status !== 'ok' || !server) continue;
-      await measureOnce(plan, cell, run, server, result, context);
+      await measureOnce(plan, cell, run, server, contender, result, context);
     }
   }
   for (const result of cell.results) {
@@ -237,6 +243,7 @@ async function measureOnce(
   cell: CellPlan,
   run: number,
   server: ServerProcess,
+  contender: BenchContender,
   result: ContenderResult,
   context: RunContext,
 ): Promise<void> {
@@ -259,8 +266,7 @@ async function measureOnce(
         connections: cell.connections,
         depth: cell.depth,
         rate: cell.rate,
-        host: server.host,
-        port: server.port,
+        ...dialTarget(server, contender),
       },
       options,
       {
@@ -269,7 +275,9 @@ async function measureOnce(
           cpuAtStart = treeCpuMicros(server.pid);
         },
         onWindowLastMoment() {
-          perProcess = connectionsPerProcess(server.pid, server.port);
+          // Counted from /proc/net/tcp: a TCP port's connections only.
+          if (server.path === undefined)
+            perProcess = connectionsPerProcess(server.pid, server.port);
         },
         onWindowEnd() {
           cpuMicros = treeCpuMicros(server.pid) - cpuAtStart;
@@ -298,6 +306,20 @@ async function measureOnce(
     signal?.throwIfAborted();
     markErrored(result, (error as Error).message);
   }
+}
+
+/**
+ * How the bench's clients reach `contender`'s running server: its address (its Unix socket's
+ * path, for one that listens on a path), over TLS if it serves it.
+ */
+function dialTarget(server: ServerProcess, contender: BenchContender): DialTarget {
+  const { host, port, path } = server;
+  return {
+    host,
+    port,
+    ...(path !== undefined && { path }),
+    ...(contender.tls !== undefined && { tls: contender.tls }),
+  };
 }
 
 function markErrored(result: ContenderResult, error: string): void {

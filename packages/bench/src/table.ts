@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import { formatBytes } from './plan.js';
 import {
   type BenchReport,
+  type ContenderInfo,
   type ContenderResult,
   headline,
   type Summary,
@@ -50,8 +51,15 @@ const HEAD = [
   'notes',
 ];
 
-/** One table per workload: a row per contender, grouped by cell, best first within a cell. */
-export function renderWorkloadTable(workload: WorkloadReport): string {
+/**
+ * One table per workload: a row per contender, grouped by cell, best first within a cell. `tls`
+ * names the contenders that served TLS: in a churn cell their row says that a connection is a
+ * full handshake, so the conn/s column is their handshake rate.
+ */
+export function renderWorkloadTable(
+  workload: WorkloadReport,
+  tls: ReadonlySet<string> = new Set(),
+): string {
   const head = [...HEAD];
   if (workload.unit === 'conn/s') head[1] = 'conn/s';
   const table = new Table({ head, style: { head: [], border: [], compact: true } });
@@ -81,7 +89,12 @@ export function renderWorkloadTable(workload: WorkloadReport): string {
         formatBytes(Math.round(summary.serverPeakRssBytes / 1024 / 1024) * 1024 * 1024),
         place ? formatStanding(result === leader ? { kind: 'best' } : place) : '',
         `${summary.loadCpuPercent.toFixed(0)}%${summary.saturatedClient ? ' !' : ''}`,
-        notes(summary, firstError(result)),
+        [
+          cell.pattern === 'churn' && tls.has(result.contender) && HANDSHAKE_NOTE,
+          notes(summary, firstError(result)),
+        ]
+          .filter(Boolean)
+          .join('; '),
       ]);
     }
   }
@@ -119,6 +132,40 @@ export function formatStanding(place: Standing): string {
   const ratio = `${place.ratio.toFixed(2)}x`;
   if (place.kind === 'within-noise') return `${ratio} ~`;
   return place.kind === 'unknown' ? `${ratio} ?` : ratio;
+}
+
+/** The note of a TLS contender's churn row. */
+export const HANDSHAKE_NOTE = 'TLS: conn/s = full handshakes/s';
+
+/** The contenders of `report` that served TLS. */
+export function tlsContenders(report: Pick<BenchReport, 'contenders'>): Set<string> {
+  return new Set(report.contenders.filter((contender) => contender.tls).map(({ name }) => name));
+}
+
+/**
+ * What the TLS contenders and those on Unix sockets are, printed under the tables when there are
+ * some (empty otherwise).
+ */
+export function transportLegend(contenders: readonly ContenderInfo[]): string {
+  const named = (pick: (contender: ContenderInfo) => boolean | undefined) =>
+    contenders.filter(pick).map(({ name }) => name);
+  const tls = named((contender) => contender.tls);
+  const unix = named((contender) => contender.unixSocket);
+  const lines: string[] = [];
+  if (tls.length > 0) {
+    lines.push(
+      `TLS (${tls.join(', ')}): served over TLS; the bench's clients check the server's\n` +
+        'certificate and keep no session, so every connection is a full handshake, and in churn the\n' +
+        "conn/s column is handshakes per second. CPU us/req includes the server's encryption.",
+    );
+  }
+  if (unix.length > 0) {
+    lines.push(
+      `Unix socket (${unix.join(', ')}): listened on a Unix domain socket, and the bench's clients\n` +
+        'connected to its path.',
+    );
+  }
+  return lines.join('\n');
 }
 
 /** What the marks in the tables mean, printed once under them. */
@@ -167,9 +214,11 @@ function truncate(text: string, length: number): string {
 
 /** Every workload's table under a title, with the environment on top. */
 export function renderReport(report: BenchReport): string {
+  const tls = tlsContenders(report);
   const sections = report.workloads.map(
     (workload) =>
-      `${workload.name} (${workload.unit}): ${workload.description}\n${renderWorkloadTable(workload)}`,
+      `${workload.name} (${workload.unit}): ${workload.description}\n${renderWorkloadTable(workload, tls)}`,
   );
-  return [renderEnvironment(report), ...sections, LEGEND].join('\n\n');
+  const legend = [LEGEND, transportLegend(report.contenders)].filter(Boolean).join('\n');
+  return [renderEnvironment(report), ...sections, legend].join('\n\n');
 }

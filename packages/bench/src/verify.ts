@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { type DialTarget, dial } from './dial.js';
 import type { Traffic } from './traffic.js';
 
 /** How long a contender gets to answer the whole correctness check. */
@@ -9,11 +9,11 @@ const VERIFY_TIMEOUT_MS = 10_000;
  * each traffic (one per request size of the run) one at a time, then two of each pipelined back
  * to back; every reply must satisfy the workload's oracle, in order. Resolves with undefined when
  * right, else with what went wrong: the request, the reply and the reason (a contender that fails
- * is reported as errored and not measured).
+ * is reported as errored and not measured). Over TLS (`target.tls`) the connection is a TLS
+ * client's, which checks the server's certificate: one it does not trust fails the check.
  */
 export function verifyService(
-  host: string,
-  port: number,
+  target: DialTarget,
   traffics: readonly Traffic[],
 ): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -34,7 +34,7 @@ export function verifyService(
       socket.destroy();
       resolve(problem);
     };
-    const socket = connect({ host, port, noDelay: true });
+    const { socket, ready } = dial(target);
     const timer = setTimeout(
       () =>
         finish(`timed out after ${VERIFY_TIMEOUT_MS} ms with ${checker.pending} replies missing`),
@@ -52,7 +52,7 @@ export function verifyService(
         finish((error as Error).message);
       }
     };
-    socket.once('connect', sendNext);
+    socket.once(ready, sendNext);
     socket.on('data', (chunk: Buffer) => {
       const problem = checker.consume(chunk, () => {
         answered++;

@@ -41,8 +41,22 @@ describe('external contenders', () => {
     );
   });
 
-  it('refuse a spec without a name or without {port}', () => {
-    for (const spec of ['nameless', '=cmd {port}', 'x=server --port 7000']) {
+  it('listen on a Unix socket when their command takes {path}, quoted for the shell', () => {
+    const external = parseExternal('py=python3 echo.py --unix {path}');
+    expect(external).toMatchObject({ name: 'py', readiness: 'connect', unixSocket: true });
+    expect(external.command(echo, '127.0.0.1', 0, '/tmp/a b/server.sock').args[1]).toBe(
+      "python3 echo.py --unix '/tmp/a b/server.sock'",
+    );
+    expect(parseExternal('go=./echo-server -port {port}').unixSocket).toBeUndefined();
+  });
+
+  it('refuse a spec without a name, without {port} or {path}, or with both', () => {
+    for (const spec of [
+      'nameless',
+      '=cmd {port}',
+      'x=server --port 7000',
+      'x=server --port {port} --unix {path}',
+    ]) {
       let thrown: unknown;
       try {
         parseExternal(spec);

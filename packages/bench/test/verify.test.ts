@@ -25,7 +25,10 @@ describe('reply verification before measuring', () => {
   it('passes a correct echo server', async () => {
     const server = await echoServer();
     expect(
-      await verifyService('127.0.0.1', server.port, await traffics('echo', [64, 10_240])),
+      await verifyService(
+        { host: '127.0.0.1', port: server.port },
+        await traffics('echo', [64, 10_240]),
+      ),
     ).toBeUndefined();
     // It passed by talking to the server: at least the two requests sent one at a time.
     expect(server.answered).toBeGreaterThanOrEqual(2);
@@ -36,7 +39,7 @@ describe('reply verification before measuring', () => {
       reply: (chunk, count) => (count === 2 ? flipLastByte(chunk) : chunk),
     });
     expect(
-      await verifyService('127.0.0.1', port, await traffics('echo', [64, 1024, 4096])),
+      await verifyService({ host: '127.0.0.1', port }, await traffics('echo', [64, 1024, 4096])),
     ).toMatch(
       /^wrong reply to request .+ \(1024 B\): reply 2: byte \d+ of 1024 differs \(expected 0x[0-9a-f]{2}.*, got 0x/,
     );
@@ -45,14 +48,16 @@ describe('reply verification before measuring', () => {
   it('passes a correct check-based service: every reply satisfies its oracle', async () => {
     const { port } = await echoServer({ reply: upperCase });
     expect(
-      await verifyService('127.0.0.1', port, await traffics(UPPER, [undefined])),
+      await verifyService({ host: '127.0.0.1', port }, await traffics(UPPER, [undefined])),
     ).toBeUndefined();
   });
 
   it('fails a wrong check-based service with the request, the reply and the reason', async () => {
     // An echo over lines is not an upper-casing service: the oracle says why.
     const { port } = await echoServer();
-    expect(await verifyService('127.0.0.1', port, await traffics(UPPER, [undefined]))).toBe(
+    expect(
+      await verifyService({ host: '127.0.0.1', port }, await traffics(UPPER, [undefined])),
+    ).toBe(
       'wrong reply to request "hello from 0, request 0" (23 B): ' +
         'got "hello from 0, request 0" (23 B): expected the request in upper case',
     );
@@ -65,7 +70,10 @@ describe('reply verification before measuring', () => {
       reply: (chunk, count) => (count <= 2 ? upperCase(chunk) : chunk),
     });
     expect(
-      await verifyService('127.0.0.1', port, await traffics(UPPER, [undefined, undefined])),
+      await verifyService(
+        { host: '127.0.0.1', port },
+        await traffics(UPPER, [undefined, undefined]),
+      ),
     ).toMatch(
       /^wrong reply to request "hello from 0, request 2" .*: expected the request in upper case$/,
     );
@@ -73,7 +81,7 @@ describe('reply verification before measuring', () => {
 
   it('fails a server that closes the connection, saying how many replies were missing', async () => {
     const port = await listenForTest((socket) => socket.once('data', () => socket.destroy()));
-    expect(await verifyService('127.0.0.1', port, await traffics('echo', [64]))).toBe(
+    expect(await verifyService({ host: '127.0.0.1', port }, await traffics('echo', [64]))).toBe(
       'connection closed with 1 replies missing',
     );
   });

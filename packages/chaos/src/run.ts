@@ -74,7 +74,7 @@ export async function runChaos(
       });
       address = { host: server.host, port: server.port };
     }
-    const problem = await verifyService(address.host, address.port, [setup.traffic]);
+    const problem = await verifyService(address, [setup.traffic]);
     if (problem) return errored(`verification failed: ${problem}`);
     const pool = await LoadPool.start(1, undefined, signal);
     try {
@@ -214,8 +214,7 @@ async function attackPhases(
     const exited = server?.exited
       ? `server exited${server.stderrTail() ? `: ${server.stderrTail()}` : ''}`
       : undefined;
-    const probe =
-      exited === undefined ? await verifyService(address.host, address.port, [traffic]) : undefined;
+    const probe = exited === undefined ? await verifyService(address, [traffic]) : undefined;
     const resources = joinSpans(spans);
     const verdicts = [
       goodBytesIntact(phases),

@@ -3,11 +3,9 @@ import { formatServerAddress, type ServerAddress } from '@switchyard/protocol';
 import { type ByteSource, formatBytes } from './bytes.js';
 import type { Conditions, WaitOptions } from './conditions.js';
 import { CaseFailure, ConnectFailed, WrongReply } from './outcome.js';
-import { type ClientTls, handshakePending, openSocket } from './tls.js';
+import { Pump } from './pump.js';
+import { type ClientTls, handshakePending, openTcp, startTls } from './tls.js';
 import { ReplyVerifier } from './verifier.js';
-
-/** Bytes written per `write` when streaming a source: one default socket read's worth. */
-export const PUMP_CHUNK_BYTES = 64 * 1024;
 
 export interface ConnectOptions {
   /** Names this client in failure messages. */
@@ -20,59 +18,12 @@ export interface ConnectOptions {
   /**
    * What to write first, before the case writes anything: by default, a PROXY protocol header
    * naming this client when the server takes them (`proxyProtocol`), and nothing otherwise;
-   * `false`: nothing (a case that writes its own header, or none).
+   * `false`: nothing (a case that writes its own header, or none); several pieces: one write
+   * each. To a TLS server it goes before the handshake, in the clear, as a balancer sends it.
    */
-  proxyHeader?: Uint8Array | false;
+  proxyHeader?: Uint8Array | readonly Uint8Array[] | false;
   /** Speak plaintext to a server that serves TLS (a case that checks it is refused). */
   plaintext?: boolean;
-}
-
-/** Writes a {@link ByteSource} as fast as the socket drains, never buffering more than a chunk. */
-export class Pump {
-  written = 0;
-  waitingForDrain = false;
-  finished = false;
-  private stopped = false;
-  readonly done: Promise<void>;
-
-  constructor(
-    private readonly client: Client,
-    private readonly source: ByteSource,
-    private readonly notify: () => void,
-  ) {
-    this.done = this.run();
-  }
-
-  /** Stops after the chunk being written; `written` is then final. */
-  stop(): void {
-    this.stopped = true;
-  }
-
-  private async run(): Promise<void> {
-    const socket = this.client.socket;
-    while (this.written < this.source.length && !this.stopped && !socket.destroyed) {
-      const end = Math.min(this.written + PUMP_CHUNK_BYTES, this.source.length);
-      const chunk = this.source.slice(this.written, end);
-      this.written = end;
-      if (!socket.write(chunk)) {
-        this.waitingForDrain = true;
-        this.notify();
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            socket.off('drain', done);
-            socket.off('close', done);
-            resolve();
-          };
-          socket.on('drain', done);
-          socket.on('close', done);
-        });
-        this.waitingForDrain = false;
-      }
-      this.notify();
-    }
-    this.finished = true;
-    this.notify();
-  }
 }
 
 /**
@@ -123,16 +74,41 @@ export class Client {
     });
   }
 
-  /** Opens a connection, over TLS with `tls`; fails the case if it cannot. */
+  /**
+   * Opens a connection, over TLS with `tls`; fails the case if it cannot. `beforeHandshake` gives
+   * what goes on the TCP connection ahead of the TLS handshake (a PROXY header, which may name
+   * this very connection): the TLS socket is made once TCP is up, right after those bytes.
+   */
   static async connect(
     address: ServerAddress,
     conditions: Conditions,
     { label = 'client', noDelay = true, paused = false, timeoutMs = 5_000 }: ConnectOptions = {},
     tls?: ClientTls,
+    beforeHandshake?: (tcp: Socket) => readonly Uint8Array[],
   ): Promise<Client> {
-    const { socket, tcp } = openSocket(address, noDelay, tls);
-    if (paused) socket.pause();
-    const client = new Client(socket, label, conditions, tcp);
+    const tcp = openTcp(address, noDelay);
+    let client: Client | undefined;
+    const open = (socket: Socket) => {
+      if (paused) socket.pause();
+      client = new Client(socket, label, conditions, tcp);
+    };
+    // Why TCP failed before there was a client to tell (one made at `connect`).
+    let failed: string | undefined;
+    if (tls === undefined) open(tcp);
+    else if (beforeHandshake === undefined) open(startTls(tcp, address, tls));
+    else {
+      const fail = (error?: NodeJS.ErrnoException) => {
+        failed ??= error?.code ?? error?.message ?? 'closed';
+        conditions.notify();
+      };
+      const closed = () => fail();
+      tcp.on('error', fail).once('close', closed);
+      tcp.once('connect', () => {
+        tcp.off('error', fail).off('close', closed);
+        for (const bytes of beforeHandshake(tcp)) tcp.write(bytes);
+        open(startTls(tcp, address, tls));
+      });
+    }
     let connected = false;
     tcp.once('connect', () => {
       connected = true;
@@ -141,16 +117,18 @@ export class Client {
     await conditions.until(
       () => {
         if (connected) return true;
-        if (client.closed || client.error)
+        const gone =
+          client === undefined ? failed : (client.closed || client.error) && client.reason();
+        if (gone)
           throw new ConnectFailed(
-            `${label}: cannot connect to ${formatServerAddress(address)}: ${client.reason()}`,
+            `${label}: cannot connect to ${formatServerAddress(address)}: ${gone}`,
           );
         return false;
       },
       `${label}: connecting to ${formatServerAddress(address)}`,
       { timeoutMs },
     );
-    return client;
+    return client!;
   }
 
   /** Why the connection is gone, for messages: `EOF`, `ECONNRESET`, `closed`, or `open`. */
@@ -192,7 +170,7 @@ export class Client {
 
   /** Streams `source` with flow control; see {@link Pump}. */
   pump(source: ByteSource): Pump {
-    return new Pump(this, source, () => this.conditions.notify());
+    return new Pump(this.socket, source, () => this.conditions.notify());
   }
 
   /** Half-closes: no more writes, the server may still reply. */

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -194,13 +195,22 @@ export class CaseRun implements CaseContext {
   async connect(server: ServerUnderTest, options?: ConnectOptions): Promise<Client> {
     const connection = this.connections++;
     const tls = options?.plaintext ? undefined : server.tls;
-    const client = await Client.connect(server.address, this.conditions, options, tls);
+    const given = options?.proxyHeader;
+    const accepted = server.options.proxyProtocol;
+    let header: readonly Uint8Array[] = [];
+    const writeFirst = (tcp: Socket) => (header = headerPieces(given, tcp, accepted));
+    // To a TLS server the header goes before the handshake, on the TCP connection.
+    const beforeHandshake = tls && sendsHeader(given, accepted) ? writeFirst : undefined;
+    const client = await Client.connect(
+      server.address,
+      this.conditions,
+      options,
+      tls,
+      beforeHandshake,
+    );
     this.clients.add(client);
-    const header = options?.proxyHeader ?? ownProxyHeader(client, server.options.proxyProtocol);
-    if (header) {
-      client.write(header);
-      client.proxyHeaderBytes = header.length;
-    }
+    if (!beforeHandshake) for (const piece of writeFirst(client.socket)) client.write(piece);
+    client.proxyHeaderBytes = header.reduce((sum, piece) => sum + piece.length, 0);
     // Replies may be larger than the requests: decode them with at least the default limit.
     const limit = Math.max(server.options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
     converse(client, server.codec, server.oracle, connection, limit);
@@ -262,13 +272,28 @@ export class CaseRun implements CaseContext {
   }
 }
 
+/** Whether a connection writes a PROXY header first (see `ConnectOptions.proxyHeader`). */
+function sendsHeader(given: ConnectOptions['proxyHeader'], accepted: ProxyProtocol): boolean {
+  return given !== false && (given !== undefined || accepted !== 'off');
+}
+
+/** What a connection writes first, one write per piece: its own header by default, or `given`. */
+function headerPieces(
+  given: ConnectOptions['proxyHeader'],
+  tcp: Socket,
+  accepted: ProxyProtocol,
+): readonly Uint8Array[] {
+  if (given === false || !sendsHeader(given, accepted)) return [];
+  if (given === undefined) return [ownProxyHeader(tcp, accepted)];
+  return given instanceof Uint8Array ? [given] : given;
+}
+
 /**
- * The header a balancer would send for `client`'s connection to a server taking `accepted`: the
- * client's own endpoints, as the server sees them (v2 where it takes v2, else v1).
+ * The header a balancer would send for the connection `tcp` to a server taking `accepted` (not
+ * `off`): the client's own endpoints, as the server sees them (v2 where it takes v2, else v1).
  */
-function ownProxyHeader(client: Client, accepted: ProxyProtocol): Buffer | undefined {
-  if (accepted === 'off') return undefined;
-  const { localAddress = '', localPort = 0, remoteAddress = '', remotePort = 0 } = client.socket;
+function ownProxyHeader(tcp: Socket, accepted: ProxyProtocol): Buffer {
+  const { localAddress = '', localPort = 0, remoteAddress = '', remotePort = 0 } = tcp;
   // A Unix socket client has no address to name: the header names none (v1 UNKNOWN, v2 UNSPEC).
   if (localAddress === '') return encodeProxyHeader(accepted === 'v1' ? 1 : 2);
   return encodeProxyHeader(accepted === 'v1' ? 1 : 2, {

@@ -95,13 +95,10 @@ const NEED_REASONS: Record<Need, (target: Target) => string | undefined> = {
     !capabilitiesOf(target).parallelHandlers
       ? 'needs a target whose handlers run in parallel; this one runs them one at a time'
       : undefined,
-  'proxy-protocol': (target) => {
-    if (target.tls)
-      return 'sends a PROXY header, which the suite does not yet send before a TLS handshake';
-    return target.kind === 'external' && target.proxyProtocol === undefined
+  'proxy-protocol': (target) =>
+    target.kind === 'external' && target.proxyProtocol === undefined
       ? 'needs a target that takes PROXY protocol headers; declare it with proxyProtocol (--proxy-protocol)'
-      : undefined;
-  },
+      : undefined,
   'this-process': (target) =>
     (capabilitiesOf(target).runsIn ?? 'this-process') !== 'this-process'
       ? 'needs a server in one process (a server-wide limit, shared memory with its handler); this one runs in child processes'

@@ -13,7 +13,13 @@ export interface ClientTls {
   readonly servername?: string;
 }
 
-let throwaway: Promise<TlsOptions> | undefined;
+/** A key and its certificate, PEM. */
+export interface PemPair {
+  readonly key: string;
+  readonly cert: string;
+}
+
+let throwaway: Promise<PemPair> | undefined;
 /** Client TLS sockets whose handshake has not finished. */
 const handshaking = new WeakSet<Socket>();
 
@@ -31,7 +37,7 @@ export function handshakePending(socket: Socket): boolean {
  * `selfsigned` (in memory, valid a day): what a strategy target serves TLS with when it is asked
  * to (`tls: true`) without a certificate of its own. Its clients trust it as their CA.
  */
-export function throwawayCertificate(): Promise<TlsOptions> {
+export function throwawayCertificate(): Promise<PemPair> {
   throwaway ??= generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
     notAfterDate: new Date(Date.now() + 24 * 60 * 60 * 1000),
@@ -54,19 +60,16 @@ export function trusting(tls: TlsOptions): ClientTls {
   return { ca: tls.ca ?? tls.cert };
 }
 
+/** A client's TCP connection to `address` (half-open allowed, as the cases need). */
+export function openTcp(address: ServerAddress, noDelay: boolean): Socket {
+  return connectTcp({ ...connectTarget(address), allowHalfOpen: true, noDelay });
+}
+
 /**
- * Opens a client socket, over TLS when `tls` is given: `socket` is what the client reads and
- * writes, `tcp` the connection under it, which emits `connect` once TCP is up (a one-at-a-time
- * server completes the handshake only at the client's turn; what the client writes before then
- * waits in its TLS socket) and is what a reset aborts.
+ * A TLS client over `tcp`, connected or still connecting. Bytes written to `tcp` before (a PROXY
+ * header) go out first: Node starts the handshake once they are written.
  */
-export function openSocket(
-  address: ServerAddress,
-  noDelay: boolean,
-  tls: ClientTls | undefined,
-): { socket: Socket; tcp: Socket } {
-  const tcp = connectTcp({ ...connectTarget(address), allowHalfOpen: true, noDelay });
-  if (tls === undefined) return { socket: tcp, tcp };
+export function startTls(tcp: Socket, address: ServerAddress, tls: ClientTls): Socket {
   const { ca, insecure = false, servername } = tls;
   const socket = connectTls({
     socket: tcp,
@@ -79,5 +82,5 @@ export function openSocket(
   });
   handshaking.add(socket);
   socket.once('secureConnect', () => handshaking.delete(socket));
-  return { socket, tcp };
+  return socket;
 }

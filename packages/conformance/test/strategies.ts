@@ -4,7 +4,7 @@ import {
   resolveServerOptions,
   type Strategy,
 } from '@switchyard/protocol';
-import { BaseServer, Connection, loadService } from '@switchyard/server-core';
+import { BaseServer, loadService, openConnection } from '@switchyard/server-core';
 
 /**
  * Strategies built from server-core for the suite's own tests: a faithful one (the selector's
@@ -25,7 +25,7 @@ function coreStrategy(
       const effective = adjust(resolved);
       class Server extends BaseServer {
         protected accept(socket: Socket, id: number) {
-          return new Connection(socket, {
+          return openConnection(socket, {
             id,
             codec,
             options: effective,

@@ -237,10 +237,6 @@ export function resolveServerOptions(
     throw new InvalidOptionError('path', 'a Unix socket path, or host and port: not both');
   }
   const tls = tlsOptions(options.tls);
-  if (tls && options.proxyProtocol !== undefined && options.proxyProtocol !== 'off') {
-    // The header comes before the handshake, on the raw socket: not read there yet.
-    throw new InvalidOptionError('tls', 'not supported together with proxyProtocol yet');
-  }
   return {
     host: nonEmptyString('host', options.host, '127.0.0.1'),
     port,

@@ -32,9 +32,8 @@ describe('the tls server option', () => {
     expect(refusal(tls)).toMatchObject({ code: 'SWITCHYARD_ERR_INVALID_OPTION', option });
   });
 
-  test('is refused together with proxyProtocol, whose header would have to precede it', () => {
-    expect(refusal({ key: pem, cert: pem }, { proxyProtocol: 'v2' })).toMatchObject({
-      option: 'tls',
-    });
+  test('goes with proxyProtocol: a balancer sends its header before the handshake', () => {
+    const options = resolveServerOptions({ tls: { key: pem, cert: pem }, proxyProtocol: 'v2' });
+    expect(options).toMatchObject({ tls: { key: pem, cert: pem }, proxyProtocol: 'v2' });
   });
 });

@@ -6,7 +6,12 @@ import {
   type Reply,
   type ResolvedServerOptions,
 } from '@switchyard/protocol';
-import { BaseServer, Connection, connectionFailure, type Service } from '@switchyard/server-core';
+import {
+  BaseServer,
+  connectionFailure,
+  openConnection,
+  type Service,
+} from '@switchyard/server-core';
 import { HandlerCall } from './handler-call.js';
 import { Turn } from './turn.js';
 
@@ -83,19 +88,18 @@ export class BlockingServer extends BaseServer {
 
   private serve(turn: Turn): void {
     this.holder = turn;
-    turn.serve(
-      (socket) =>
-        new Connection(socket, {
-          id: turn.id,
-          codec: this.service.codec,
-          options: this.options,
-          stats: this.recorder,
-          budget: this.budget,
-          dispatch: this.dispatch,
-          onFailure: this.reportFailure,
-          // One handler call at a time: an async handler holds the line like a blocking call.
-          maxInFlight: 1,
-        }),
+    turn.serve((socket) =>
+      openConnection(socket, {
+        id: turn.id,
+        codec: this.service.codec,
+        options: this.options,
+        stats: this.recorder,
+        budget: this.budget,
+        dispatch: this.dispatch,
+        onFailure: this.reportFailure,
+        // One handler call at a time: an async handler holds the line like a blocking call.
+        maxInFlight: 1,
+      }),
     );
     void this.passTheLineAfter(turn);
   }

@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import { ClientLeftError, type ConnectionFailure, type ConnectionPeer } from '@switchyard/protocol';
 import {
-  type Connection,
   connectionFailure,
+  type ServedConnection,
   type StatsRecorder,
   type TrackedConnection,
 } from '@switchyard/server-core';
@@ -45,7 +45,7 @@ export class Turn implements TrackedConnection {
   private readonly socketPeer: ConnectionPeer;
   readonly closed: Promise<void>;
   private turnState: TurnState = 'waiting';
-  private connection: Connection | undefined;
+  private connection: ServedConnection | undefined;
   private readonly held: HeldBytes;
   private readonly stats: StatsRecorder;
   private readonly onLeft: TurnInit['onLeft'];
@@ -88,7 +88,7 @@ export class Turn implements TrackedConnection {
   }
 
   /** Its turn: hands the socket, with every byte read ahead, to a connection. */
-  serve(createConnection: (socket: Socket) => Connection): void {
+  serve(createConnection: (socket: Socket) => ServedConnection): void {
     this.socket.off('data', this.hold).off('end', this.hungUp).off('error', this.failed);
     this.socket.pause();
     const held = this.held.take();

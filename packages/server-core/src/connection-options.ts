@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type {
   Codec,
   ConnectionFailure,
@@ -38,6 +39,18 @@ export interface ConnectionOptions {
    * reports this connection's failures elsewhere (the handoff pool's main thread).
    */
   readonly onProxied?: (client: ConnectionPeer) => void;
+  /**
+   * The PROXY protocol header was read off the accepted socket before this connection was made
+   * (with `tls`, it precedes the handshake: see `openConnection`): the connection reads none of
+   * its own, and its handler sees `client` (absent for a header that names none: the socket's
+   * own peer).
+   */
+  readonly proxyHeader?: { readonly client: ConnectionPeer | undefined };
+}
+
+/** A socket's own peer (before a PROXY header names another). */
+export function socketPeer({ remoteAddress = '', remotePort = 0 }: Socket): ConnectionPeer {
+  return { remoteAddress, remotePort };
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   connectionFailure,
   type Dispatch,
   handlerContext,
+  socketPeer,
 } from './connection-options.js';
 import { answersIn, type ConnectionState, readsIn } from './connection-state.js';
 import { FrameDeadline, HandlerDeadline } from './deadlines.js';
@@ -66,25 +67,23 @@ export class Connection implements FrameFeedHost, LifecycleHost, SocketEvents {
   private pauseReasons: Set<string> | undefined;
   private resolveClosed!: () => void;
 
-  constructor(
-    accepted: Socket,
-    { id, codec, options, stats, dispatch, budget, maxInFlight, ...told }: ConnectionOptions,
-  ) {
+  constructor(accepted: Socket, init: ConnectionOptions) {
+    const { id, codec, options, stats, dispatch, budget, maxInFlight, proxyHeader } = init;
     this.id = id;
     const socket = (this.socket = secureTransport(accepted, options));
     this.lifecycle = new Lifecycle(socket, this);
     this.codec = codec;
     this.stats = stats;
     this.dispatch = dispatch;
-    this.told = told;
+    this.told = init;
     this.order = new ReplyOrder(maxInFlight ?? Number.POSITIVE_INFINITY);
     this.cap = options.maxBufferedBytesPerConnection;
     this.decoder = codec.frameIsChunk
       ? undefined
       : codec.createDecoder({ maxFrameBytes: options.maxFrameBytes });
-    const peer = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
+    const peer = proxyHeader?.client ?? socketPeer(socket);
     this.context = handlerContext(id, peer, codec, options);
-    this.gate = proxyHeaderGate(options, peer, this);
+    this.gate = proxyHeader ? undefined : proxyHeaderGate(options, peer, this);
     this.holdings = new Holdings(socket, this.order, this.decoder, stats, budget, this);
     const { frameTimeoutMs, handlerTimeoutMs } = options;
     if (this.decoder && frameTimeoutMs > 0)

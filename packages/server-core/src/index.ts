@@ -15,6 +15,12 @@ export {
   MemoryBudget,
   pickGreediest,
 } from './memory-budget.js';
+export {
+  HeaderFirst,
+  type MakeConnection,
+  openConnection,
+  type ServedConnection,
+} from './open-connection.js';
 export { readAtMostOneChunkWhilePaused } from './read-ahead.js';
 export { probeReusePort, reusePortUnsupported } from './reuse-port.js';
 export {

@@ -20,13 +20,20 @@ export interface GateListener {
 
 const EMPTY = Buffer.alloc(0);
 
-/** The gate a connection reads its PROXY header through; none when `proxyProtocol` is `off`. */
+/**
+ * The gate a connection reads its PROXY header through; none when `proxyProtocol` is `off`. With
+ * `tls` the header precedes the handshake, so it cannot be read from what the connection reads
+ * (decrypted bytes): `openConnection` reads it off the raw socket before the connection is made.
+ */
 export function proxyHeaderGate(
-  { proxyProtocol, frameTimeoutMs }: ResolvedServerOptions,
+  { proxyProtocol, frameTimeoutMs, tls }: ResolvedServerOptions,
   socketPeer: ConnectionPeer,
   listener: GateListener,
 ): ProxyHeaderGate | undefined {
   if (proxyProtocol === 'off') return undefined;
+  if (tls !== undefined) {
+    throw new Error('with tls and proxyProtocol, make the connection with openConnection');
+  }
   return new ProxyHeaderGate(proxyProtocol, socketPeer, frameTimeoutMs, listener);
 }
 

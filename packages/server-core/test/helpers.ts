@@ -7,7 +7,7 @@ import {
   resolveServerOptions,
   type ServerOptions,
 } from '@switchyard/protocol';
-import { BaseServer, Connection, type Dispatch } from '@switchyard/server-core';
+import { BaseServer, Connection, type Dispatch, openConnection } from '@switchyard/server-core';
 import { onTestFinished } from 'vitest';
 
 export interface TestServerOptions extends ServerOptions {
@@ -19,6 +19,7 @@ export interface TestServerOptions extends ServerOptions {
 
 /** A minimal strategy over the shared core, with its connections in view for assertions. */
 export class TestServer extends BaseServer {
+  /** Its connections, as they are made (with tls and proxyProtocol, once the header is read). */
   readonly accepted: Connection[] = [];
   private readonly codec: Codec;
   private readonly dispatch: Dispatch;
@@ -31,8 +32,8 @@ export class TestServer extends BaseServer {
     this.maxInFlight = maxInFlight;
   }
 
-  protected accept(socket: Socket, id: number): Connection {
-    const connection = new Connection(socket, {
+  protected accept(socket: Socket, id: number) {
+    const init = {
       id,
       codec: this.codec,
       options: this.options,
@@ -41,9 +42,12 @@ export class TestServer extends BaseServer {
       dispatch: this.dispatch,
       maxInFlight: this.maxInFlight,
       onFailure: this.reportFailure,
+    };
+    return openConnection(socket, init, (socket, init) => {
+      const connection = new Connection(socket, init);
+      this.accepted.push(connection);
+      return connection;
     });
-    this.accepted.push(connection);
-    return connection;
   }
 }
 

@@ -5,7 +5,13 @@ import {
   type ServerOptions,
   type Strategy,
 } from '@switchyard/protocol';
-import { BaseServer, Connection, loadService, type Service } from '@switchyard/server-core';
+import {
+  BaseServer,
+  loadService,
+  openConnection,
+  type ServedConnection,
+  type Service,
+} from '@switchyard/server-core';
 
 /** Options of the selector strategy: exactly the common {@link ServerOptions}. */
 export type SelectorOptions = ServerOptions;
@@ -27,8 +33,8 @@ export class SelectorServer extends BaseServer {
     super({ options });
   }
 
-  protected accept(socket: Socket, connectionId: number): Connection {
-    return new Connection(socket, {
+  protected accept(socket: Socket, connectionId: number): ServedConnection {
+    return openConnection(socket, {
       id: connectionId,
       codec: this.service.codec,
       options: this.options,

@@ -7,7 +7,11 @@ import {
   ServerClosedError,
   WorkerExitedError,
 } from '@switchyard/protocol';
-import type { Connection, ConnectionOptions } from '@switchyard/server-core';
+import {
+  type ConnectionOptions,
+  openConnection,
+  type ServedConnection,
+} from '@switchyard/server-core';
 import {
   batchLimit,
   fairShare,
@@ -80,7 +84,7 @@ export class OffloadServer extends PoolServer {
     this.affinity = affinity ?? 'connection';
   }
 
-  protected accept(socket: Socket, connectionId: number): Connection {
+  protected accept(socket: Socket, connectionId: number): ServedConnection {
     const options: ConnectionOptions = {
       id: connectionId,
       codec: this.codec,
@@ -97,6 +101,13 @@ export class OffloadServer extends PoolServer {
       ),
       onFailure: this.reportFailure,
     };
+    // Made at once, or once a PROXY header that precedes the TLS handshake has been read.
+    return openConnection(socket, options, (socket, init) => this.adopt(socket, init));
+  }
+
+  /** The connection that serves `socket`, known by id to the pool until it closes. */
+  private adopt(socket: Socket, options: ConnectionOptions): OffloadConnection {
+    const connectionId = options.id;
     const connection = new OffloadConnection(socket, options);
     this.live.set(connectionId, connection);
     void connection.closed.then(() => {

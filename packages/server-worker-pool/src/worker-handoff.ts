@@ -1,5 +1,11 @@
 import { type Codec, type Handler, serializeError } from '@switchyard/protocol';
-import { Connection, MemoryBudget, type StatsDelta, StatsRecorder } from '@switchyard/server-core';
+import {
+  MemoryBudget,
+  openConnection,
+  type ServedConnection,
+  type StatsDelta,
+  StatsRecorder,
+} from '@switchyard/server-core';
 import type { AdoptConnection, CloseConnection, TearDown, ToHandoffWorker } from './messages.js';
 import { callReturned, callStarted, init, post, startWorker } from './worker-host.js';
 
@@ -35,7 +41,7 @@ class HandoffWorker {
       callReturned();
     }
   };
-  private readonly connections = new Map<number, Connection>();
+  private readonly connections = new Map<number, ServedConnection>();
   /** The totals last reported, to send only what changed. */
   private reported: Totals = ZERO;
   private statsTimer: NodeJS.Timeout | undefined;
@@ -51,7 +57,8 @@ class HandoffWorker {
   }
 
   private adopt({ connectionId, socket }: AdoptConnection): void {
-    const connection = new Connection(socket, {
+    // With tls and proxyProtocol, this thread reads the PROXY header, then shakes hands.
+    const connection = openConnection(socket, {
       id: connectionId,
       codec: this.codec,
       options: init.options,

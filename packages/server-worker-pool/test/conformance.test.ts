@@ -12,6 +12,13 @@ describeConformance(workerPoolStrategy, {
   tls: true,
 });
 
+// The main thread reads the PROXY header, then shakes hands, before the connection is the pool's.
+describeConformance(workerPoolStrategy, {
+  name: 'worker-pool (offload) over TLS behind a PROXY v2 balancer',
+  options: { mode: 'offload', workers: 2, proxyProtocol: 'v2' },
+  tls: true,
+});
+
 describeConformance(workerPoolStrategy, {
   name: 'worker-pool (offload) on a Unix socket',
   options: { mode: 'offload', workers: 2 },
@@ -34,6 +41,12 @@ if (canTransferSockets()) {
   describeConformance(workerPoolStrategy, {
     name: 'worker-pool (handoff) over TLS',
     options: { mode: 'handoff', workers: 2 },
+    tls: true,
+  });
+  // The worker reads the PROXY header off the raw socket it adopted, then shakes hands.
+  describeConformance(workerPoolStrategy, {
+    name: 'worker-pool (handoff) over TLS behind a PROXY v2 balancer',
+    options: { mode: 'handoff', workers: 2, proxyProtocol: 'v2' },
     tls: true,
   });
 }

@@ -15,6 +15,7 @@ import { builtinWorkloads } from '@switchyard/protocol';
 import { MultiBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { benchContenders, type ContenderSelection } from '../bench-contenders.js';
+import { throwawayBenchTls } from '../bench-tls.js';
 import { Interrupts } from '../interrupt.js';
 import { codecOption, parseInteger, parseJsonObject } from '../options.js';
 import { jsonText, writeOutput } from '../output.js';
@@ -42,6 +43,8 @@ interface BenchFlags {
   strategy?: string;
   baseline?: boolean;
   external?: string[];
+  tls?: boolean;
+  unix?: boolean;
   json?: string;
   html?: string;
   progress?: boolean;
@@ -94,8 +97,16 @@ export function benchCommand(): Command {
     .addOption(
       new Option(
         '--external <NAME=COMMAND>',
-        "also measure a server command: {port} (required), {host}, {codec}, {handler} and {handler-options} are replaced, e.g. py='python3 echo.py {port}' (repeatable)",
+        "also measure a server command: {port} (or {path}, for one on a Unix socket: one of them is required), {host}, {codec}, {handler} and {handler-options} are replaced, e.g. py='python3 echo.py {port}' (repeatable)",
       ).argParser((value: string, previous: string[] = []) => [...previous, value]),
+    )
+    .option(
+      '--tls',
+      'also measure each strategy serving TLS, beside itself in plaintext (selector+tls), with a throwaway certificate made for the run (RSA 2048, self-signed) that the clients check; every connection is a full handshake',
+    )
+    .option(
+      '--unix',
+      'the strategies and the baseline listen on Unix domain sockets (a fresh path each) instead of loopback TCP; an --external command takes {path} instead of {port} for the same',
     )
     .option('--json <file>', 'write every raw figure and the environment as JSON ("-": stdout)')
     .option('--html <file>', 'write a self-contained HTML page with charts')
@@ -108,14 +119,19 @@ export function benchCommand(): Command {
         'Examples:\n' +
         '  switchyard bench --workload echo --sizes 1k --connections 1,100 --runs 5\n' +
         '  switchyard bench --workload ./my-workload.mjs --strategy selector,worker-pool\n' +
-        '  switchyard bench --workload burn --handler-options \'{"rounds":4000}\' --json - > bench.json\n',
+        '  switchyard bench --workload burn --handler-options \'{"rounds":4000}\' --json - > bench.json\n' +
+        '  switchyard bench --workload echo,churn --sizes 1k --connections 100 --tls   # TLS cost\n' +
+        '  switchyard bench --workload echo --unix --external "py=python3 echo.py --unix {path}"\n',
     )
     .action((flags: BenchFlags) => benchAction(flags));
 }
 
 async function benchAction(flags: BenchFlags): Promise<void> {
   const options = benchOptionsFrom(flags);
-  const contenders = benchContenders(selectionFrom(flags));
+  const tls = flags.tls ? await throwawayBenchTls() : undefined;
+  // The key goes with the run, however it ends (a signal exits from its handler).
+  if (tls) process.once('exit', tls.remove);
+  const contenders = benchContenders({ ...selectionFrom(flags), ...(tls && { tls }) });
   const jsonToStdout = flags.json === '-';
   const interrupts = new Interrupts();
   try {
@@ -131,6 +147,10 @@ async function benchAction(flags: BenchFlags): Promise<void> {
     if (hasErrors(report)) process.exitCode = 1;
   } finally {
     interrupts.dispose();
+    if (tls) {
+      process.off('exit', tls.remove);
+      tls.remove();
+    }
   }
 }
 
@@ -174,6 +194,7 @@ function selectionFrom(flags: BenchFlags): ContenderSelection {
     strategies: flags.strategy ?? 'all',
     baseline: flags.baseline ?? true,
     externals: flags.external ?? [],
+    ...(flags.unix && { unixSocket: true }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { formatBytes, frameStream } from '../bytes.js';
-import { PUMP_CHUNK_BYTES } from '../client.js';
 import { formatStats } from '../context.js';
 import { check } from '../outcome.js';
+import { PUMP_CHUNK_BYTES } from '../pump.js';
 import { roundTrip } from './conn.js';
 import { ALL_CODECS, defineCase, WAIT_MS } from './define.js';
 

@@ -69,8 +69,10 @@ function asItself(client: Client): SeenPeer {
 /**
  * Sends `pieces` (a header, cut as the case likes) on a connection of its own, each handed to the
  * kernel before the next, with a request in the last one: the codec's first bytes arrive in the
- * read that completes the header. On a strategy the handler replies with whom it sees, which
- * must be `seen`; an external service answers the request as its oracle (or echo) says.
+ * read that completes the header. Over TLS the pieces go first, in the clear, one write each,
+ * then the handshake, and the request inside it, as a balancer that passes TLS through sends
+ * them. On a strategy the handler replies with whom it sees, which must be `seen`; an external
+ * service answers the request as its oracle (or echo) says.
  */
 async function expectSeen(
   ctx: CaseContext,
@@ -79,9 +81,11 @@ async function expectSeen(
   pieces: readonly Buffer[],
   seen: (client: Client) => SeenPeer,
 ): Promise<void> {
-  const client = await ctx.connect(server, { label, proxyHeader: false });
-  for (const piece of pieces.slice(0, -1)) await client.flush(piece);
-  const last = pieces.at(-1)!;
+  const tls = server.tls !== undefined;
+  const nonEmpty = pieces.filter((piece) => piece.length > 0);
+  const client = await ctx.connect(server, { label, proxyHeader: tls ? nonEmpty : false });
+  if (!tls) for (const piece of pieces.slice(0, -1)) await client.flush(piece);
+  const last = tls ? Buffer.alloc(0) : pieces.at(-1)!;
   if (ctx.controlled) {
     await client.flush(Buffer.concat([last, wireFrame(server.codec, 'whom do you see?')]));
     const reply = wireFrame(server.codec, peerReply(seen(client)));
@@ -230,7 +234,8 @@ async function refusedAlone(
     await roundTrip(bystander, server.codec, 'bystander before');
   }
   for (const { label, bytes } of offenses) {
-    const offender = await ctx.connect(server, { label, proxyHeader: false });
+    // In the clear on a TLS server too: the header is refused before any handshake.
+    const offender = await ctx.connect(server, { label, proxyHeader: false, plaintext: true });
     if (bytes.length > 0) offender.write(bytes);
     await offender.expectGone(`the server closes the connection that sent ${label}`, {
       timeoutMs: closeWithinMs,
