@@ -102,9 +102,13 @@ export class StreamClient implements LoadClient {
       this.sentHead = 0;
       this.broken = false;
       let settled = false;
-      socket.once(ready, () => {
+      // Started once TCP is up, before any TLS handshake: a server that shakes hands with one
+      // client at a time (blocking) leaves the others waiting, which the run counts as starved.
+      socket.once('connect', () => {
         settled = true;
         resolve();
+      });
+      socket.once(ready, () => {
         if (this.run.spec.rate === undefined) this.fillDepth();
       });
       socket.on('data', (chunk: Buffer) => this.onData(chunk));

@@ -1,13 +1,15 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { createServer, type TLSSocket } from 'node:tls';
+import { createServer, TLSSocket } from 'node:tls';
 import { throwawayCertificate } from '@switchyard/conformance';
 import { builtinWorkloads, loadCodec, loadWorkload } from '@switchyard/protocol';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { DialTls } from '../src/dial.js';
 import { LoadRun, type LoadSpec } from '../src/load.js';
 import { loadTraffic, makeTraffic } from '../src/traffic.js';
+import { fairnessOf, isUnfair } from '../src/verdicts.js';
 import { verifyService } from '../src/verify.js';
+import { listenForTest } from './servers.js';
 
 /** Long enough for replies already on the wire to arrive; a drain ends early once none is owed. */
 const DRAIN_MS = 5000;
@@ -109,6 +111,37 @@ describe('the load over TLS', () => {
     // Every request the server read was answered and counted (TLS may merge two in one read).
     expect(run.completedSoFar).toBeGreaterThanOrEqual(server.counts.echoed);
     expect(result.bytes).toBe(result.requests * 1024);
+  });
+
+  it('starts once TCP is up: clients a server keeps waiting before their handshake are starved, not awaited', async () => {
+    const { key, cert } = await throwawayCertificate();
+    // Like the blocking strategy: the first client is served, the others wait (their
+    // ClientHello unanswered) until it leaves.
+    const port = await listenForTest((socket, index) => {
+      if (index > 0) return;
+      const secure = new TLSSocket(socket, { isServer: true, key, cert });
+      secure.on('error', () => {});
+      secure.on('data', (chunk: Buffer) => secure.write(chunk));
+    });
+    const run = await loadRun({
+      workload: builtinWorkloads.echo,
+      codec: 'raw',
+      cell: { size: 1024, connections: 4, depth: 1 },
+      host: '127.0.0.1',
+      port,
+      tls: { ca: cert },
+      pattern: 'stream',
+      connections: 4,
+      connectionOffset: 0,
+      depth: 1,
+    });
+    await run.start();
+    run.measure();
+    await until(() => run.completedSoFar >= 50);
+    const result = await run.stop(200);
+    expect(result.perConnection.filter((count) => count > 0)).toHaveLength(1);
+    expect(isUnfair(fairnessOf(result.perConnection))).toBe(true);
+    expect(result.errorSamples).toEqual([]);
   });
 });
 
