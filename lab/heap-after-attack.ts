@@ -18,7 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { neverRead } from '@switchyard/chaos';
 import { lengthPrefixedCodec, type TcpAddress } from '@switchyard/protocol';
-import { getContender } from 'switchyard';
+import { getContender } from '@switchyard/cli';
 import { boundedCount } from './support/stats.js';
 
 const { values } = parseArgs({

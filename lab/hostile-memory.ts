@@ -23,7 +23,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { childProcessArgs } from '@switchyard/server-core';
-import { selfCommand } from 'switchyard';
+import { selfCommand } from '@switchyard/cli';
 import { boundedCount } from './support/stats.js';
 
 const { values, positionals: serveOptions } = parseArgs({
