@@ -6,7 +6,9 @@ export function packageBuild(options: Options & { entry: string[] }) {
     format: ['esm'],
     dts: true,
     clean: true,
-    sourcemap: true,
+    // No source maps: the output is unminified ESM that reads fine in a stack trace, and maps
+    // carrying the sources would double what every package ships.
+    sourcemap: false,
     target: 'node20',
     ...options,
   });

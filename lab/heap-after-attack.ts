@@ -17,8 +17,8 @@ import type { HeapInfo } from 'node:v8';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { neverRead } from '@switchyard/chaos';
+import { getContender } from '@switchyard/cli';
 import { lengthPrefixedCodec, type TcpAddress } from '@switchyard/protocol';
-import { getContender } from 'switchyard';
 import { boundedCount } from './support/stats.js';
 
 const { values } = parseArgs({

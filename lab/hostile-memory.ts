@@ -22,8 +22,8 @@ import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { selfCommand } from '@switchyard/cli';
 import { childProcessArgs } from '@switchyard/server-core';
-import { selfCommand } from 'switchyard';
 import { boundedCount } from './support/stats.js';
 
 const { values, positionals: serveOptions } = parseArgs({

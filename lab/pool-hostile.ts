@@ -20,7 +20,7 @@ import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { selfCommand } from 'switchyard';
+import { selfCommand } from '@switchyard/cli';
 import { boundedCount } from './support/stats.js';
 
 const { values, positionals: serveOptions } = parseArgs({

@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { selfCommand } from 'switchyard';
+import { selfCommand } from '@switchyard/cli';
 import { boundedCount } from './support/stats.js';
 
 const { values, positionals: serveOptions } = parseArgs({
@@ -66,9 +66,9 @@ function snapshot(pid: number): Map<string, ThreadSample> {
   return threads;
 }
 
-/** The built CLI, found through the `switchyard` package's `bin`. */
+/** The built CLI, found through the `@switchyard/cli` package's `bin`. */
 function builtCommand(): { command: string; args: string[] } {
-  const manifestPath = createRequire(import.meta.url).resolve('switchyard/package.json');
+  const manifestPath = createRequire(import.meta.url).resolve('@switchyard/cli/package.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
     bin: { switchyard: string };
   };

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { parseArgs } from 'node:util';
-import { selfCommand } from 'switchyard';
+import { selfCommand } from '@switchyard/cli';
 
 const split = process.argv.indexOf('--');
 const { values } = parseArgs({

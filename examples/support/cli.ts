@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { BenchReport } from '@switchyard/bench';
-import { selfCommand } from 'switchyard';
+import { selfCommand } from '@switchyard/cli';
 import { expect, onTestFinished, test } from 'vitest';
 
 /** The examples folder: the CLI runs there, as a user in this repo would, with relative paths. */

@@ -6,9 +6,9 @@
 // IPC, and exits when the parent disconnects.
 import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { getStrategy } from '@switchyard/cli';
 import type { ServerStats, TcpAddress } from '@switchyard/protocol';
 import { selectorStrategy } from '@switchyard/server-selector';
-import { getStrategy } from 'switchyard';
 import type { ServerKind, ServerMemory, ToParent } from './spawn-server.js';
 
 const kind = process.argv[2] as ServerKind;

@@ -191,10 +191,38 @@ describe('switchyard bench', () => {
 
   test('a workload module that does not exist is one line with its error code', async () => {
     const run = await runCli(['bench', '--workload', './nope.mjs', '--no-progress']);
-    expect(run.code).toBe(1);
+    // A module that does not exist: the command line names nothing (a usage error).
+    expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/\[SWITCHYARD_ERR_WORKLOAD_NOT_FOUND\]\n$/);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  test('--ready-timeout-ms bounds how long an --external server may take to open its port', async () => {
+    const run = await runCli([
+      'bench',
+      ...SHORT_FLAGS,
+      '--workload',
+      'echo',
+      '--sizes',
+      '64',
+      '--connections',
+      '1',
+      '--runs',
+      '1',
+      '--no-baseline',
+      '--strategy',
+      'selector',
+      // A server that never listens; `#` keeps the port from sleep's arguments.
+      '--external',
+      'never=exec sleep 60 # {port}',
+      '--ready-timeout-ms',
+      '500',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /never +│ errored: nothing accepted connections on port \d+ within 500 ms/,
+    );
+  }, 60_000);
 
   test('bad --handler-options is one line naming the flag', async () => {
     const run = await runCli(['bench', '--handler-options', '[1]']);

@@ -40,7 +40,8 @@ describe('conformance --workload', () => {
 
   test('a workload module that does not exist is one line with its error code', async () => {
     const run = await runCli(['conformance', '--strategy', 'selector', '--workload', './nope.mjs']);
-    expect(run.code).toBe(1);
+    // A module that does not exist: the command line names nothing (a usage error).
+    expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/\[SWITCHYARD_ERR_WORKLOAD_NOT_FOUND\]\n$/);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });

@@ -16,7 +16,7 @@ export interface ChaosOptions {
   readonly target?: { readonly host: string; readonly port: number; readonly name?: string };
   /**
    * A server for chaos to start in its own process group, as the bench starts contenders (see
-   * `strategyContenders` in the `switchyard` package); its RSS and fds are sampled from /proc.
+   * `strategyContenders` in the `@switchyard/cli` package); its RSS and fds are sampled from /proc.
    */
   readonly server?: BenchContender;
   /**

@@ -19,22 +19,48 @@ import type {
   TargetInfo,
 } from './types.js';
 
-/** Turns a filter (`echo,conn.half-close`, `framing.*`, `*large*`) into a test on case ids. */
-export function caseFilter(filter: string | undefined): (id: string) => boolean {
-  const patterns = (filter ?? '')
+/** The comma-separated patterns of a filter (`echo,conn.half-close`, `framing.*`, `*large*`). */
+function filterPatterns(filter: string | undefined): string[] {
+  return (filter ?? '')
     .split(',')
     .map((pattern) => pattern.trim())
     .filter(Boolean);
-  if (patterns.length === 0) return () => true;
-  const tests = patterns.map((pattern) => {
-    if (pattern.includes('*')) {
-      const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-      const regex = new RegExp(`^${escaped}$`);
-      return (id: string) => regex.test(id);
-    }
-    return (id: string) => id === pattern || id.startsWith(`${pattern}.`);
-  });
+}
+
+/** One pattern as a test on case ids: an id, a group (`echo`), or `*` wildcards. */
+function patternTest(pattern: string): (id: string) => boolean {
+  if (pattern.includes('*')) {
+    const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+    const regex = new RegExp(`^${escaped}$`);
+    return (id: string) => regex.test(id);
+  }
+  return (id: string) => id === pattern || id.startsWith(`${pattern}.`);
+}
+
+/** Turns a filter (`echo,conn.half-close`, `framing.*`, `*large*`) into a test on case ids. */
+export function caseFilter(filter: string | undefined): (id: string) => boolean {
+  const tests = filterPatterns(filter).map(patternTest);
+  if (tests.length === 0) return () => true;
   return (id) => tests.some((test) => test(id));
+}
+
+/**
+ * The cases `filter` selects (every case without one), in suite order. A pattern that matches no
+ * case is refused (`SWITCHYARD_ERR_INVALID_OPTION` naming `option`): a typo would otherwise run
+ * nothing and pass.
+ */
+export function selectCases(filter: string | undefined, option = 'filter'): CaseDefinition[] {
+  for (const pattern of filterPatterns(filter)) {
+    const test = patternTest(pattern);
+    if (!allCases.some((definition) => test(definition.id))) {
+      throw new InvalidOptionError(
+        option,
+        `"${pattern}" matches no case (give ids such as echo.hello, groups such as echo, or * wildcards)`,
+      );
+    }
+  }
+  const matches = caseFilter(filter);
+  return allCases.filter((definition) => matches(definition.id));
 }
 
 function info(definition: CaseDefinition): CaseInfo {
@@ -42,10 +68,12 @@ function info(definition: CaseDefinition): CaseInfo {
   return { id, description, tier, codecs, defaultCodecs, needs, timeoutMs };
 }
 
-/** Every case (or those matching `filter`), without running anything. */
-export function listCases(filter?: string): CaseInfo[] {
-  const matches = caseFilter(filter);
-  return allCases.filter((definition) => matches(definition.id)).map(info);
+/**
+ * Every case (or those `filter` selects), without running anything. A pattern that matches no
+ * case is refused, as by {@link selectCases}; `option` names the filter in that error.
+ */
+export function listCases(filter?: string, option?: string): CaseInfo[] {
+  return selectCases(filter, option).map(info);
 }
 
 /**
@@ -221,13 +249,12 @@ export async function runSuite(
   options: RunSuiteOptions = {},
 ): Promise<SuiteReport> {
   validate(target);
+  const selected = selectCases(options.filter);
   const prepared = await prepareTarget(target);
-  const matches = caseFilter(options.filter);
   const startedAt = new Date();
   const started = performance.now();
   const results: CaseResult[] = [];
-  for (const definition of allCases) {
-    if (!matches(definition.id)) continue;
+  for (const definition of selected) {
     const result = await runCase(prepared, definition);
     results.push(result);
     options.onResult?.(result);

@@ -1,5 +1,6 @@
-import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import { checkServerIdentity, connect as connectTls, type PeerCertificate } from 'node:tls';
 import { connectTarget, type Pem, type ServerAddress, type TlsOptions } from '@switchyard/protocol';
 import { generate } from 'selfsigned';
 
@@ -55,6 +56,18 @@ export function throwawayCertificate(): Promise<PemPair> {
   return throwaway;
 }
 
+/**
+ * Node's check of the name a certificate holds, except that an address is compared as an
+ * address: Node 22.23's `checkServerIdentity` compares an IPv6 subjectAltName as its text
+ * (`0:0:0:0:0:0:0:1`) with the host as given (`::1`), and refuses a certificate that names it.
+ */
+export function checkIdentity(host: string, cert: PeerCertificate): Error | undefined {
+  if (isIP(host) !== 0 && cert.raw !== undefined) {
+    if (new X509Certificate(cert.raw).checkIP(host) !== undefined) return undefined;
+  }
+  return checkServerIdentity(host, cert);
+}
+
 /** How clients trust a server that serves `tls`: its own `ca`, or its certificate (self-signed). */
 export function trusting(tls: TlsOptions): ClientTls {
   return { ca: tls.ca ?? tls.cert };
@@ -78,6 +91,7 @@ export function startTls(tcp: Socket, address: ServerAddress, tls: ClientTls): S
     ...(address.family !== 'unix' && { host: address.host }),
     ...(ca !== undefined && { ca: ca as string | string[] }),
     rejectUnauthorized: !insecure,
+    checkServerIdentity: checkIdentity,
     ...(servername !== undefined && { servername }),
   });
   handshaking.add(socket);

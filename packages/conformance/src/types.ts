@@ -183,7 +183,10 @@ export interface SuiteReport {
 }
 
 export interface RunSuiteOptions {
-  /** Case ids to run: comma-separated patterns, `*` wildcards, a bare group (`echo`) for `echo.*`. */
+  /**
+   * Case ids to run: comma-separated patterns, `*` wildcards, a bare group (`echo`) for `echo.*`.
+   * A pattern that matches no case rejects with `SWITCHYARD_ERR_INVALID_OPTION` before anything runs.
+   */
   filter?: string;
   /** Called as each case finishes, for progress output. */
   onResult?: (result: CaseResult) => void;

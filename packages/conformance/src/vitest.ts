@@ -1,8 +1,7 @@
 import type { Strategy } from '@switchyard/protocol';
 import { describe, test as vitestTest } from 'vitest';
-import { allCases } from './cases/index.js';
 import { type PreparedTarget, prepareTarget } from './prepare.js';
-import { caseFilter, planCase, runCase } from './runner.js';
+import { planCase, runCase, selectCases } from './runner.js';
 import type { StrategyTarget, TargetWorkload } from './types.js';
 
 /** Time vitest allows a case beyond its own limit, for cleanup (destroying servers). */
@@ -22,7 +21,7 @@ export interface DescribeConformanceOptions {
    * in `options`. Absent: replies are echoes.
    */
   workload?: TargetWorkload;
-  /** Case ids to run, as in `runSuite`. */
+  /** Case ids to run, as in `runSuite` (a pattern that matches no case throws). */
   filter?: string;
   /** Serve and speak TLS (see {@link StrategyTarget.tls}). */
   tls?: boolean;
@@ -48,8 +47,7 @@ export function describeConformance(
     ...(tls ? { tls } : {}),
     ...(unixSocket ? { unixSocket } : {}),
   };
-  const matches = caseFilter(filter);
-  const selected = allCases.filter((definition) => matches(definition.id));
+  const selected = selectCases(filter);
   // Loaded once, by the first test that runs; a codec or workload that fails to load fails every
   // test with the loader's error.
   let prepared: Promise<PreparedTarget> | undefined;

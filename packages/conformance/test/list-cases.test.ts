@@ -76,8 +76,33 @@ test('filters by exact id, by group, by wildcard, comma-separated', () => {
     'limits.max-connections',
     'limits.idle-timeout',
   ]);
-  expect(listCases('nothing.matches')).toEqual([]);
   expect(caseFilter('echo')('echoes.x')).toBe(false);
+});
+
+test('a pattern that matches no case is refused, naming the option and the pattern', async () => {
+  expect(() => listCases('nothing.matches')).toThrow(
+    expect.objectContaining({
+      code: 'SWITCHYARD_ERR_INVALID_OPTION',
+      message: expect.stringMatching(/^invalid option filter: "nothing\.matches" matches no case/),
+    }),
+  );
+  // One typo among good patterns is still a typo.
+  expect(() => listCases('echo.hello,echoo', '--case')).toThrow(
+    /^invalid option --case: "echoo" matches no case/,
+  );
+  expect(() => listCases('nonexistent*')).toThrow(/"nonexistent\*" matches no case/);
+  await expect(
+    runSuite(
+      {
+        kind: 'external',
+        host: '127.0.0.1',
+        port: 1,
+        codec: 'raw',
+        capabilities: { connections: 'concurrent', parallelHandlers: false },
+      },
+      { filter: 'nonexistent*' },
+    ),
+  ).rejects.toMatchObject({ code: 'SWITCHYARD_ERR_INVALID_OPTION' });
 });
 
 test('rejects an external target without a valid port', async () => {

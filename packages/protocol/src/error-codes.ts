@@ -79,6 +79,11 @@ export const ErrorCode = {
   HANDOFF_UNSUPPORTED: 'SWITCHYARD_ERR_HANDOFF_UNSUPPORTED',
   /** `reusePort` was asked for, but this Node or platform cannot share a port between processes. */
   REUSEPORT_UNSUPPORTED: 'SWITCHYARD_ERR_REUSEPORT_UNSUPPORTED',
+  /**
+   * A command line the `switchyard` CLI does not take: an unknown command or option, a missing
+   * argument or option value, too many arguments. Nothing was started.
+   */
+  USAGE: 'SWITCHYARD_ERR_USAGE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

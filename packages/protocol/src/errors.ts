@@ -268,6 +268,12 @@ export class ReusePortUnsupportedError extends SwitchyardError {
   }
 }
 
+export class UsageError extends SwitchyardError {
+  constructor(message: string) {
+    super(ErrorCode.USAGE, message);
+  }
+}
+
 type SwitchyardErrorClass = abstract new (...args: never[]) => SwitchyardError;
 
 /** The class of each code, so an error rebuilt from its code is an instance of the same class. */
@@ -301,6 +307,7 @@ const errorClasses: Readonly<Record<ErrorCode, SwitchyardErrorClass>> = {
   [ErrorCode.WORKER_EXITED]: WorkerExitedError,
   [ErrorCode.HANDOFF_UNSUPPORTED]: HandoffUnsupportedError,
   [ErrorCode.REUSEPORT_UNSUPPORTED]: ReusePortUnsupportedError,
+  [ErrorCode.USAGE]: UsageError,
 };
 
 /**
@@ -323,26 +330,4 @@ export function errorFromCode(
   ) as SwitchyardError;
   if (options?.details) Object.assign(error, options.details);
   return error;
-}
-
-/**
- * What a failed handler call is reported as: a `SwitchyardError` it threw stays itself; anything
- * else becomes `SWITCHYARD_ERR_HANDLER_FAILED`, with the thrown value as `cause` and its message
- * in the text (`handler failed: database connection lost`).
- */
-export function handlerFailure(error: unknown): SwitchyardError {
-  if (isSwitchyardError(error)) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new HandlerFailedError(`handler failed: ${reason}`, { cause: error });
-}
-
-/**
- * What a decoder's throw is reported as: a `SwitchyardError` (too large, truncated, malformed)
- * stays itself; anything else a user's codec throws becomes `SWITCHYARD_ERR_MALFORMED_FRAME`
- * with the thrown value as `cause`, since the codec could not make sense of the bytes.
- */
-export function decoderFailure(error: unknown, codecName: string): SwitchyardError {
-  if (isSwitchyardError(error)) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new MalformedFrameError(`codec ${codecName} failed: ${reason}`, { cause: error });
 }

@@ -1,6 +1,7 @@
 export * from './codec.js';
 export * from './codec-loader.js';
 export * from './error-serialization.js';
+export * from './error-wrapping.js';
 export * from './errors.js';
 export * from './handler.js';
 export * from './modules.js';

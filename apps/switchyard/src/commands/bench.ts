@@ -88,7 +88,10 @@ export function benchCommand(): Command {
     .option('--clients <n>', 'load-generator processes')
     .option('--pin', 'pin servers and load generators to different CPUs with taskset')
     .option('--host <host>', 'loopback address to run servers on (127.0.0.1 or ::1)')
-    .option('--ready-timeout-ms <ms>', 'how long a server may take to listen')
+    .option(
+      '--ready-timeout-ms <ms>',
+      'how long each server may take to be ready: a strategy or the baseline to listen, an --external command to accept connections on its port; past it that contender is errored (default 30000)',
+    )
     .option(
       '--strategy <list>',
       `strategies or contenders to include: all, or a comma-separated list of ${contenderNames().join(', ')}`,

@@ -95,13 +95,16 @@ export function conformanceCommand(): Command {
       '--unix',
       'with strategies: every server listens on a Unix domain socket (a fresh path each) instead of loopback TCP',
     )
-    .option('--case <pattern>', 'case ids to run: comma-separated, * wildcards, or a group (echo)')
+    .option(
+      '--case <pattern>',
+      'case ids to run: comma-separated, * wildcards, or a group (echo); a pattern that matches no case is an error',
+    )
     .option('--list', 'list the cases and exit')
     .option('--json <file>', 'also write the reports as JSON')
     .option('--junit <file>', 'also write the reports as JUnit XML (for CI)')
     .addHelpText(
       'after',
-      '\nExits 1 when any MUST case fails.\n' +
+      '\nExits 1 when any MUST case fails, 2 when the command line is wrong.\n' +
         'Examples:\n' +
         '  switchyard conformance\n' +
         '  switchyard conformance --strategy selector --case echo\n' +
@@ -127,8 +130,10 @@ async function conformance(flags: ConformanceFlags): Promise<void> {
 }
 
 async function conformanceWith(flags: ConformanceFlags): Promise<void> {
+  // Checked before anything starts: a --case that matches nothing is a typo, not an empty pass.
+  const cases = listCases(flags.case, '--case');
   if (flags.list) {
-    for (const info of listCases(flags.case)) {
+    for (const info of cases) {
       console.log(`${info.id.padEnd(40)} ${info.tier.padEnd(6)} ${info.description}`);
     }
     return;

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { formatTable } from '@switchyard/conformance';
+import { formatTable, listCases } from '@switchyard/conformance';
 import { Command } from 'commander';
 import { Interrupts } from '../interrupt.js';
 import { contenderTarget, runMatrix, summarizeMatrix, summaryLine } from '../matrix.js';
@@ -48,6 +48,8 @@ async function start(flags: StartFlags): Promise<void> {
 }
 
 async function startWith(flags: StartFlags, interrupts: Interrupts): Promise<void> {
+  // Checked before anything starts: a --case that matches nothing is a typo, not an empty pass.
+  listCases(flags.case, '--case');
   // Progress on stderr, so a long run never looks stuck and stdout stays the tables.
   const progress = stderrProgress();
   const startedAt = new Date();
