@@ -7,6 +7,7 @@ import type {
   ResolvedServerOptions,
   SwitchyardError,
 } from '@switchyard/protocol';
+import { timeHandlerCalls } from './handler-time.js';
 import type { MemoryBudget } from './memory-budget.js';
 import type { StatsRecorder } from './stats.js';
 
@@ -25,6 +26,12 @@ export interface ConnectionOptions {
   readonly budget: MemoryBudget;
   readonly dispatch: Dispatch;
   /**
+   * Whether each `dispatch` is timed into `stats.handlerTime` (see `timeHandlerCalls`). Default
+   * true: `dispatch` runs the handler. False where it sends the request to another thread, which
+   * times the call where the handler runs (the round trip is not the handler's time).
+   */
+  readonly timesHandler?: boolean;
+  /**
    * Handler calls outstanding at once on this connection. Further requests wait, in order,
    * and count against the buffer cap. Default: unlimited.
    */
@@ -36,6 +43,11 @@ export interface ConnectionOptions {
    * reports this connection's failures elsewhere (the handoff pool's main thread).
    */
   readonly onProxied?: (client: ConnectionPeer) => void;
+}
+
+/** What a connection calls for each request: `dispatch`, timed unless `timesHandler` is false. */
+export function connectionDispatch({ dispatch, timesHandler, stats }: ConnectionOptions): Dispatch {
+  return timesHandler === false ? dispatch : timeHandlerCalls(dispatch, stats.handlerTime);
 }
 
 /** The context every request of a connection is handled with, made once per connection. */

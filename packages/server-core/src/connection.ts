@@ -12,6 +12,7 @@ import {
 } from '@switchyard/protocol';
 import {
   type ConnectionOptions,
+  connectionDispatch,
   connectionFailure,
   type Dispatch,
   handlerContext,
@@ -70,10 +71,8 @@ export class Connection {
   };
   private readonly onEnd = () => this.onReadEnd();
 
-  constructor(
-    accepted: Socket,
-    { id, codec, options, stats, dispatch, budget, maxInFlight, ...told }: ConnectionOptions,
-  ) {
+  constructor(accepted: Socket, init: ConnectionOptions) {
+    const { id, codec, options, stats, budget, maxInFlight, onFailure, onProxied } = init;
     this.id = id;
     const socket = (this.socket = secureTransport(accepted, options));
     this.lifecycle = new Lifecycle(
@@ -83,8 +82,8 @@ export class Connection {
     );
     this.codec = codec;
     this.stats = stats;
-    this.dispatch = dispatch;
-    this.told = told;
+    this.dispatch = connectionDispatch(init);
+    this.told = { onFailure, onProxied };
     this.order = new ReplyOrder(maxInFlight ?? Number.POSITIVE_INFINITY);
     this.cap = options.maxBufferedBytesPerConnection;
     this.decoder = codec.frameIsChunk

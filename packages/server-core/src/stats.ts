@@ -1,4 +1,5 @@
 import type { ErrorCode, ServerStats } from '@switchyard/protocol';
+import { HandlerTimes } from './handler-time.js';
 
 /**
  * Mutable counters behind {@link ServerStats}. Plain fields, so the hot path pays one increment
@@ -14,6 +15,8 @@ export class StatsRecorder {
   framesOut = 0;
   peakConnectionBufferedBytes = 0;
   readonly errors = new Map<ErrorCode, number>();
+  /** Handler calls, timed where they run (see `timeHandlerCalls`). */
+  readonly handlerTime = new HandlerTimes();
 
   recordError(code: ErrorCode, count = 1): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + count);
@@ -34,6 +37,7 @@ export class StatsRecorder {
     for (const [code, count] of Object.entries(delta.errors)) {
       this.recordError(code as ErrorCode, Number(count));
     }
+    this.handlerTime.add(delta.handlerTime);
   }
 
   snapshot(bufferedBytes: number): ServerStats {
@@ -48,6 +52,7 @@ export class StatsRecorder {
       bufferedBytes,
       peakConnectionBufferedBytes: this.peakConnectionBufferedBytes,
       errors: Object.fromEntries(this.errors),
+      handlerTime: this.handlerTime.snapshot(),
     };
   }
 }
@@ -58,5 +63,11 @@ export class StatsRecorder {
  */
 export type StatsDelta = Pick<
   ServerStats,
-  'bytesIn' | 'bytesOut' | 'framesIn' | 'framesOut' | 'peakConnectionBufferedBytes' | 'errors'
+  | 'bytesIn'
+  | 'bytesOut'
+  | 'framesIn'
+  | 'framesOut'
+  | 'peakConnectionBufferedBytes'
+  | 'errors'
+  | 'handlerTime'
 >;

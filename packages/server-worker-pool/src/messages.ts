@@ -1,5 +1,10 @@
 import type { Socket } from 'node:net';
-import type { ResolvedServerOptions, SerializedError, SocketEndpoint } from '@switchyard/protocol';
+import type {
+  HandlerTimeHistogram,
+  ResolvedServerOptions,
+  SerializedError,
+  SocketEndpoint,
+} from '@switchyard/protocol';
 import type { StatsDelta } from '@switchyard/server-core';
 
 /**
@@ -91,6 +96,8 @@ export interface ReplyBatch {
   readonly runMicros: number;
   /** Handler calls that `runMicros` covers. */
   readonly handlerCalls: number;
+  /** Every handler call timed since the last answer (async ones included), when there were any. */
+  readonly handlerTime?: HandlerTimeHistogram;
 }
 
 /** Handoff: a whole connection, its socket transferred (accepted paused, never read). */

@@ -1,11 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import {
   type Codec,
+  type HandlerTimeHistogram,
   HandlerTimeoutError,
   type ResolvedServerOptions,
+  type ServerStats,
   WorkerExitedError,
 } from '@switchyard/protocol';
-import { BaseServer } from '@switchyard/server-core';
+import { BaseServer, HandlerTimes } from '@switchyard/server-core';
 import type { FromWorker, PoolMode } from './messages.js';
 import { type PoolWorker, WorkerPool } from './pool.js';
 
@@ -28,6 +30,12 @@ export interface WorkerLoss {
   readonly lostConnections?: number;
 }
 
+/** What one thread slot has done, across the threads that held it. */
+interface SlotFigures {
+  readonly handlerTime: HandlerTimes;
+  exits: number;
+}
+
 /** The shortest and longest interval between two looks for requests past their deadline. */
 const SWEEP_MIN_MS = 5;
 const SWEEP_MAX_MS = 1000;
@@ -44,6 +52,8 @@ export abstract class PoolServer extends BaseServer {
    */
   protected now = performance.now();
   private sweeper: NodeJS.Timeout | undefined;
+  /** By slot: `stats().workers`. */
+  private readonly slots: SlotFigures[];
 
   constructor({ options, codec, mode, workers, pauseOnConnect }: PoolServerInit) {
     super({ options, pauseOnConnect });
@@ -62,6 +72,30 @@ export abstract class PoolServer extends BaseServer {
       onMessage: (worker, message) => this.onWorkerMessage(worker, message),
       onExit: (worker, error, replaced) => this.workerExited(worker, error, replaced),
     });
+    this.slots = Array.from({ length: workers }, () => ({
+      handlerTime: new HandlerTimes(),
+      exits: 0,
+    }));
+  }
+
+  /** The server's stats, with each thread slot's handler calls and exits. */
+  override stats(): ServerStats {
+    return {
+      ...super.stats(),
+      workers: this.slots.map(({ handlerTime, exits }, index) => ({
+        index,
+        handlerTime: handlerTime.snapshot(),
+        exits,
+      })),
+    };
+  }
+
+  /**
+   * Handler calls a worker timed and reported: its slot's. The server's own count is the mode's
+   * to add (handoff's stats deltas carry them with the rest).
+   */
+  protected countHandlerTime(worker: PoolWorker, histogram: HandlerTimeHistogram): void {
+    this.slots[worker.index]?.handlerTime.add(histogram);
   }
 
   /** Starts the threads, then listens; a failure on either leaves nothing running. */
@@ -122,6 +156,8 @@ export abstract class PoolServer extends BaseServer {
   }
 
   private workerExited(worker: PoolWorker, error: WorkerExitedError, replaced: boolean): void {
+    const slot = this.slots[worker.index];
+    if (slot) slot.exits++;
     const loss = this.onWorkerExit(worker, error);
     const next = replaced
       ? 'a new thread took its place'

@@ -1,4 +1,10 @@
-import { type Codec, type Handler, serializeError } from '@switchyard/protocol';
+import {
+  type Codec,
+  EMPTY_HANDLER_TIME,
+  type Handler,
+  handlerTimesSince,
+  serializeError,
+} from '@switchyard/protocol';
 import { Connection, MemoryBudget, type StatsDelta, StatsRecorder } from '@switchyard/server-core';
 import type { AdoptConnection, CloseConnection, TearDown, ToHandoffWorker } from './messages.js';
 import { callReturned, callStarted, init, post, startWorker } from './worker-host.js';
@@ -18,6 +24,7 @@ const ZERO: Totals = {
   framesOut: 0,
   peakConnectionBufferedBytes: 0,
   errors: {},
+  handlerTime: EMPTY_HANDLER_TIME,
 };
 
 class HandoffWorker {
@@ -99,6 +106,7 @@ class HandoffWorker {
       framesOut: now.framesOut - before.framesOut,
       peakConnectionBufferedBytes: now.peakConnectionBufferedBytes,
       errors,
+      handlerTime: handlerTimesSince(now.handlerTime, before.handlerTime),
     };
     const buffered: [number, number][] = [];
     for (const [id, connection] of this.connections) {
@@ -110,6 +118,7 @@ class HandoffWorker {
       delta.bytesOut > 0 ||
       delta.framesIn > 0 ||
       delta.framesOut > 0 ||
+      delta.handlerTime.count > 0 ||
       now.peakConnectionBufferedBytes > before.peakConnectionBufferedBytes ||
       Object.keys(errors).length > 0;
     if (!changed && !force && buffered.length === 0) return;

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import {
   type ConnectionPeer,
   type Handler,
@@ -7,6 +6,7 @@ import {
   type Reply,
   serializeError,
 } from '@switchyard/protocol';
+import { HandlerTimes, timeHandlerCalls } from '@switchyard/server-core';
 import {
   packBytes,
   type RequestBatch,
@@ -45,11 +45,22 @@ class Answer {
     this.failures.push({ requestId, error: serializeError(handlerFailure(error)) });
   }
 
-  send(): void {
+  /** Sends it, with the handler calls timed since the last answer. */
+  send(times: HandlerTimes): void {
     const { bytes, ends } = packBytes(this.replies);
     const { requestIds, failures, batchesDone, runMicros, handlerCalls } = this;
     post(
-      { type: 'replies', requestIds, ends, bytes, failures, batchesDone, runMicros, handlerCalls },
+      {
+        type: 'replies',
+        requestIds,
+        ends,
+        bytes,
+        failures,
+        batchesDone,
+        runMicros,
+        handlerCalls,
+        ...(times.count > 0 && { handlerTime: times.take() }),
+      },
       [bytes],
     );
   }
@@ -60,8 +71,12 @@ class OffloadWorker {
   private readonly peers = new Map<number, HandlerContext>();
   private answer = new Answer();
   private lateAnswerScheduled = false;
+  /** Handler calls timed since the last answer. */
+  private readonly times = new HandlerTimes();
+  private readonly handler: Handler;
 
-  constructor(private readonly handler: Handler) {
+  constructor(handler: Handler) {
+    this.handler = timeHandlerCalls(handler, this.times);
     // A thread that exits mid-batch still delivers the replies it finished: only the call that
     // was running (and async ones still pending) die with it.
     onExiting(() => this.flush());
@@ -80,7 +95,7 @@ class OffloadWorker {
   private flush(): void {
     this.lateAnswerScheduled = false;
     if (this.answer.empty) return;
-    this.answer.send();
+    this.answer.send(this.times);
     this.answer = new Answer();
   }
 
@@ -96,20 +111,16 @@ class OffloadWorker {
       const peer = { remoteAddress, remotePort, ...(proxiedBy && { proxiedBy }) };
       this.peers.set(connectionId, this.context(connectionId, peer));
     }
-    let now = performance.now();
     for (let i = 0; i < batch.requestIds.length; i++) {
       const requestId = batch.requestIds[i]!;
       const connectionId = batch.connectionIds[i]!;
       const context =
         this.peers.get(connectionId) ??
         this.context(connectionId, { remoteAddress: '', remotePort: 0 });
-      const answered = this.call(requestId, unpackAt(batch.bytes, batch.ends, i), context);
-      const finished = performance.now();
-      if (answered) {
-        this.answer.runMicros += (finished - now) * 1000;
+      if (this.call(requestId, unpackAt(batch.bytes, batch.ends, i), context)) {
+        this.answer.runMicros += this.times.lastMs * 1000;
         this.answer.handlerCalls++;
       }
-      now = finished;
     }
     for (const connectionId of batch.forget) this.peers.delete(connectionId);
   }
