@@ -21,6 +21,8 @@ const scripts = {
     'What do a worker thread dying, or a client flooding requests that never settle, cost the good clients of a worker pool?',
   'tls-cost':
     'What does TLS cost a `serve` process per request (echo) and per connection (churn), next to plaintext?',
+  'handler-time-cost':
+    'What does timing every handler call (the handler time histogram) cost per request?',
   'heap-after-attack':
     'Is the memory a server shows after an attack kept by it, or heap the runtime has not collected yet?',
 } as const;

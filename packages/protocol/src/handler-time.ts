@@ -54,15 +54,3 @@ export function addHandlerTimes(parts: readonly HandlerTimeHistogram[]): Handler
   }
   return { counts, sum, count };
 }
-
-/** The calls in `later` that `earlier` (a previous reading of the same histogram) did not have. */
-export function handlerTimesSince(
-  later: HandlerTimeHistogram,
-  earlier: HandlerTimeHistogram,
-): HandlerTimeHistogram {
-  return {
-    counts: later.counts.map((count, index) => count - (earlier.counts[index] ?? 0)),
-    sum: later.sum - earlier.sum,
-    count: later.count - earlier.count,
-  };
-}

@@ -7,51 +7,59 @@ import {
 
 /** The bounds in milliseconds, what `performance.now()` differences are in. */
 const BOUNDS_MS = Float64Array.from(HANDLER_TIME_BOUNDS_SECONDS, (seconds) => seconds * 1000);
+/** Where the sum (in milliseconds) and the count sit, after the bucket counts. */
+const SUM = BOUNDS_MS.length + 1;
+const COUNT = SUM + 1;
 
 /**
  * The mutable side of a {@link HandlerTimeHistogram}, for the thread that times handler calls:
- * one observation is a few comparisons and two additions into memory allocated once.
+ * bucket counts, sum and count in one `Float64Array`, allocated once; one observation is a walk
+ * up the bounds and three additions. Over a `SharedArrayBuffer`, one thread writes it and another
+ * reads it without a message (the worker pool's threads): the reader takes it without a lock, so
+ * a snapshot taken during a call may count it in `count` and not yet in its bucket.
  */
 export class HandlerTimes {
-  private readonly counts = new Float64Array(BOUNDS_MS.length + 1);
-  private sumMs = 0;
-  private calls = 0;
+  /** Bytes of the buffer one needs: what to allocate for a shared one. */
+  static readonly BYTES = (COUNT + 1) * Float64Array.BYTES_PER_ELEMENT;
+
+  private readonly cells: Float64Array;
   /** What the call observed last took, in milliseconds (the offload pool's cost model reads it). */
   lastMs = 0;
 
+  /** Over `buffer` ({@link HandlerTimes.BYTES}, zeroed or already counting), or memory of its own. */
+  constructor(buffer: ArrayBufferLike = new ArrayBuffer(HandlerTimes.BYTES)) {
+    this.cells = new Float64Array(buffer, 0, COUNT + 1);
+  }
+
   get count(): number {
-    return this.calls;
+    return this.cells[COUNT]!;
   }
 
   observe(ms: number): void {
+    const cells = this.cells;
     let index = 0;
     while (index < BOUNDS_MS.length && ms > BOUNDS_MS[index]!) index++;
-    this.counts[index]!++;
-    this.sumMs += ms;
-    this.calls++;
+    cells[index]!++;
+    cells[SUM]! += ms;
+    cells[COUNT]!++;
     this.lastMs = ms;
   }
 
-  /** Adds calls timed elsewhere (another thread's report). */
+  /** Adds calls timed elsewhere (another thread, a thread that has exited). */
   add(histogram: HandlerTimeHistogram): void {
-    for (let index = 0; index < this.counts.length; index++) {
-      this.counts[index]! += histogram.counts[index] ?? 0;
-    }
-    this.sumMs += histogram.sum * 1000;
-    this.calls += histogram.count;
+    const cells = this.cells;
+    for (let index = 0; index < SUM; index++) cells[index]! += histogram.counts[index] ?? 0;
+    cells[SUM]! += histogram.sum * 1000;
+    cells[COUNT]! += histogram.count;
   }
 
   snapshot(): HandlerTimeHistogram {
-    return { counts: Array.from(this.counts), sum: this.sumMs / 1000, count: this.calls };
-  }
-
-  /** The calls since the last take, and a fresh start: what a thread sends with each report. */
-  take(): HandlerTimeHistogram {
-    const taken = this.snapshot();
-    this.counts.fill(0);
-    this.sumMs = 0;
-    this.calls = 0;
-    return taken;
+    const cells = this.cells;
+    return {
+      counts: Array.from(cells.subarray(0, SUM)),
+      sum: cells[SUM]! / 1000,
+      count: cells[COUNT]!,
+    };
   }
 }
 

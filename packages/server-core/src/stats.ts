@@ -15,8 +15,15 @@ export class StatsRecorder {
   framesOut = 0;
   peakConnectionBufferedBytes = 0;
   readonly errors = new Map<ErrorCode, number>();
-  /** Handler calls, timed where they run (see `timeHandlerCalls`). */
-  readonly handlerTime = new HandlerTimes();
+  /**
+   * Handler calls, timed where they run (see `timeHandlerCalls`): memory of its own, or given
+   * (shared with the thread that reads it).
+   */
+  readonly handlerTime: HandlerTimes;
+
+  constructor(handlerTime = new HandlerTimes()) {
+    this.handlerTime = handlerTime;
+  }
 
   recordError(code: ErrorCode, count = 1): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + count);
@@ -37,7 +44,6 @@ export class StatsRecorder {
     for (const [code, count] of Object.entries(delta.errors)) {
       this.recordError(code as ErrorCode, Number(count));
     }
-    this.handlerTime.add(delta.handlerTime);
   }
 
   snapshot(bufferedBytes: number): ServerStats {
@@ -59,15 +65,10 @@ export class StatsRecorder {
 
 /**
  * Counters one thread hands to another; see {@link StatsRecorder.add}. Connections are accepted
- * and counted where the listener is, so `accepted`, `active` and `refused` are not in it.
+ * and counted where the listener is, so `accepted`, `active` and `refused` are not in it; handler
+ * times are not either (a thread shares them in memory: {@link HandlerTimes}).
  */
 export type StatsDelta = Pick<
   ServerStats,
-  | 'bytesIn'
-  | 'bytesOut'
-  | 'framesIn'
-  | 'framesOut'
-  | 'peakConnectionBufferedBytes'
-  | 'errors'
-  | 'handlerTime'
+  'bytesIn' | 'bytesOut' | 'framesIn' | 'framesOut' | 'peakConnectionBufferedBytes' | 'errors'
 >;

@@ -39,19 +39,21 @@ describe('HandlerTimes', () => {
     expect(counts.at(-1)).toBe(1);
   });
 
-  test('adds what another thread reported, and take() hands over what it has and starts again', () => {
-    const worker = new HandlerTimes();
-    worker.observe(1);
-    worker.observe(1);
-    const report = worker.take();
-    expect(report.count).toBe(2);
-    expect(worker.snapshot()).toEqual(EMPTY_HANDLER_TIME);
+  test('over a shared buffer, what one side observes the other reads; a past thread is added', () => {
+    const shared = new SharedArrayBuffer(HandlerTimes.BYTES);
+    const thread = new HandlerTimes(shared);
+    const reader = new HandlerTimes(shared);
+    thread.observe(1);
+    thread.observe(1);
+    expect(reader.snapshot()).toEqual(thread.snapshot());
+    expect(reader.count).toBe(2);
     const server = new HandlerTimes();
     server.observe(5);
-    server.add(report);
+    server.add(reader.snapshot());
     expect(server.count).toBe(3);
     expect(server.snapshot().sum).toBeCloseTo(0.007, 9);
     expect(server.snapshot().counts[HANDLER_TIME_BOUNDS_SECONDS.indexOf(0.001)]).toBe(2);
+    expect(new HandlerTimes().snapshot()).toEqual(EMPTY_HANDLER_TIME);
   });
 });
 

@@ -141,7 +141,6 @@ export class HandoffServer extends PoolServer {
   protected onWorkerMessage(worker: PoolWorker, message: FromWorker): void {
     if (message.type === 'stats') {
       this.recorder.add(message.delta);
-      this.countHandlerTime(worker, message.delta.handlerTime);
       for (const remote of this.remotes.values()) {
         if (remote.worker === worker) remote.bufferedBytes = 0;
       }

@@ -1,10 +1,5 @@
 import type { Socket } from 'node:net';
-import type {
-  HandlerTimeHistogram,
-  ResolvedServerOptions,
-  SerializedError,
-  SocketEndpoint,
-} from '@switchyard/protocol';
+import type { ResolvedServerOptions, SerializedError, SocketEndpoint } from '@switchyard/protocol';
 import type { StatsDelta } from '@switchyard/server-core';
 
 /**
@@ -26,10 +21,15 @@ export interface WorkerInit {
   readonly loadsCodec: boolean;
 }
 
-/** What each thread gets besides {@link WorkerInit}: its own window on its progress. */
+/** What each thread gets besides {@link WorkerInit}: its own windows on what it does. */
 export interface WorkerStart extends WorkerInit {
   /** A {@link Progress} over 16 bytes, written by the thread and read by the main thread. */
   readonly progress: SharedArrayBuffer;
+  /**
+   * Its handler calls, timed (server-core's `HandlerTimes` over it): written by the thread, read
+   * by the main thread for `stats()`, with no message per call or per answer.
+   */
+  readonly handlerTime: SharedArrayBuffer;
 }
 
 /**
@@ -96,8 +96,6 @@ export interface ReplyBatch {
   readonly runMicros: number;
   /** Handler calls that `runMicros` covers. */
   readonly handlerCalls: number;
-  /** Every handler call timed since the last answer (async ones included), when there were any. */
-  readonly handlerTime?: HandlerTimeHistogram;
 }
 
 /** Handoff: a whole connection, its socket transferred (accepted paused, never read). */

@@ -90,7 +90,7 @@ export class OffloadServer extends PoolServer {
       stats: this.recorder,
       budget: this.budget,
       dispatch: (request, context) => this.dispatch(request, context),
-      // Workers time the handler calls, and report them with their replies.
+      // The workers time the handler calls, where they run.
       timesHandler: false,
       // More wait in the Connection, which holds only their bytes.
       maxInFlight: maxRequestsInPool(
@@ -256,10 +256,6 @@ export class OffloadServer extends PoolServer {
       const measured = message.runMicros / message.handlerCalls;
       this.costMicros += (measured - this.costMicros) * COST_SMOOTHING;
       this.costMeasured = true;
-    }
-    if (message.handlerTime !== undefined) {
-      this.recorder.handlerTime.add(message.handlerTime);
-      this.countHandlerTime(worker, message.handlerTime);
     }
     link.settle(message);
     if (message.batchesDone > 0) this.scheduleFlush();

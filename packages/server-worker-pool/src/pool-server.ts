@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import {
+  addHandlerTimes,
   type Codec,
-  type HandlerTimeHistogram,
+  EMPTY_HANDLER_TIME,
   HandlerTimeoutError,
   type ResolvedServerOptions,
   type ServerStats,
@@ -30,8 +31,9 @@ export interface WorkerLoss {
   readonly lostConnections?: number;
 }
 
-/** What one thread slot has done, across the threads that held it. */
-interface SlotFigures {
+/** What the threads that held one slot before its present one did. */
+interface SlotPast {
+  /** Their handler calls (each thread's own, as it left them when it exited). */
   readonly handlerTime: HandlerTimes;
   exits: number;
 }
@@ -52,8 +54,8 @@ export abstract class PoolServer extends BaseServer {
    */
   protected now = performance.now();
   private sweeper: NodeJS.Timeout | undefined;
-  /** By slot: `stats().workers`. */
-  private readonly slots: SlotFigures[];
+  /** By slot: with each live thread's own figures, `stats().workers`. */
+  private readonly past: SlotPast[];
 
   constructor({ options, codec, mode, workers, pauseOnConnect }: PoolServerInit) {
     super({ options, pauseOnConnect });
@@ -72,30 +74,30 @@ export abstract class PoolServer extends BaseServer {
       onMessage: (worker, message) => this.onWorkerMessage(worker, message),
       onExit: (worker, error, replaced) => this.workerExited(worker, error, replaced),
     });
-    this.slots = Array.from({ length: workers }, () => ({
+    this.past = Array.from({ length: workers }, () => ({
       handlerTime: new HandlerTimes(),
       exits: 0,
     }));
   }
 
-  /** The server's stats, with each thread slot's handler calls and exits. */
+  /**
+   * The server's stats, with the handler calls every thread timed (read from the memory each
+   * writes them to) by slot, and the server's as their sum.
+   */
   override stats(): ServerStats {
+    const workers = this.past.map(({ handlerTime, exits }, index) => ({
+      index,
+      handlerTime: addHandlerTimes([
+        handlerTime.snapshot(),
+        this.pool.workers[index]?.handlerTime.snapshot() ?? EMPTY_HANDLER_TIME,
+      ]),
+      exits,
+    }));
     return {
       ...super.stats(),
-      workers: this.slots.map(({ handlerTime, exits }, index) => ({
-        index,
-        handlerTime: handlerTime.snapshot(),
-        exits,
-      })),
+      handlerTime: addHandlerTimes(workers.map((worker) => worker.handlerTime)),
+      workers,
     };
-  }
-
-  /**
-   * Handler calls a worker timed and reported: its slot's. The server's own count is the mode's
-   * to add (handoff's stats deltas carry them with the rest).
-   */
-  protected countHandlerTime(worker: PoolWorker, histogram: HandlerTimeHistogram): void {
-    this.slots[worker.index]?.handlerTime.add(histogram);
   }
 
   /** Starts the threads, then listens; a failure on either leaves nothing running. */
@@ -156,8 +158,12 @@ export abstract class PoolServer extends BaseServer {
   }
 
   private workerExited(worker: PoolWorker, error: WorkerExitedError, replaced: boolean): void {
-    const slot = this.slots[worker.index];
-    if (slot) slot.exits++;
+    // The pool has already put its replacement (if any) in the slot: what it did is the past now.
+    const past = this.past[worker.index];
+    if (past) {
+      past.exits++;
+      past.handlerTime.add(worker.handlerTime.snapshot());
+    }
     const loss = this.onWorkerExit(worker, error);
     const next = replaced
       ? 'a new thread took its place'

@@ -1,13 +1,7 @@
-import {
-  type Codec,
-  EMPTY_HANDLER_TIME,
-  type Handler,
-  handlerTimesSince,
-  serializeError,
-} from '@switchyard/protocol';
+import { type Codec, type Handler, serializeError } from '@switchyard/protocol';
 import { Connection, MemoryBudget, type StatsDelta, StatsRecorder } from '@switchyard/server-core';
 import type { AdoptConnection, CloseConnection, TearDown, ToHandoffWorker } from './messages.js';
-import { callReturned, callStarted, init, post, startWorker } from './worker-host.js';
+import { callReturned, callStarted, handlerTimes, init, post, startWorker } from './worker-host.js';
 
 // The entry of a handoff thread: adopts whole connections (their sockets transferred) and runs
 // server-core's connection loop on them, reporting counters to the main thread.
@@ -24,11 +18,11 @@ const ZERO: Totals = {
   framesOut: 0,
   peakConnectionBufferedBytes: 0,
   errors: {},
-  handlerTime: EMPTY_HANDLER_TIME,
 };
 
 class HandoffWorker {
-  private readonly recorder = new StatsRecorder();
+  /** Its handler times in memory the main thread reads; the rest reported as deltas. */
+  private readonly recorder = new StatsRecorder(handlerTimes);
   /** This thread's share of `maxServerBufferedBytes` (the main thread divided it among threads). */
   private readonly budget = new MemoryBudget(init.options.maxServerBufferedBytes);
   /** Handler calls begun, so the main thread can tell a call that never returns. */
@@ -106,7 +100,6 @@ class HandoffWorker {
       framesOut: now.framesOut - before.framesOut,
       peakConnectionBufferedBytes: now.peakConnectionBufferedBytes,
       errors,
-      handlerTime: handlerTimesSince(now.handlerTime, before.handlerTime),
     };
     const buffered: [number, number][] = [];
     for (const [id, connection] of this.connections) {
@@ -118,7 +111,6 @@ class HandoffWorker {
       delta.bytesOut > 0 ||
       delta.framesIn > 0 ||
       delta.framesOut > 0 ||
-      delta.handlerTime.count > 0 ||
       now.peakConnectionBufferedBytes > before.peakConnectionBufferedBytes ||
       Object.keys(errors).length > 0;
     if (!changed && !force && buffered.length === 0) return;

@@ -6,7 +6,7 @@ import {
   type Reply,
   serializeError,
 } from '@switchyard/protocol';
-import { HandlerTimes, timeHandlerCalls } from '@switchyard/server-core';
+import { timeHandlerCalls } from '@switchyard/server-core';
 import {
   packBytes,
   type RequestBatch,
@@ -14,7 +14,15 @@ import {
   type ToOffloadWorker,
   unpackAt,
 } from './messages.js';
-import { callReturned, callStarted, init, onExiting, post, startWorker } from './worker-host.js';
+import {
+  callReturned,
+  callStarted,
+  handlerTimes,
+  init,
+  onExiting,
+  post,
+  startWorker,
+} from './worker-host.js';
 
 // The entry of an offload thread: runs the handler for batches of requests and answers each
 // with one message of replies.
@@ -45,22 +53,11 @@ class Answer {
     this.failures.push({ requestId, error: serializeError(handlerFailure(error)) });
   }
 
-  /** Sends it, with the handler calls timed since the last answer. */
-  send(times: HandlerTimes): void {
+  send(): void {
     const { bytes, ends } = packBytes(this.replies);
     const { requestIds, failures, batchesDone, runMicros, handlerCalls } = this;
     post(
-      {
-        type: 'replies',
-        requestIds,
-        ends,
-        bytes,
-        failures,
-        batchesDone,
-        runMicros,
-        handlerCalls,
-        ...(times.count > 0 && { handlerTime: times.take() }),
-      },
+      { type: 'replies', requestIds, ends, bytes, failures, batchesDone, runMicros, handlerCalls },
       [bytes],
     );
   }
@@ -71,12 +68,11 @@ class OffloadWorker {
   private readonly peers = new Map<number, HandlerContext>();
   private answer = new Answer();
   private lateAnswerScheduled = false;
-  /** Handler calls timed since the last answer. */
-  private readonly times = new HandlerTimes();
+  /** The handler, each call timed into the memory the main thread reads. */
   private readonly handler: Handler;
 
   constructor(handler: Handler) {
-    this.handler = timeHandlerCalls(handler, this.times);
+    this.handler = timeHandlerCalls(handler, handlerTimes);
     // A thread that exits mid-batch still delivers the replies it finished: only the call that
     // was running (and async ones still pending) die with it.
     onExiting(() => this.flush());
@@ -95,7 +91,7 @@ class OffloadWorker {
   private flush(): void {
     this.lateAnswerScheduled = false;
     if (this.answer.empty) return;
-    this.answer.send(this.times);
+    this.answer.send();
     this.answer = new Answer();
   }
 
@@ -118,7 +114,7 @@ class OffloadWorker {
         this.peers.get(connectionId) ??
         this.context(connectionId, { remoteAddress: '', remotePort: 0 });
       if (this.call(requestId, unpackAt(batch.bytes, batch.ends, i), context)) {
-        this.answer.runMicros += this.times.lastMs * 1000;
+        this.answer.runMicros += handlerTimes.lastMs * 1000;
         this.answer.handlerCalls++;
       }
     }

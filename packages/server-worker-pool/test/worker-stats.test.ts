@@ -44,14 +44,18 @@ describe.each(runnableModes)('%s', (mode) => {
     );
     const warnings: ServerWarning[] = [];
     server.on('warning', (warning) => warnings.push(warning));
+    // Three calls on the thread that then exits: they stay counted once it is gone.
     const doomed = await client(server);
+    doomed.socket.write('a\nb\nc\n');
+    await doomed.expectReceived('a\nb\nc\n');
     doomed.socket.write('exit\n');
     await doomed.closed;
     await until(() => warnings.length === 1);
     const exits = server.stats().workers!.map((worker) => worker.exits);
     expect(exits.sort()).toEqual([0, 1]);
+    expect(server.stats().handlerTime.count).toBe(3);
 
-    const before = server.stats().handlerTime.count;
+    const before = 3;
     await Promise.all(['a', 'b', 'c', 'd'].map((name) => goodClient(server, name, 50)));
     await until(() => server.stats().handlerTime.count === before + 200);
     const workers = server.stats().workers!;
