@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import {
   HANDLER_TIME_BOUNDS_SECONDS,
   type Handler,
@@ -23,8 +24,6 @@ export class HandlerTimes {
   static readonly BYTES = (COUNT + 1) * Float64Array.BYTES_PER_ELEMENT;
 
   private readonly cells: Float64Array;
-  /** What the call observed last took, in milliseconds (the offload pool's cost model reads it). */
-  lastMs = 0;
 
   /** Over `buffer` ({@link HandlerTimes.BYTES}, zeroed or already counting), or memory of its own. */
   constructor(buffer: ArrayBufferLike = new ArrayBuffer(HandlerTimes.BYTES)) {
@@ -42,7 +41,6 @@ export class HandlerTimes {
     cells[index]!++;
     cells[SUM]! += ms;
     cells[COUNT]!++;
-    this.lastMs = ms;
   }
 
   /** Adds calls timed elsewhere (another thread, a thread that has exited). */

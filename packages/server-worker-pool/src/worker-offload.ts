@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import {
   type ConnectionPeer,
   type Handler,
@@ -6,7 +7,6 @@ import {
   type Reply,
   serializeError,
 } from '@switchyard/protocol';
-import { timeHandlerCalls } from '@switchyard/server-core';
 import {
   packBytes,
   type RequestBatch,
@@ -26,6 +26,9 @@ import {
 
 // The entry of an offload thread: runs the handler for batches of requests and answers each
 // with one message of replies.
+
+/** How a handler call went when it returned: a reply, a throw, or a promise still pending. */
+type Outcome = 'answered' | 'failed' | 'pending';
 
 /** What the next answer carries. */
 class Answer {
@@ -68,11 +71,7 @@ class OffloadWorker {
   private readonly peers = new Map<number, HandlerContext>();
   private answer = new Answer();
   private lateAnswerScheduled = false;
-  /** The handler, each call timed into the memory the main thread reads. */
-  private readonly handler: Handler;
-
-  constructor(handler: Handler) {
-    this.handler = timeHandlerCalls(handler, handlerTimes);
+  constructor(private readonly handler: Handler) {
     // A thread that exits mid-batch still delivers the replies it finished: only the call that
     // was running (and async ones still pending) die with it.
     onExiting(() => this.flush());
@@ -107,50 +106,67 @@ class OffloadWorker {
       const peer = { remoteAddress, remotePort, ...(proxiedBy && { proxiedBy }) };
       this.peers.set(connectionId, this.context(connectionId, peer));
     }
+    // One clock read per call: each call's end is the next one's start.
+    let started = performance.now();
     for (let i = 0; i < batch.requestIds.length; i++) {
       const requestId = batch.requestIds[i]!;
       const connectionId = batch.connectionIds[i]!;
       const context =
         this.peers.get(connectionId) ??
         this.context(connectionId, { remoteAddress: '', remotePort: 0 });
-      if (this.call(requestId, unpackAt(batch.bytes, batch.ends, i), context)) {
-        this.answer.runMicros += handlerTimes.lastMs * 1000;
-        this.answer.handlerCalls++;
+      const outcome = this.call(requestId, unpackAt(batch.bytes, batch.ends, i), context, started);
+      const finished = performance.now();
+      if (outcome !== 'pending') {
+        const ms = finished - started;
+        handlerTimes.observe(ms);
+        if (outcome === 'answered') {
+          this.answer.runMicros += ms * 1000;
+          this.answer.handlerCalls++;
+        }
       }
+      started = finished;
     }
     for (const connectionId of batch.forget) this.peers.delete(connectionId);
   }
 
   /**
-   * One handler call. True when it answered synchronously (its time is the handler's cost);
-   * a throw is a failure, and an async reply joins a later answer.
+   * One handler call: `answered` synchronously (its time is the handler's cost), `failed` (a
+   * throw), or `pending`: the reply joins a later answer, and the call is timed, from `started`,
+   * when it settles.
    */
-  private call(requestId: number, request: Buffer, context: HandlerContext): boolean {
+  private call(
+    requestId: number,
+    request: Buffer,
+    context: HandlerContext,
+    started: number,
+  ): Outcome {
     let result: Reply | Promise<Reply>;
     callStarted(requestId);
     try {
       result = this.handler(request, context);
     } catch (error) {
       this.answer.fail(requestId, error);
-      return false;
+      return 'failed';
     } finally {
       callReturned();
     }
     if (!(result && typeof (result as Promise<Reply>).then === 'function')) {
       this.answer.reply(requestId, result);
-      return true;
+      return 'answered';
     }
     (result as Promise<Reply>).then(
       (reply) => {
+        handlerTimes.observe(performance.now() - started);
         this.answer.reply(requestId, reply);
         this.scheduleLateAnswer();
       },
       (error: unknown) => {
+        handlerTimes.observe(performance.now() - started);
         this.answer.fail(requestId, error);
         this.scheduleLateAnswer();
       },
     );
-    return false;
+    return 'pending';
   }
 
   private context(connectionId: number, peer: ConnectionPeer): HandlerContext {
