@@ -39,7 +39,7 @@ export interface ServerStats {
 export interface WorkerStats {
   /** The slot, from 0. */
   readonly index: number;
-  /** The handler calls run in this slot (`count` is its requests), as they were reported. */
+  /** The handler calls run in this slot, by every thread that held it (`count` is its requests). */
   readonly handlerTime: HandlerTimeHistogram;
   /** Threads in this slot that exited while the server ran (crashed, exited, or were stopped). */
   readonly exits: number;
