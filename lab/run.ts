@@ -23,6 +23,8 @@ const scripts = {
     'What does TLS cost a `serve` process per request (echo) and per connection (churn), next to plaintext?',
   'rig-cpu':
     'What server CPU per request does each contender cost, measured by the independent C load generator?',
+  'handler-time-cost':
+    'What does timing every handler call (the handler time histogram) cost per request?',
   'heap-after-attack':
     'Is the memory a server shows after an attack kept by it, or heap the runtime has not collected yet?',
 } as const;

@@ -81,7 +81,15 @@ export function formatFailure({
   const via = proxiedBy
     ? ` via ${formatHostPort({ host: proxiedBy.address, port: proxiedBy.port })}`
     : '';
-  return `connection ${connectionId} ${client}${via}: ${error.code}: ${oneLine(describeError(error))}`;
+  return `connection ${connectionId} ${client}${via}: ${error.code}: ${errorText(error)}`;
+}
+
+/**
+ * Why, on one line: the error's message, then each cause's message it does not already contain;
+ * control characters escaped, cut after {@link MAX_MESSAGE_CHARS} characters.
+ */
+export function errorText(error: Error): string {
+  return oneLine(describeError(error));
 }
 
 function describeError(error: Error): string {
@@ -138,8 +146,11 @@ export function formatWarning({ message, error }: ServerWarning): string[] {
   return lines;
 }
 
-/** The stack of the deepest cause that has more than its message in it. */
-function causeStack(error: Error | undefined): string | undefined {
+/**
+ * The stack of the deepest cause that has more than its message in it: a worker thread's crash,
+ * or where it called process.exit (the warning's own error was made where the warning was).
+ */
+export function causeStack(error: Error | undefined): string | undefined {
   let found: string | undefined;
   let cause: unknown = error?.cause;
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && cause instanceof Error; depth++) {
@@ -152,16 +163,45 @@ function causeStack(error: Error | undefined): string | undefined {
 /** A server's error counters, by code (`stats().errors`). */
 export type ErrorCounts = Readonly<Partial<Record<string, number>>>;
 
+/** Where {@link FailureLog} tells what it lets through: text lines, or structured events. */
+export interface FailureLogSink {
+  /** A connection failure the limit let through. */
+  failure(failure: ConnectionFailure): void;
+  /** A warning its limit let through. */
+  warning(warning: ServerWarning): void;
+  /** The failures the limit held back since the last flush, by code. */
+  failuresHeldBack(byCode: ReadonlyMap<string, number>): void;
+  /** The warnings held back since the last flush. */
+  warningsHeldBack(count: number): void;
+  /** Errors the server counted that no failure told of, since the last flush. */
+  errorsCounted(code: string, count: number): void;
+}
+
+/** The failure log as text lines: {@link formatFailure}, {@link formatWarning} and the counts. */
+export function failureLines(write: (line: string) => void): FailureLogSink {
+  return {
+    failure: (failure) => write(formatFailure(failure)),
+    warning(warning) {
+      for (const line of formatWarning(warning)) write(line);
+    },
+    failuresHeldBack: (byCode) => write(suppressedLine(byCode)),
+    warningsHeldBack: (held) =>
+      write(`${held} warning${held === 1 ? '' : 's'} not logged (limited like failure lines)`),
+    errorsCounted: (code, count) => write(`error: ${code} x${count}`),
+  };
+}
+
 /**
  * `serve`'s log of what went wrong, so that each error is told once:
- * - a line per connection failure ({@link formatFailure}) while the limiter lets it through;
- *   the rest are counted;
+ * - each connection failure ({@link formatFailure}) while the limiter lets it through; the rest
+ *   are counted;
  * - a warning ({@link formatWarning}: a worker thread that exited, with its stack; a connection
  *   paused for taking more than its share) under a limiter of its own;
  * - {@link FailureLog.flush}, called once a second and on shutdown, says how many the limit held
- *   back (`N failures not logged (CODE xN, ...)`), and writes `error: CODE xN` for what the
- *   server counted that no failure told of: errors that end no connection, such as connections
+ *   back (`N failures not logged (CODE xN, ...)`), and tells of what the server counted that no
+ *   failure told of (`error: CODE xN`): errors that end no connection, such as connections
  *   refused at `--max-connections`, a worker thread that exited or a close that timed out.
+ * What it lets through goes to its {@link FailureLogSink}, as lines or as events.
  *
  * A failure reaches the listener right after it is counted, on the same thread or (from a
  * worker) ahead of the counters that include it, so the counters never run ahead of the
@@ -178,45 +218,44 @@ export class FailureLog {
   private warningsHeld = 0;
 
   constructor(
-    private readonly write: (line: string) => void,
+    private readonly sink: FailureLogSink,
     private readonly limiter: { take(): boolean } = new TokenBucket(FAILURE_LOG_LIMIT),
     private readonly warningLimiter: { take(): boolean } = new TokenBucket(FAILURE_LOG_LIMIT),
   ) {}
 
-  /** Writes a warning ({@link formatWarning}) while its own limiter lets it through. */
+  /** Tells of a warning while its own limiter lets it through. */
   warn(warning: ServerWarning): void {
     if (!this.warningLimiter.take()) {
       this.warningsHeld++;
       return;
     }
-    for (const line of formatWarning(warning)) this.write(line);
+    this.sink.warning(warning);
   }
 
   report(failure: ConnectionFailure): void {
     const { code } = failure.error;
     increment(this.reported, code, 1);
-    if (this.limiter.take()) this.write(formatFailure(failure));
+    if (this.limiter.take()) this.sink.failure(failure);
     else increment(this.suppressed, code, 1);
   }
 
   /**
-   * Writes `error: CODE xN` for errors in `errors` (the server's counters) that no failure told
-   * of, then `N failures not logged (...)` if the limit held any back since the last flush.
+   * Tells of errors in `errors` (the server's counters) that no failure told of (`error: CODE
+   * xN`), then of the failures and warnings the limits held back since the last flush.
    */
   flush(errors: ErrorCounts = {}): void {
     for (const [code, total = 0] of Object.entries(errors)) {
       const untold = total - (this.reported.get(code) ?? 0) - (this.counted.get(code) ?? 0);
       if (untold <= 0) continue;
-      this.write(`error: ${code} x${untold}`);
+      this.sink.errorsCounted(code, untold);
       increment(this.counted, code, untold);
     }
     if (this.warningsHeld > 0) {
-      const held = this.warningsHeld;
-      this.write(`${held} warning${held === 1 ? '' : 's'} not logged (limited like failure lines)`);
+      this.sink.warningsHeldBack(this.warningsHeld);
       this.warningsHeld = 0;
     }
     if (this.suppressed.size === 0) return;
-    this.write(suppressedLine(this.suppressed));
+    this.sink.failuresHeldBack(this.suppressed);
     this.suppressed = new Map();
   }
 }

@@ -11,6 +11,7 @@ import { describe, expect, test } from 'vitest';
 import {
   FAILURE_LOG_LIMIT,
   FailureLog,
+  failureLines,
   formatFailure,
   formatWarning,
   MAX_MESSAGE_CHARS,
@@ -155,7 +156,7 @@ describe('failure log', () => {
     const clock = fakeClock();
     const lines: string[] = [];
     const log = new FailureLog(
-      (line) => lines.push(line),
+      failureLines((line) => lines.push(line)),
       new TokenBucket({ ...FAILURE_LOG_LIMIT, now: clock.now }),
     );
     const fail = (count: number, error = handlerFailure(new Error('boom'))) => {
@@ -265,7 +266,7 @@ describe('warnings', () => {
     const clock = fakeClock();
     const lines: string[] = [];
     const log = new FailureLog(
-      (line) => lines.push(line),
+      failureLines((line) => lines.push(line)),
       new TokenBucket({ ...FAILURE_LOG_LIMIT, now: clock.now }),
       new TokenBucket({ ...FAILURE_LOG_LIMIT, now: clock.now }),
     );

@@ -329,6 +329,7 @@ export function formatStats(stats: ServerStats): string {
     `accepted=${stats.accepted} active=${stats.active} refused=${stats.refused} ` +
     `bytesIn=${stats.bytesIn} bytesOut=${stats.bytesOut} framesIn=${stats.framesIn} ` +
     `framesOut=${stats.framesOut} bufferedBytes=${stats.bufferedBytes} ` +
-    `peakConnectionBufferedBytes=${stats.peakConnectionBufferedBytes} errors={${errors}}`
+    `peakConnectionBufferedBytes=${stats.peakConnectionBufferedBytes} errors={${errors}} ` +
+    `handlerTime.count=${stats.handlerTime?.count}`
   );
 }

@@ -4,6 +4,7 @@ export * from './error-serialization.js';
 export * from './error-wrapping.js';
 export * from './errors.js';
 export * from './handler.js';
+export * from './handler-time.js';
 export * from './modules.js';
 export * from './option-keys.js';
 export * from './pending-bytes.js';

@@ -1,6 +1,7 @@
 import type { ErrorCode } from './error-codes.js';
 import type { SwitchyardError } from './errors.js';
 import type { ConnectionPeer } from './handler.js';
+import type { HandlerTimeHistogram } from './handler-time.js';
 import type { ServerAddress } from './server-address.js';
 import type { ServerWarning } from './warnings.js';
 
@@ -22,6 +23,26 @@ export interface ServerStats {
   readonly peakConnectionBufferedBytes: number;
   /** Failures by code: framing errors, handler errors, timeouts, socket errors, refusals. */
   readonly errors: Readonly<Partial<Record<ErrorCode, number>>>;
+  /** Every handler call, timed where it ran (in a worker thread, not the round trip to it). */
+  readonly handlerTime: HandlerTimeHistogram;
+  /**
+   * For a server that runs handlers on threads of its own (a worker pool): each thread slot's
+   * share, by slot. Absent where handlers run on the thread that serves the connections.
+   */
+  readonly workers?: readonly WorkerStats[];
+}
+
+/**
+ * One thread slot of a server that runs handlers on threads of its own. A thread that exits is
+ * replaced in its slot, and the slot's figures go on from where they were.
+ */
+export interface WorkerStats {
+  /** The slot, from 0. */
+  readonly index: number;
+  /** The handler calls run in this slot, by every thread that held it (`count` is its requests). */
+  readonly handlerTime: HandlerTimeHistogram;
+  /** Threads in this slot that exited while the server ran (crashed, exited, or were stopped). */
+  readonly exits: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import type {
   SocketEndpoint,
   SwitchyardError,
 } from '@switchyard/protocol';
+import { timeHandlerCalls } from './handler-time.js';
 import type { MemoryBudget } from './memory-budget.js';
 import type { StatsRecorder } from './stats.js';
 
@@ -27,6 +28,12 @@ export interface ConnectionOptions {
    */
   readonly budget: MemoryBudget;
   readonly dispatch: Dispatch;
+  /**
+   * Whether each `dispatch` is timed into `stats.handlerTime` (see `timeHandlerCalls`). Default
+   * true: `dispatch` runs the handler. False where it sends the request to another thread, which
+   * times the call where the handler runs (the round trip is not the handler's time).
+   */
+  readonly timesHandler?: boolean;
   /**
    * Handler calls outstanding at once on this connection. Further requests wait, in order,
    * and count against the buffer cap. Default: unlimited.
@@ -46,6 +53,20 @@ export interface ConnectionOptions {
    * own peer).
    */
   readonly proxyHeader?: { readonly client: ConnectionPeer | undefined };
+}
+
+/** The timed form of each dispatch, per histogram: made once per server, not per connection. */
+const timedDispatches = new WeakMap<object, WeakMap<Dispatch, Dispatch>>();
+
+/** What a connection calls for each request: `dispatch`, timed unless `timesHandler` is false. */
+export function connectionDispatch({ dispatch, timesHandler, stats }: ConnectionOptions): Dispatch {
+  if (timesHandler === false) return dispatch;
+  const times = stats.handlerTime;
+  let timed = timedDispatches.get(times);
+  if (timed === undefined) timedDispatches.set(times, (timed = new WeakMap()));
+  let wrapped = timed.get(dispatch);
+  if (wrapped === undefined) timed.set(dispatch, (wrapped = timeHandlerCalls(dispatch, times)));
+  return wrapped;
 }
 
 /** A socket's own peer (before a PROXY header names another). */

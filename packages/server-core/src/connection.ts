@@ -12,6 +12,7 @@ import {
 import {
   type ConnectionContext,
   type ConnectionOptions,
+  connectionDispatch,
   connectionFailure,
   type Dispatch,
   handlerContext,
@@ -68,13 +69,13 @@ export class Connection implements FrameFeedHost, LifecycleHost, SocketEvents {
   private resolveClosed!: () => void;
 
   constructor(accepted: Socket, init: ConnectionOptions) {
-    const { id, codec, options, stats, dispatch, budget, maxInFlight, proxyHeader } = init;
+    const { id, codec, options, stats, budget, maxInFlight, proxyHeader } = init;
     this.id = id;
     const socket = (this.socket = secureTransport(accepted, options));
     this.lifecycle = new Lifecycle(socket, this);
     this.codec = codec;
     this.stats = stats;
-    this.dispatch = dispatch;
+    this.dispatch = connectionDispatch(init);
     this.told = init;
     this.order = new ReplyOrder(maxInFlight ?? Number.POSITIVE_INFINITY);
     this.cap = options.maxBufferedBytesPerConnection;

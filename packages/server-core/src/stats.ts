@@ -1,4 +1,5 @@
 import type { ErrorCode, ServerStats } from '@switchyard/protocol';
+import { HandlerTimes } from './handler-time.js';
 
 /**
  * Mutable counters behind {@link ServerStats}. Plain fields, so the hot path pays one increment
@@ -14,6 +15,15 @@ export class StatsRecorder {
   framesOut = 0;
   peakConnectionBufferedBytes = 0;
   readonly errors = new Map<ErrorCode, number>();
+  /**
+   * Handler calls, timed where they run (see `timeHandlerCalls`): memory of its own, or given
+   * (shared with the thread that reads it).
+   */
+  readonly handlerTime: HandlerTimes;
+
+  constructor(handlerTime = new HandlerTimes()) {
+    this.handlerTime = handlerTime;
+  }
 
   recordError(code: ErrorCode, count = 1): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + count);
@@ -48,13 +58,15 @@ export class StatsRecorder {
       bufferedBytes,
       peakConnectionBufferedBytes: this.peakConnectionBufferedBytes,
       errors: Object.fromEntries(this.errors),
+      handlerTime: this.handlerTime.snapshot(),
     };
   }
 }
 
 /**
  * Counters one thread hands to another; see {@link StatsRecorder.add}. Connections are accepted
- * and counted where the listener is, so `accepted`, `active` and `refused` are not in it.
+ * and counted where the listener is, so `accepted`, `active` and `refused` are not in it; handler
+ * times are not either (a thread shares them in memory: {@link HandlerTimes}).
  */
 export type StatsDelta = Pick<
   ServerStats,

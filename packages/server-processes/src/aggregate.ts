@@ -1,4 +1,9 @@
-import type { ErrorCode, ServerStats } from '@switchyard/protocol';
+import {
+  addHandlerTimes,
+  EMPTY_HANDLER_TIME,
+  type ErrorCode,
+  type ServerStats,
+} from '@switchyard/protocol';
 
 /**
  * The stats of several processes as one server's: a pure function, so the primary's `stats()`
@@ -16,9 +21,13 @@ export const EMPTY_STATS: ServerStats = Object.freeze({
   bufferedBytes: 0,
   peakConnectionBufferedBytes: 0,
   errors: Object.freeze({}),
+  handlerTime: EMPTY_HANDLER_TIME,
 });
 
-/** Counters summed, error counts summed per code, the peak the highest of any. */
+/**
+ * Counters summed, error counts summed per code, handler times bucket by bucket, the peak the
+ * highest of any. Each process's `workers` are its own: they stay in its part, not in the sum.
+ */
 export function sumStats(parts: readonly ServerStats[]): ServerStats {
   const errors: Partial<Record<ErrorCode, number>> = {};
   const total: { -readonly [Key in keyof ServerStats]: ServerStats[Key] } = { ...EMPTY_STATS };
@@ -39,7 +48,7 @@ export function sumStats(parts: readonly ServerStats[]): ServerStats {
       errors[code] = (errors[code] ?? 0) + count;
     }
   }
-  return { ...total, errors };
+  return { ...total, errors, handlerTime: addHandlerTimes(parts.map((part) => part.handlerTime)) };
 }
 
 /** What a process that is gone still counts for: its totals, nothing open or held. */

@@ -21,10 +21,15 @@ export interface WorkerInit {
   readonly loadsCodec: boolean;
 }
 
-/** What each thread gets besides {@link WorkerInit}: its own window on its progress. */
+/** What each thread gets besides {@link WorkerInit}: its own windows on what it does. */
 export interface WorkerStart extends WorkerInit {
   /** A {@link Progress} over 16 bytes, written by the thread and read by the main thread. */
   readonly progress: SharedArrayBuffer;
+  /**
+   * Its handler calls, timed (server-core's `HandlerTimes` over it): written by the thread, read
+   * by the main thread for `stats()`, with no message per call or per answer.
+   */
+  readonly handlerTime: SharedArrayBuffer;
 }
 
 /**

@@ -94,6 +94,8 @@ export class OffloadServer extends PoolServer {
       stats: this.recorder,
       budget: this.budget,
       dispatch: (request, context) => this.dispatch(request, context),
+      // The workers time the handler calls, where they run.
+      timesHandler: false,
       // More wait in the Connection, which holds only their bytes.
       maxInFlight: maxRequestsInPool(
         this.maxQueuedRequests,

@@ -1,11 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import {
+  addHandlerTimes,
   type Codec,
+  EMPTY_HANDLER_TIME,
   HandlerTimeoutError,
   type ResolvedServerOptions,
+  type ServerStats,
   WorkerExitedError,
 } from '@switchyard/protocol';
-import { BaseServer } from '@switchyard/server-core';
+import { BaseServer, HandlerTimes } from '@switchyard/server-core';
 import type { FromWorker, PoolMode } from './messages.js';
 import { type PoolWorker, WorkerPool } from './pool.js';
 
@@ -28,6 +31,13 @@ export interface WorkerLoss {
   readonly lostConnections?: number;
 }
 
+/** What the threads that held one slot before its present one did. */
+interface SlotPast {
+  /** Their handler calls (each thread's own, as it left them when it exited). */
+  readonly handlerTime: HandlerTimes;
+  exits: number;
+}
+
 /** The shortest and longest interval between two looks for requests past their deadline. */
 const SWEEP_MIN_MS = 5;
 const SWEEP_MAX_MS = 1000;
@@ -44,6 +54,8 @@ export abstract class PoolServer extends BaseServer {
    */
   protected now = performance.now();
   private sweeper: NodeJS.Timeout | undefined;
+  /** By slot: with each live thread's own figures, `stats().workers`. */
+  private readonly past: SlotPast[];
 
   constructor({ options, codec, mode, workers, pauseOnConnect }: PoolServerInit) {
     super({ options, pauseOnConnect });
@@ -62,6 +74,30 @@ export abstract class PoolServer extends BaseServer {
       onMessage: (worker, message) => this.onWorkerMessage(worker, message),
       onExit: (worker, error, replaced) => this.workerExited(worker, error, replaced),
     });
+    this.past = Array.from({ length: workers }, () => ({
+      handlerTime: new HandlerTimes(),
+      exits: 0,
+    }));
+  }
+
+  /**
+   * The server's stats, with the handler calls every thread timed (read from the memory each
+   * writes them to) by slot, and the server's as their sum.
+   */
+  override stats(): ServerStats {
+    const workers = this.past.map(({ handlerTime, exits }, index) => ({
+      index,
+      handlerTime: addHandlerTimes([
+        handlerTime.snapshot(),
+        this.pool.workers[index]?.handlerTime.snapshot() ?? EMPTY_HANDLER_TIME,
+      ]),
+      exits,
+    }));
+    return {
+      ...super.stats(),
+      handlerTime: addHandlerTimes(workers.map((worker) => worker.handlerTime)),
+      workers,
+    };
   }
 
   /** Starts the threads, then listens; a failure on either leaves nothing running. */
@@ -122,6 +158,12 @@ export abstract class PoolServer extends BaseServer {
   }
 
   private workerExited(worker: PoolWorker, error: WorkerExitedError, replaced: boolean): void {
+    // The pool has already put its replacement (if any) in the slot: what it did is the past now.
+    const past = this.past[worker.index];
+    if (past) {
+      past.exits++;
+      past.handlerTime.add(worker.handlerTime.snapshot());
+    }
     const loss = this.onWorkerExit(worker, error);
     const next = replaced
       ? 'a new thread took its place'

@@ -1,6 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { deserializeError, WorkerExitedError } from '@switchyard/protocol';
-import { siblingModule, type WorkerThreadStart, workerThreadStart } from '@switchyard/server-core';
+import {
+  HandlerTimes,
+  siblingModule,
+  type WorkerThreadStart,
+  workerThreadStart,
+} from '@switchyard/server-core';
 import {
   type FromWorker,
   type PoolMode,
@@ -11,6 +16,7 @@ import {
   type ToWorker,
   type WorkerExiting,
   type WorkerInit,
+  type WorkerStart,
 } from './messages.js';
 
 /** One thread of the pool. */
@@ -21,12 +27,16 @@ export class PoolWorker {
   private watched = 0;
   private watchedSince = 0;
 
+  /** The handler calls the thread has timed, in memory it writes (see `WorkerStart`). */
+  readonly handlerTime: HandlerTimes;
+
   constructor(
     readonly index: number,
     readonly thread: Worker,
-    progress: SharedArrayBuffer,
+    { progress, handlerTime }: Pick<WorkerStart, 'progress' | 'handlerTime'>,
   ) {
     this.progress = new Float64Array(progress);
+    this.handlerTime = new HandlerTimes(handlerTime);
   }
 
   /** True once it loaded the handler and ran its setup. */
@@ -157,12 +167,15 @@ export class WorkerPool {
 
   private spawn(index: number): Promise<void> {
     const { filename, options } = this.entry;
-    const progress = new SharedArrayBuffer(PROGRESS_BYTES);
+    const shared = {
+      progress: new SharedArrayBuffer(PROGRESS_BYTES),
+      handlerTime: new SharedArrayBuffer(HandlerTimes.BYTES),
+    };
     const thread = new Worker(filename, {
       ...options,
-      workerData: { ...this.init.workerData, progress },
+      workerData: { ...this.init.workerData, ...shared } satisfies WorkerStart,
     });
-    const worker = new PoolWorker(index, thread, progress);
+    const worker = new PoolWorker(index, thread, shared);
     this.workers[index] = worker;
     return new Promise((resolve, reject) => {
       let crash: unknown;

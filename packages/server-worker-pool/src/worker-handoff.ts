@@ -7,7 +7,7 @@ import {
   StatsRecorder,
 } from '@switchyard/server-core';
 import type { AdoptConnection, CloseConnection, TearDown, ToHandoffWorker } from './messages.js';
-import { callReturned, callStarted, init, post, startWorker } from './worker-host.js';
+import { callReturned, callStarted, handlerTimes, init, post, startWorker } from './worker-host.js';
 
 // The entry of a handoff thread: adopts whole connections (their sockets transferred) and runs
 // server-core's connection loop on them, reporting counters to the main thread.
@@ -27,7 +27,8 @@ const ZERO: Totals = {
 };
 
 class HandoffWorker {
-  private readonly recorder = new StatsRecorder();
+  /** Its handler times in memory the main thread reads; the rest reported as deltas. */
+  private readonly recorder = new StatsRecorder(handlerTimes);
   /** This thread's share of `maxServerBufferedBytes` (the main thread divided it among threads). */
   private readonly budget = new MemoryBudget(init.options.maxServerBufferedBytes);
   /** Handler calls begun, so the main thread can tell a call that never returns. */

@@ -9,6 +9,7 @@ import {
   resolveHandlerSpecifier,
   serializeError,
 } from '@switchyard/protocol';
+import { HandlerTimes } from '@switchyard/server-core';
 import {
   type FromWorker,
   type Progress,
@@ -24,6 +25,8 @@ import {
 export const port = parentPort!;
 export const init = workerData as WorkerStart;
 const progress: Progress = new Float64Array(init.progress);
+/** This thread's handler calls, timed into memory the main thread reads for `stats()`. */
+export const handlerTimes = new HandlerTimes(init.handlerTime);
 
 export function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
   port.postMessage(message, transfer);

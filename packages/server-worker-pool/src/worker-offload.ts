@@ -14,10 +14,21 @@ import {
   type ToOffloadWorker,
   unpackAt,
 } from './messages.js';
-import { callReturned, callStarted, init, onExiting, post, startWorker } from './worker-host.js';
+import {
+  callReturned,
+  callStarted,
+  handlerTimes,
+  init,
+  onExiting,
+  post,
+  startWorker,
+} from './worker-host.js';
 
 // The entry of an offload thread: runs the handler for batches of requests and answers each
 // with one message of replies.
+
+/** How a handler call went when it returned: a reply, a throw, or a promise still pending. */
+type Outcome = 'answered' | 'failed' | 'pending';
 
 /** What the next answer carries. */
 class Answer {
@@ -60,7 +71,6 @@ class OffloadWorker {
   private readonly peers = new Map<number, HandlerContext>();
   private answer = new Answer();
   private lateAnswerScheduled = false;
-
   constructor(private readonly handler: Handler) {
     // A thread that exits mid-batch still delivers the replies it finished: only the call that
     // was running (and async ones still pending) die with it.
@@ -96,54 +106,67 @@ class OffloadWorker {
       const peer = { remoteAddress, remotePort, ...(proxiedBy && { proxiedBy }) };
       this.peers.set(connectionId, this.context(connectionId, peer));
     }
-    let now = performance.now();
+    // One clock read per call: each call's end is the next one's start.
+    let started = performance.now();
     for (let i = 0; i < batch.requestIds.length; i++) {
       const requestId = batch.requestIds[i]!;
       const connectionId = batch.connectionIds[i]!;
       const context =
         this.peers.get(connectionId) ??
         this.context(connectionId, { remoteAddress: '', remotePort: 0 });
-      const answered = this.call(requestId, unpackAt(batch.bytes, batch.ends, i), context);
+      const outcome = this.call(requestId, unpackAt(batch.bytes, batch.ends, i), context, started);
       const finished = performance.now();
-      if (answered) {
-        this.answer.runMicros += (finished - now) * 1000;
-        this.answer.handlerCalls++;
+      if (outcome !== 'pending') {
+        const ms = finished - started;
+        handlerTimes.observe(ms);
+        if (outcome === 'answered') {
+          this.answer.runMicros += ms * 1000;
+          this.answer.handlerCalls++;
+        }
       }
-      now = finished;
+      started = finished;
     }
     for (const connectionId of batch.forget) this.peers.delete(connectionId);
   }
 
   /**
-   * One handler call. True when it answered synchronously (its time is the handler's cost);
-   * a throw is a failure, and an async reply joins a later answer.
+   * One handler call: `answered` synchronously (its time is the handler's cost), `failed` (a
+   * throw), or `pending`: the reply joins a later answer, and the call is timed, from `started`,
+   * when it settles.
    */
-  private call(requestId: number, request: Buffer, context: HandlerContext): boolean {
+  private call(
+    requestId: number,
+    request: Buffer,
+    context: HandlerContext,
+    started: number,
+  ): Outcome {
     let result: Reply | Promise<Reply>;
     callStarted(requestId);
     try {
       result = this.handler(request, context);
     } catch (error) {
       this.answer.fail(requestId, error);
-      return false;
+      return 'failed';
     } finally {
       callReturned();
     }
     if (!(result && typeof (result as Promise<Reply>).then === 'function')) {
       this.answer.reply(requestId, result);
-      return true;
+      return 'answered';
     }
     (result as Promise<Reply>).then(
       (reply) => {
+        handlerTimes.observe(performance.now() - started);
         this.answer.reply(requestId, reply);
         this.scheduleLateAnswer();
       },
       (error: unknown) => {
+        handlerTimes.observe(performance.now() - started);
         this.answer.fail(requestId, error);
         this.scheduleLateAnswer();
       },
     );
-    return false;
+    return 'pending';
   }
 
   private context(connectionId: number, peer: ConnectionPeer): HandlerContext {

@@ -2,7 +2,6 @@ import {
   type Codec,
   describeOptionValue,
   ErrorCode,
-  formatServerAddress,
   InvalidOptionError,
   isCodecName,
   isSwitchyardError,
@@ -17,14 +16,11 @@ import {
   type Strategy,
   type StrategyOption,
 } from '@switchyard/protocol';
-import {
-  type Distribution,
-  distributions,
-  isMultiProcessStats,
-  processesOptions,
-} from '@switchyard/server-processes';
+import { type Distribution, distributions, processesOptions } from '@switchyard/server-processes';
 import { Command, Option } from 'commander';
 import { FAILURE_LOG_LIMIT, FailureLog } from '../failure-log.js';
+import { ServerMetrics } from '../metrics.js';
+import { type MetricsEndpoint, serveMetrics } from '../metrics-endpoint.js';
 import {
   codecOption,
   flagOf,
@@ -40,6 +36,7 @@ import {
   processesContender,
   strategies,
 } from '../registry.js';
+import { LOG_FORMATS, type LogFormat, type ServeLog, serveLog } from '../serve-log.js';
 import { type ServeTlsFlags, serverTls, serveTlsOptions } from '../tls-flags.js';
 
 /**
@@ -69,6 +66,12 @@ export interface ServeFlags extends ServeTlsFlags {
   /** Text of `--processes` and `--distribution`, checked by the processes' own options. */
   processes?: string;
   distribution?: string;
+  /** `--metrics-port`: serve Prometheus metrics there (0: any free port); off when absent. */
+  metricsPort?: number;
+  /** Default `127.0.0.1`. */
+  metricsHost?: string;
+  /** Default `text`. */
+  logFormat?: LogFormat;
   [strategyOption: string]: unknown;
 }
 
@@ -269,6 +272,18 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       `${flagOf('distribution')} <name>`,
       `with --processes: ${processesOptions.distribution.description} (default: ${processesOptions.distribution.defaultText})`,
     );
+  command
+    .option(
+      '--metrics-port <port>',
+      `serve Prometheus metrics over HTTP at this port, path /metrics (0 picks a free one); off by default`,
+      integerOption('--metrics-port', { max: 65535 }),
+    )
+    .option('--metrics-host <host>', 'address the metrics port binds', '127.0.0.1')
+    .addOption(
+      new Option('--log-format <format>', 'text lines on stderr, or json lines (pino) on stdout')
+        .choices(LOG_FORMATS)
+        .default('text'),
+    );
   for (const option of serveTlsOptions()) command.addOption(option);
   for (const strategyFlag of strategyFlags(list)) command.addOption(commanderOption(strategyFlag));
   return command
@@ -278,17 +293,20 @@ export function serveCommand(list: readonly Strategy[] = strategies): Command {
       () =>
         `\nStrategies and their modes ([name] before a flag: the strategies that take it):\n${strategiesHelp(list)}\n\n` +
         `Distributions for --processes:\n${distributionsHelp()}\n\n` +
-        'Prints exactly one line "listening on HOST:PORT" (or "listening on unix:PATH") to stdout when ready; logs go to stderr,\n' +
+        'Prints exactly one line "listening on HOST:PORT" (or "listening on unix:PATH") to stdout when ready (and a\n' +
+        'second, "metrics on http://HOST:PORT/metrics", with --metrics-port); logs go to stderr,\n' +
         'among them a line per failed connection ("connection ID HOST:PORT: CODE: why"; at most\n' +
         `${FAILURE_LOG_LIMIT.burst} at once, then ${FAILURE_LOG_LIMIT.perSecond} a second, and a count of the rest), and a\n` +
         '"warning: ..." for what is not one connection\'s failure (a worker thread that exited, with its\n' +
         'stack; a connection paused for taking more than its share of the pool).\n' +
+        'With --log-format json, stdout has one JSON object per event instead (pino), "listening" first.\n' +
         'Examples:\n' +
         '  switchyard serve --strategy selector --codec lines --port 7000\n' +
         '  switchyard serve --strategy worker-pool --codec ./my-codec.mjs --handler ./my-handler.mjs\n' +
         '  switchyard serve --strategy selector --port 7000 --proxy-protocol v2   # behind HAProxy send-proxy-v2\n' +
         '  switchyard serve --strategy selector --processes 2 --distribution rr --port 7000\n' +
-        '  switchyard serve --strategy worker-pool --port 7443 --tls-key key.pem --tls-cert cert.pem\n',
+        '  switchyard serve --strategy worker-pool --port 7443 --tls-key key.pem --tls-cert cert.pem\n' +
+        '  switchyard serve --strategy worker-pool --port 7000 --metrics-port 9464 --log-format json\n',
     )
     .action((flags: ServeFlags) => serve(flags, list));
 }
@@ -361,19 +379,27 @@ export function serveOptions(
   return { contender, options };
 }
 
+/** A server `serve` runs, and what it tells and serves about it. */
+interface Serving {
+  readonly server: RunningServer;
+  readonly log: ServeLog;
+  readonly failures: FailureLog;
+  readonly metrics: MetricsEndpoint | undefined;
+}
+
 async function serve(flags: ServeFlags, list: readonly Strategy[]): Promise<void> {
   const { contender, options } = serveOptions(flags, list);
   // Signals that arrive while starting are honoured once the server is up.
   let stopRequested = false;
-  let running: { server: RunningServer; failures: FailureLog } | undefined;
+  let running: Serving | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopRequested) {
-      process.stderr.write(`${signal} again: aborting open connections\n`);
-      if (running) void abort(running.server, running.failures);
+      running?.log.aborting(signal);
+      if (running) void abort(running);
       return;
     }
     stopRequested = true;
-    if (running) void shutdown(running.server, signal, flags.closeTimeoutMs, running.failures);
+    if (running) void shutdown(running, signal, flags.closeTimeoutMs);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -388,16 +414,34 @@ async function serve(flags: ServeFlags, list: readonly Strategy[]): Promise<void
   } catch (error) {
     throw explainListenError(error);
   }
-  const failures = new FailureLog((line) => process.stderr.write(`${line}\n`));
+  let metrics: MetricsEndpoint | undefined;
+  if (flags.metricsPort !== undefined) {
+    try {
+      metrics = await serveMetrics(
+        new ServerMetrics(() => server.stats()),
+        flags.metricsHost ?? '127.0.0.1',
+        flags.metricsPort,
+      );
+    } catch (error) {
+      await server.destroy();
+      throw error;
+    }
+  }
+  const log = serveLog(flags.logFormat ?? 'text');
+  const failures = new FailureLog(log);
   server.on('failure', (failure) => failures.report(failure));
   server.on('warning', (warning) => failures.warn(warning));
-  running = { server, failures };
-  process.stdout.write(`listening on ${formatServerAddress(server.address)}\n`);
-  process.stderr.write(
-    `${contender.name} serving ${flags.handler} over ${describeCodec(codec, flags.codec)}${options.tls ? ' in TLS' : ''}; SIGINT or SIGTERM to stop\n`,
-  );
+  running = { server, log, failures, metrics };
+  log.listening({
+    address: server.address,
+    strategy: contender.name,
+    handler: flags.handler,
+    codec: describeCodec(codec, flags.codec),
+    tls: options.tls !== undefined,
+    ...(metrics && { metricsUrl: metrics.url }),
+  });
   logErrorsWhileRunning(server, failures);
-  if (stopRequested) await shutdown(server, 'SIGTERM', flags.closeTimeoutMs, failures);
+  if (stopRequested) await shutdown(running, 'SIGTERM', flags.closeTimeoutMs);
 }
 
 /** `lines`, or `netstring (./codec.mjs)` for a codec from a module. */
@@ -423,33 +467,28 @@ function logErrorsWhileRunning(server: RunningServer, failures: FailureLog): voi
 }
 
 async function shutdown(
-  server: RunningServer,
+  { server, log, failures, metrics }: Serving,
   signal: string,
   timeoutMs: number,
-  failures: FailureLog,
 ): Promise<void> {
-  process.stderr.write(`${signal}: closing (waiting up to ${timeoutMs} ms for connections)\n`);
+  log.closing(signal, timeoutMs);
   try {
     await server.close({ timeoutMs });
   } catch (error) {
     // A close that ran out of time still stopped the server, as it was asked to.
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    log.closeFailed(error);
   }
   failures.flush(server.stats().errors);
-  const stats = server.stats();
-  const { accepted, framesIn, framesOut, refused } = stats;
-  const perProcess = isMultiProcessStats(stats)
-    ? ` (per process: ${stats.processes.map((each) => each.stats.accepted).join(', ')})`
-    : '';
-  process.stderr.write(
-    `closed: ${accepted} connections${perProcess}, ${framesIn} requests, ${framesOut} replies, ${refused} refused\n`,
-  );
+  log.closed(server.stats());
+  // Scrapes answer until the server has closed, so the last one shows it drained.
+  await metrics?.close();
   process.exitCode = 0;
   // Nothing should be left running; if a strategy leaves a handle open, do not hang on it.
   setTimeout(() => process.exit(), 2000).unref();
 }
 
-async function abort(server: RunningServer, failures: FailureLog): Promise<void> {
+async function abort({ server, failures, metrics }: Serving): Promise<void> {
   await server.destroy();
   failures.flush(server.stats().errors);
+  await metrics?.close();
 }

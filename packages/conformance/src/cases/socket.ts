@@ -1,5 +1,10 @@
 import { networkInterfaces } from 'node:os';
-import { ErrorCode, formatServerAddress, isSwitchyardError } from '@switchyard/protocol';
+import {
+  ErrorCode,
+  formatServerAddress,
+  type HandlerTimeHistogram,
+  isSwitchyardError,
+} from '@switchyard/protocol';
 import { pseudoRandomBytes, wireFrame, withoutForbidden } from '../bytes.js';
 import type { Client } from '../client.js';
 import type { CaseContext, ServerUnderTest } from '../context.js';
@@ -80,7 +85,7 @@ export const netIpv6 = defineCase({
 export const statsCounters = defineCase({
   id: 'stats.counters',
   description:
-    'stats count connections, bytes and frames in and out exactly, and active returns to zero',
+    'stats count connections, bytes and frames in and out and handler calls timed exactly, and active returns to zero',
   tier: 'MUST',
   codecs: 'any',
   defaultCodecs: ['lines', 'length-prefixed', 'raw'],
@@ -133,9 +138,20 @@ function untilCounted(
       stats.bytesOut === bytesOut &&
       stats.framesIn === frames &&
       stats.framesOut === frames &&
-      stats.bufferedBytes === 0,
-    `accepted 2, active 0, refused 0, ${bytes}, frames in/out ${frames}, bufferedBytes 0`,
+      stats.bufferedBytes === 0 &&
+      timedEveryCall(stats.handlerTime, frames),
+    `accepted 2, active 0, refused 0, ${bytes}, frames in/out ${frames}, bufferedBytes 0, handler calls timed ${frames}`,
   );
+}
+
+/**
+ * One handler call per request, each in exactly one bucket of the histogram. A server that
+ * keeps no histogram (one written before it was in the contract) fails here, not with a throw.
+ */
+function timedEveryCall(handlerTime: HandlerTimeHistogram | undefined, calls: number): boolean {
+  if (handlerTime === undefined) return false;
+  const bucketed = handlerTime.counts.reduce((sum, count) => sum + count, 0);
+  return handlerTime.count === calls && bucketed === calls && handlerTime.sum >= 0;
 }
 
 /** Frames each client of `stats.counters` sends to a service that is not echo. */
