@@ -14,7 +14,7 @@
 //                    [-- <serve options for every contender>]
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -64,10 +64,34 @@ const server = createServer({ noDelay: true }, (socket) => { socket.on('error', 
 server.listen(0, '127.0.0.1', () => console.log('listening on 127.0.0.1:' + server.address().port));
 process.on('SIGTERM', () => process.exit(0));`;
 
-/** CPU time (user + system, every thread) of process `pid` so far, in microseconds. */
+/**
+ * CPU time (user + system, every thread) of process `pid` and every process under it so far, in
+ * microseconds: a contender in several processes (`selector --processes 2`) is its whole tree.
+ */
 function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100;
+  let ticks = 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    ticks = Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0; // exited between the listing and the read
+  }
+  let micros = (ticks * 1_000_000) / 100;
+  for (const child of childrenOf(pid)) micros += cpuMicros(child);
+  return micros;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number),
+    );
+  } catch {
+    return [];
+  }
 }
 
 async function startServer(contender: string) {
