@@ -25,6 +25,8 @@ const scripts = {
     'What server CPU per request does each contender cost, measured by the independent C load generator?',
   'handler-time-cost':
     'What does timing every handler call (the handler time histogram) cost per request?',
+  'cpu-profile-summary':
+    'Where does a process spend its CPU (self time by function and category, from `--cpu-prof`)?',
   'heap-after-attack':
     'Is the memory a server shows after an attack kept by it, or heap the runtime has not collected yet?',
 } as const;
