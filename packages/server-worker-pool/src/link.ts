@@ -1,7 +1,8 @@
 import { deserializeError, type HandlerContext } from '@switchyard/protocol';
 import type { OffloadLoad } from './balance.js';
+import { ByteRing, ReplyLender, totalLength } from './byte-ring.js';
 import { FairQueue } from './fair-queue.js';
-import { type PeerInfo, packBytes, type ReplyBatch, unpackAt } from './messages.js';
+import { type PeerInfo, packBytes, type ReplyBatch, type RingPlace, unpackAt } from './messages.js';
 import type { PoolWorker } from './pool.js';
 import type { Orphan } from './recovery.js';
 
@@ -16,9 +17,28 @@ export interface PoolRequest extends Orphan {
   since: number;
   readonly request: Buffer;
   readonly context: HandlerContext;
+  /** Its place among its connection's requests for the pool (set by the connection). */
+  seq?: number;
   resolve(reply: Buffer): void;
   reject(error: Error): void;
 }
+
+/** Bytes of each of a link's two rings: a batch or answer larger than what is free goes packed. */
+export const RING_BYTES = 1 << 20;
+
+/**
+ * Whether a reply may be handed to its connection as a view of the reply ring, and when it has
+ * been written: the ring's bytes are reused after that.
+ */
+export interface ReplyLending {
+  /** True when the connection writes the reply as it settles, to a socket not backed up. */
+  mayLend(entry: PoolRequest): boolean;
+  /** Calls `done` once what the connection has written so far has left its socket. */
+  whenWritten(entry: PoolRequest, done: () => void): void;
+}
+
+/** Replies this size or larger are lent from the ring: smaller copies share Node's buffer pool. */
+const LEND_MIN_BYTES = Buffer.poolSize >>> 1;
 
 /** Messages of requests a link has sent to its worker and not had answered, at most. */
 export const MAX_BATCHES_IN_FLIGHT = 2;
@@ -50,12 +70,23 @@ export class WorkerLink implements OffloadLoad {
   private readonly known = new Set<number>();
   private peers: PeerInfo[] = [];
   private forget: number[] = [];
+  /** With lending: requests go out through this ring, replies come back through the lender's. */
+  private readonly requestRing: ByteRing | undefined;
+  private readonly lender: ReplyLender | undefined;
+  private ringsSent = false;
 
   constructor(
     readonly worker: PoolWorker,
     /** Told of every request that leaves the link answered or failed by its worker. */
     private readonly onSettled: (request: PoolRequest) => void,
-  ) {}
+    /** Without it, bytes travel in transferred buffers both ways and replies are copied. */
+    private readonly lending?: ReplyLending,
+  ) {
+    if (lending) {
+      this.requestRing = ByteRing.create(RING_BYTES);
+      this.lender = new ReplyLender(ByteRing.create(RING_BYTES));
+    }
+  }
 
   /** Requests sent or waiting and not yet answered. */
   get outstanding(): number {
@@ -111,11 +142,21 @@ export class WorkerLink implements OffloadLoad {
       requests.push(entry.request);
     }
     this.batchesInFlight++;
-    const { bytes, ends } = packBytes(requests);
     const { peers, forget } = this;
-    this.worker.post({ type: 'requests', requestIds, connectionIds, ends, bytes, peers, forget }, [
-      bytes,
-    ]);
+    const batch = { type: 'requests' as const, requestIds, connectionIds, peers, forget };
+    const rings =
+      this.requestRing && this.lender && !this.ringsSent
+        ? { requests: this.requestRing.shared, replies: this.lender.ring.shared }
+        : undefined;
+    this.ringsSent ||= rings !== undefined;
+    const ring = this.requestRing?.reserve(totalLength(requests));
+    if (ring) {
+      const ends = this.requestRing!.write(ring.at, requests);
+      this.worker.post({ ...batch, ends, ring, rings });
+    } else {
+      const { bytes, ends } = packBytes(requests);
+      this.worker.post({ ...batch, ends, bytes, rings }, [bytes]);
+    }
     this.peers = [];
     this.forget = [];
   }
@@ -128,8 +169,9 @@ export class WorkerLink implements OffloadLoad {
    */
   settle(answer: ReplyBatch): number {
     this.batchesInFlight -= answer.batchesDone;
-    const { requestIds, ends, bytes, failures } = answer;
-    for (let i = 0; i < requestIds.length; i++) {
+    const { requestIds, ends, bytes, ring, failures } = answer;
+    if (ring && this.lender) this.settleLent(requestIds, ends, ring, this.lender);
+    for (let i = 0; bytes && i < requestIds.length; i++) {
       const entry = this.take(requestIds[i]!);
       if (entry === undefined) continue;
       entry.resolve(ownBytes(unpackAt(bytes, ends, i), bytes));
@@ -142,6 +184,36 @@ export class WorkerLink implements OffloadLoad {
       this.onSettled(entry);
     }
     return requestIds.length + failures.length;
+  }
+
+  /**
+   * Replies in the reply ring: each large one its connection writes at once goes as a view, and
+   * the answer's region is given back once they have all been written; the others are copied (one
+   * waiting behind an earlier reply, or for a socket that is backed up, would hold the ring).
+   */
+  private settleLent(
+    requestIds: readonly number[],
+    ends: readonly number[],
+    ring: RingPlace,
+    lender: ReplyLender,
+  ): void {
+    const held = lender.arrived(ring.size);
+    const done = () => lender.done(held);
+    for (let i = 0; i < requestIds.length; i++) {
+      const entry = this.take(requestIds[i]!);
+      if (entry === undefined) continue;
+      const view = lender.ring.view(ring.at, ends, i);
+      // A small copy comes from Node's shared pool, cheaper than watching the write.
+      if (view.length >= LEND_MIN_BYTES && this.lending!.mayLend(entry)) {
+        lender.lend(held);
+        entry.resolve(view);
+        this.lending!.whenWritten(entry, done);
+      } else {
+        entry.resolve(Buffer.from(view));
+      }
+      this.onSettled(entry);
+    }
+    done();
   }
 
   /**

@@ -4,8 +4,9 @@ import type { StatsDelta } from '@switchyard/server-core';
 
 /**
  * Everything that crosses between the main thread and a worker, in one place.
- * Byte payloads travel packed in one transferred ArrayBuffer per message (no copy on the way,
- * one copy to pack), because a message costs microseconds whatever it carries.
+ * Byte payloads travel packed, one region per message, because a message costs microseconds
+ * whatever it carries: offload packs them into a ring of shared memory made once per worker
+ * (`src/byte-ring.ts`), or into one transferred ArrayBuffer when the ring has no room.
  */
 
 /** How the pool uses its workers; fixed when the server starts. */
@@ -54,6 +55,18 @@ export type PeerInfo = readonly [
   proxiedBy?: SocketEndpoint,
 ];
 
+/** Offload: where a message's bytes sit in a ring (`src/byte-ring.ts`): offset, and region size. */
+export interface RingPlace {
+  readonly at: number;
+  readonly size: number;
+}
+
+/** Offload: the shared memory of one link, requests one way and replies the other. */
+export interface LinkRings {
+  readonly requests: SharedArrayBuffer;
+  readonly replies: SharedArrayBuffer;
+}
+
 /**
  * Offload: requests gathered during one turn of the main event loop for one worker.
  * Request `i` is `bytes[ends[i - 1] ?? 0, ends[i])`, from connection `connectionIds[i]`.
@@ -63,7 +76,11 @@ export interface RequestBatch {
   readonly requestIds: readonly number[];
   readonly connectionIds: readonly number[];
   readonly ends: readonly number[];
-  readonly bytes: ArrayBuffer;
+  /** The requests' bytes, transferred; absent when they are in the request ring ({@link RingPlace}). */
+  readonly bytes?: ArrayBuffer;
+  readonly ring?: RingPlace;
+  /** With the first batch: the link's two rings, made once by the main thread. */
+  readonly rings?: LinkRings;
   /** Connections this worker has not seen before. */
   readonly peers: readonly PeerInfo[];
   /** Connections that closed: the worker may forget them. */
@@ -84,7 +101,9 @@ export interface ReplyBatch {
   readonly type: 'replies';
   readonly requestIds: readonly number[];
   readonly ends: readonly number[];
-  readonly bytes: ArrayBuffer;
+  /** The replies' bytes, transferred; absent when they are in the reply ring ({@link RingPlace}). */
+  readonly bytes?: ArrayBuffer;
+  readonly ring?: RingPlace;
   readonly failures: readonly RequestFailure[];
   /**
    * Request batches whose every handler call has been made since the last answer (async calls

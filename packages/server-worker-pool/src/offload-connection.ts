@@ -29,6 +29,13 @@ export class OffloadConnection extends Connection implements ConnectionLoad {
   throttleTold = false;
   /** A zero-length write is queued to say when its unwritten replies have gone out. */
   private flushWatched = false;
+  /** Sequence numbers of its requests for the pool: every one below `settledBelow` has settled. */
+  private nextSeq = 0;
+  private settledBelow = 0;
+  /** Settled out of order, at or above `settledBelow`. */
+  private readonly settledAhead = new Set<number>();
+  /** Told once what has been written so far has left the socket ({@link whenWritten}). */
+  private writeWaiters: (() => void)[] = [];
 
   /** What its Connection holds, plus what the pool holds for it (its part of the cap). */
   override get bufferedBytes(): number {
@@ -49,8 +56,51 @@ export class OffloadConnection extends Connection implements ConnectionLoad {
     return this.queued > 0 || this.backlog.length > 0;
   }
 
+  /** A request for the pool, in the order the connection read them; it waits for room. */
+  enqueue(entry: PoolRequest): void {
+    entry.seq = this.nextSeq++;
+    this.backlog.push(entry);
+  }
+
+  /**
+   * True when `entry`'s reply, settled now, is written at once to a socket that is not backed
+   * up: every request before it has been answered, and nothing waits in the socket.
+   */
+  writesNow(entry: PoolRequest): boolean {
+    const { socket } = this;
+    return entry.seq === this.settledBelow && socket.writableLength === 0 && !socket.destroyed;
+  }
+
+  /**
+   * Calls `done` once the replies written so far have left the socket: looked at after this turn's
+   * microtasks (the Connection writes a settled reply from one), then, if bytes are still queued,
+   * after a zero-length write completes, which comes after everything written before it.
+   */
+  whenWritten(done: () => void): void {
+    this.writeWaiters.push(done);
+    if (this.writeWaiters.length === 1) setImmediate(() => this.checkWritten());
+  }
+
+  private checkWritten(): void {
+    const { socket } = this;
+    const waiters = this.writeWaiters;
+    this.writeWaiters = [];
+    const release = () => {
+      for (const done of waiters) done();
+    };
+    if (socket.destroyed || socket.writableLength === 0) release();
+    else if (socket.writableEnded) socket.once('close', release);
+    else socket.write(EMPTY, release);
+  }
+
   /** One of its requests left the pool's queue: answered, failed or past its deadline. */
   left(entry: PoolRequest): void {
+    if (entry.seq === this.settledBelow) {
+      this.settledBelow++;
+      while (this.settledAhead.delete(this.settledBelow)) this.settledBelow++;
+    } else if (entry.seq !== undefined) {
+      this.settledAhead.add(entry.seq);
+    }
     this.queued--;
     this.queuedBytes -= entry.request.length;
   }

@@ -22,7 +22,7 @@ import {
   roomInShare,
 } from './admission.js';
 import { type Affinity, pickOffloadWorker, pinnedWorker } from './balance.js';
-import { type PoolRequest, WorkerLink } from './link.js';
+import { type PoolRequest, type ReplyLending, WorkerLink } from './link.js';
 import type { FromWorker } from './messages.js';
 import { OffloadConnection, type Standing } from './offload-connection.js';
 import type { PoolWorker } from './pool.js';
@@ -76,6 +76,15 @@ export class OffloadServer extends PoolServer {
   /** False until a worker has timed a call: the first messages are not cut to the guessed cost. */
   private costMeasured = false;
   private readonly onSettled = (entry: PoolRequest) => this.settled(entry);
+  /** Replies lent from a worker's ring go to connections that write them at once. */
+  private readonly lending: ReplyLending = {
+    mayLend: (entry) => this.live.get(entry.context.connectionId)?.writesNow(entry) ?? false,
+    whenWritten: (entry, done) => {
+      const connection = this.live.get(entry.context.connectionId);
+      if (connection) connection.whenWritten(done);
+      else done();
+    },
+  };
 
   constructor({ options, codec, workers, maxQueuedRequests, affinity }: OffloadInit) {
     super({ options, codec, mode: 'offload', workers });
@@ -134,7 +143,7 @@ export class OffloadServer extends PoolServer {
     for (let index = 0; index < workers.length; index++) {
       const worker = workers[index];
       if (this.links[index]?.worker !== worker) {
-        this.links[index] = worker && new WorkerLink(worker, this.onSettled);
+        this.links[index] = worker && new WorkerLink(worker, this.onSettled, this.lending);
       }
     }
     return this.links;
@@ -144,7 +153,7 @@ export class OffloadServer extends PoolServer {
     const connection = this.live.get(context.connectionId)!;
     return new Promise<Buffer>((resolve, reject) => {
       this.busy.add(connection);
-      connection.backlog.push({ requestId: 0, since: 0, request, context, resolve, reject });
+      connection.enqueue({ requestId: 0, since: 0, request, context, resolve, reject });
       this.admitWaiting(connection);
     });
   }

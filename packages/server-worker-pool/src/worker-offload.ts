@@ -7,6 +7,7 @@ import {
   type Reply,
   serializeError,
 } from '@switchyard/protocol';
+import { ByteRing, totalLength } from './byte-ring.js';
 import {
   packBytes,
   type RequestBatch,
@@ -56,13 +57,19 @@ class Answer {
     this.failures.push({ requestId, error: serializeError(handlerFailure(error)) });
   }
 
-  send(): void {
-    const { bytes, ends } = packBytes(this.replies);
+  /** Into the reply ring when it has room (the main thread gives it back), else packed. */
+  send(replyRing: ByteRing | undefined): void {
     const { requestIds, failures, batchesDone, runMicros, handlerCalls } = this;
-    post(
-      { type: 'replies', requestIds, ends, bytes, failures, batchesDone, runMicros, handlerCalls },
-      [bytes],
-    );
+    const answer = { type: 'replies' as const, requestIds, failures, batchesDone };
+    const total = totalLength(this.replies);
+    const ring = total > 0 ? replyRing?.reserve(total) : undefined;
+    if (ring) {
+      const ends = replyRing!.write(ring.at, this.replies);
+      post({ ...answer, ends, ring, runMicros, handlerCalls });
+      return;
+    }
+    const { bytes, ends } = packBytes(this.replies);
+    post({ ...answer, ends, bytes, runMicros, handlerCalls }, [bytes]);
   }
 }
 
@@ -71,6 +78,9 @@ class OffloadWorker {
   private readonly peers = new Map<number, HandlerContext>();
   private answer = new Answer();
   private lateAnswerScheduled = false;
+  /** The link's rings, from its first batch: requests are read from one, replies go in the other. */
+  private requestRing: ByteRing | undefined;
+  private replyRing: ByteRing | undefined;
   constructor(private readonly handler: Handler) {
     // A thread that exits mid-batch still delivers the replies it finished: only the call that
     // was running (and async ones still pending) die with it.
@@ -82,7 +92,11 @@ class OffloadWorker {
    * ones settled meanwhile): one answer per batch, so the main thread may send the next.
    */
   run(batch: RequestBatch): void {
-    this.runBatch(batch);
+    if (batch.rings) {
+      this.requestRing = new ByteRing(batch.rings.requests);
+      this.replyRing = new ByteRing(batch.rings.replies);
+    }
+    this.runBatch(batch, batch.bytes ?? this.takeRequests(batch));
     this.answer.batchesDone++;
     this.flush();
   }
@@ -90,7 +104,7 @@ class OffloadWorker {
   private flush(): void {
     this.lateAnswerScheduled = false;
     if (this.answer.empty) return;
-    this.answer.send();
+    this.answer.send(this.replyRing);
     this.answer = new Answer();
   }
 
@@ -101,7 +115,20 @@ class OffloadWorker {
     setImmediate(() => this.flush());
   }
 
-  private runBatch(batch: RequestBatch): void {
+  /**
+   * The batch's requests, copied out of the request ring so that the ring's bytes go back at once:
+   * a handler owns its request and may keep it.
+   */
+  private takeRequests(batch: RequestBatch): ArrayBuffer {
+    const { at, size } = batch.ring!;
+    const total = batch.ends[batch.ends.length - 1] ?? 0;
+    const own = new Uint8Array(total);
+    own.set(this.requestRing!.data.subarray(at, at + total));
+    this.requestRing!.release(size);
+    return own.buffer;
+  }
+
+  private runBatch(batch: RequestBatch, bytes: ArrayBuffer): void {
     for (const [connectionId, remoteAddress, remotePort, proxiedBy] of batch.peers) {
       const peer = { remoteAddress, remotePort, ...(proxiedBy && { proxiedBy }) };
       this.peers.set(connectionId, this.context(connectionId, peer));
@@ -114,7 +141,7 @@ class OffloadWorker {
       const context =
         this.peers.get(connectionId) ??
         this.context(connectionId, { remoteAddress: '', remotePort: 0 });
-      const outcome = this.call(requestId, unpackAt(batch.bytes, batch.ends, i), context, started);
+      const outcome = this.call(requestId, unpackAt(bytes, batch.ends, i), context, started);
       const finished = performance.now();
       if (outcome !== 'pending') {
         const ms = finished - started;

@@ -32,7 +32,7 @@ function link() {
     batches.map((batch) =>
       batch.ends.map((end, i) => {
         const start = i === 0 ? 0 : batch.ends[i - 1]!;
-        return Buffer.from(batch.bytes, start, end - start).toString();
+        return Buffer.from(batch.bytes!, start, end - start).toString();
       }),
     );
   /** The worker answers: it finished `batchesDone` batches (no replies needed for the test). */
