@@ -97,6 +97,18 @@ export function totalLength(parts: readonly Uint8Array[]): number {
   return total;
 }
 
+/**
+ * Payloads this size or larger are worth a ring: below it, a fresh buffer per message is cheap
+ * (Node's pool serves the small copies, and external memory grows too slowly to start full GCs),
+ * while the ring's extra copy on the far side and its bookkeeping cost 1-3 us a request.
+ */
+export const RING_MIN_BYTES = Buffer.poolSize >>> 1;
+
+/** True when the parts of one message are large enough, on average, to go through a ring. */
+export function worthRing(parts: readonly Uint8Array[], total: number): boolean {
+  return parts.length > 0 && total >= RING_MIN_BYTES * parts.length;
+}
+
 /** An answer whose replies sit in the reply ring: its region, and the replies not yet written. */
 interface HeldAnswer {
   readonly size: number;

@@ -1,6 +1,6 @@
 import { deserializeError, type HandlerContext } from '@switchyard/protocol';
 import type { OffloadLoad } from './balance.js';
-import { ByteRing, ReplyLender, totalLength } from './byte-ring.js';
+import { ByteRing, ReplyLender, RING_MIN_BYTES, totalLength, worthRing } from './byte-ring.js';
 import { FairQueue } from './fair-queue.js';
 import { type PeerInfo, packBytes, type ReplyBatch, type RingPlace, unpackAt } from './messages.js';
 import type { PoolWorker } from './pool.js';
@@ -36,9 +36,6 @@ export interface ReplyLending {
   /** Calls `done` once what the connection has written so far has left its socket. */
   whenWritten(entry: PoolRequest, done: () => void): void;
 }
-
-/** Replies this size or larger are lent from the ring: smaller copies share Node's buffer pool. */
-const LEND_MIN_BYTES = Buffer.poolSize >>> 1;
 
 /** Messages of requests a link has sent to its worker and not had answered, at most. */
 export const MAX_BATCHES_IN_FLIGHT = 2;
@@ -149,7 +146,8 @@ export class WorkerLink implements OffloadLoad {
         ? { requests: this.requestRing.shared, replies: this.lender.ring.shared }
         : undefined;
     this.ringsSent ||= rings !== undefined;
-    const ring = this.requestRing?.reserve(totalLength(requests));
+    const total = totalLength(requests);
+    const ring = worthRing(requests, total) ? this.requestRing?.reserve(total) : undefined;
     if (ring) {
       const ends = this.requestRing!.write(ring.at, requests);
       this.worker.post({ ...batch, ends, ring, rings });
@@ -204,7 +202,7 @@ export class WorkerLink implements OffloadLoad {
       if (entry === undefined) continue;
       const view = lender.ring.view(ring.at, ends, i);
       // A small copy comes from Node's shared pool, cheaper than watching the write.
-      if (view.length >= LEND_MIN_BYTES && this.lending!.mayLend(entry)) {
+      if (view.length >= RING_MIN_BYTES && this.lending!.mayLend(entry)) {
         lender.lend(held);
         entry.resolve(view);
         this.lending!.whenWritten(entry, done);

@@ -7,7 +7,7 @@ import {
   type Reply,
   serializeError,
 } from '@switchyard/protocol';
-import { ByteRing, totalLength } from './byte-ring.js';
+import { ByteRing, totalLength, worthRing } from './byte-ring.js';
 import {
   packBytes,
   type RequestBatch,
@@ -62,7 +62,7 @@ class Answer {
     const { requestIds, failures, batchesDone, runMicros, handlerCalls } = this;
     const answer = { type: 'replies' as const, requestIds, failures, batchesDone };
     const total = totalLength(this.replies);
-    const ring = total > 0 ? replyRing?.reserve(total) : undefined;
+    const ring = worthRing(this.replies, total) ? replyRing?.reserve(total) : undefined;
     if (ring) {
       const ends = replyRing!.write(ring.at, this.replies);
       post({ ...answer, ends, ring, runMicros, handlerCalls });

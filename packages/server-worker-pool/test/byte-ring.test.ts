@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { ByteRing, ReplyLender } from '../src/byte-ring.js';
+import { ByteRing, ReplyLender, RING_MIN_BYTES, totalLength, worthRing } from '../src/byte-ring.js';
 
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 
@@ -43,4 +43,17 @@ test('an answer goes back once every reply lent from it is written, and only aft
   expect(ring.available).toBe(40);
   lender.done(first);
   expect(ring.available).toBe(100);
+});
+
+test('a ring is worth it for payloads of 4 KiB or more on average, not for small ones', () => {
+  const parts = (...sizes: number[]) => sizes.map((size) => new Uint8Array(size));
+  const worth = (list: Uint8Array[]) => worthRing(list, totalLength(list));
+  expect(RING_MIN_BYTES).toBe(4096);
+  expect(worth(parts(10240))).toBe(true);
+  expect(worth(parts(4096, 4096))).toBe(true);
+  expect(worth(parts(1024, 1024, 1024))).toBe(false);
+  // One large request among many small ones: the average decides, as the copies do.
+  expect(worth(parts(16384, 64, 64, 64))).toBe(true);
+  expect(worth(parts(8192, 64, 64, 64))).toBe(false);
+  expect(worth([])).toBe(false);
 });
