@@ -99,10 +99,12 @@ export function totalLength(parts: readonly Uint8Array[]): number {
 
 /**
  * Payloads this size or larger are worth a ring: below it, a fresh buffer per message is cheap
- * (Node's pool serves the small copies, and external memory grows too slowly to start full GCs),
- * while the ring's extra copy on the far side and its bookkeeping cost 1-3 us a request.
+ * (external memory grows too slowly to start full GCs), while the ring's extra copy on the far
+ * side and its bookkeeping cost 1-3 us a request. A constant, not `Buffer.poolSize`-based: the
+ * pool is 8 KiB on Node 20 and 64 KiB on Node 26, and a pooled copy still grows external memory
+ * by a slab every few copies.
  */
-export const RING_MIN_BYTES = Buffer.poolSize >>> 1;
+export const RING_MIN_BYTES = 4096;
 
 /** True when the parts of one message are large enough, on average, to go through a ring. */
 export function worthRing(parts: readonly Uint8Array[], total: number): boolean {

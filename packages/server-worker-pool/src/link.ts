@@ -201,7 +201,7 @@ export class WorkerLink implements OffloadLoad {
       const entry = this.take(requestIds[i]!);
       if (entry === undefined) continue;
       const view = lender.ring.view(ring.at, ends, i);
-      // A small copy comes from Node's shared pool, cheaper than watching the write.
+      // A small copy is cheaper than watching the write.
       if (view.length >= RING_MIN_BYTES && this.lending!.mayLend(entry)) {
         lender.lend(held);
         entry.resolve(view);
