@@ -7,7 +7,7 @@
 // Runs the built CLI (`pnpm build` first), or another checkout's with --root. A contender is a
 // strategy with its own serve options after spaces ('worker-pool:offload --workers 1'), and
 // optionally `@DIR`, another built checkout to run it from: before and after in one run.
-// Each round also says how busy the server's CPU was with other work than the server ("others",
+// Each round also says how busy the server's CPUs were with other work than the server ("others",
 // from /proc/stat, a share of the window): another job pinned there inflates CPU per request
 // several times over. With --max-others, a measurement above it is taken again (up to 4 times).
 //
@@ -100,13 +100,26 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-/** Busy time (not idle or waiting for I/O) of CPU `cpu` so far, in microseconds. */
-function cpuBusyMicros(cpu: string): number {
-  const line = readFileSync('/proc/stat', 'utf8')
-    .split('\n')
-    .find((text) => text.startsWith(`cpu${cpu} `))!;
-  const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
-  return ((user! + nice! + system! + irq! + softirq! + steal!) * 1_000_000) / 100;
+/** The CPUs of a taskset list ("0", "0-1", "0,2-3"). */
+function cpuList(list: string): number[] {
+  return list.split(',').flatMap((part) => {
+    const [first, last = first] = part.split('-').map(Number);
+    return Array.from({ length: last! - first! + 1 }, (_, index) => first! + index);
+  });
+}
+const serverCpus = cpuList(values['server-cpu']);
+
+/** Busy time (not idle or waiting for I/O) of the server's CPUs together so far, in microseconds. */
+function cpuBusyMicros(): number {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  let ticks = 0;
+  for (const cpu of serverCpus) {
+    const line = lines.find((text) => text.startsWith(`cpu${cpu} `));
+    if (line === undefined) throw new Error(`--server-cpu: no cpu${cpu} in /proc/stat`);
+    const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
+    ticks += user! + nice! + system! + irq! + softirq! + steal!;
+  }
+  return (ticks * 1_000_000) / 100;
 }
 
 async function startServer(contender: string) {
@@ -176,12 +189,12 @@ for (const { size, conns, label } of workloads) {
         load(port, size, conns, 1);
         for (let attempt = 1; ; attempt++) {
           const before = cpuMicros(child.pid!);
-          const busyBefore = cpuBusyMicros(values['server-cpu']);
+          const busyBefore = cpuBusyMicros();
           const started = process.hrtime.bigint();
           const result = load(port, size, conns, seconds);
           const elapsed = Number(process.hrtime.bigint() - started) / 1000;
           const server = cpuMicros(child.pid!) - before;
-          const others = (cpuBusyMicros(values['server-cpu']) - busyBefore - server) / elapsed;
+          const others = (cpuBusyMicros() - busyBefore - server) / (elapsed * serverCpus.length);
           const micros = server / result.completed_total;
           if (result.errors || result.mismatches)
             throw new Error(
