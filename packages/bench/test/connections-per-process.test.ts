@@ -65,7 +65,12 @@ describe('connections per process, from /proc', () => {
     ).toEqual([3]);
   });
 
-  /** A cluster of two workers on one port (`cluster-server.cjs`), with `count` clients. */
+  /**
+   * A cluster of two workers on one port (`cluster-server.cjs`), with `count` clients, read once
+   * every connection is held by a worker. Under `rr` the primary accepts each connection and
+   * holds it until the worker it went to has taken it, so for a moment the primary shows as a
+   * third process holding one.
+   */
   async function cluster(policy: 'rr' | 'none', count: number): Promise<number[]> {
     const script = fileURLToPath(new URL('./cluster-server.cjs', import.meta.url));
     const primary = spawn(process.execPath, [script, policy], {
@@ -79,7 +84,7 @@ describe('connections per process, from /proc', () => {
     await clients(port, count);
     return settle(
       () => connectionsPerProcess(primary.pid!, port),
-      (counts) => counts.reduce((sum, each) => sum + each, 0) === count,
+      (counts) => counts.length <= 2 && counts.reduce((sum, each) => sum + each, 0) === count,
     );
   }
 
