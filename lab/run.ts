@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Each script and the question it answers; lab/README.md has one line per script too. */
 const scripts = {
-  'idle-memory': 'How much memory does an idle connection cost the selector, next to bare `net`?',
+  'idle-memory':
+    'How much memory does an idle connection cost the selector and the worker pool, next to bare `net`?',
   'waiting-memory':
     'What does a client waiting its turn cost the blocking strategy, and is it all freed when it leaves?',
   'nagle-check': 'Do large replies stall on Nagle plus delayed ACKs (one connection, depth 1)?',

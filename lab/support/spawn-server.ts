@@ -3,10 +3,19 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 /** The servers `echo-server.ts` runs. `blocking` serves one connection at a time. */
-export type ServerKind = 'selector' | 'net-pipe' | 'blocking';
+export const serverKinds = [
+  'selector',
+  'net-pipe',
+  'blocking',
+  'worker-pool:offload',
+  'worker-pool:handoff',
+] as const;
+export type ServerKind = (typeof serverKinds)[number];
 
 export interface ServerMemory {
+  /** The process's, so every thread's. */
   rss: number;
+  /** Used V8 heap, summed over the main thread and a worker pool's threads. */
   heapUsed: number;
   /** File descriptors the server process has open (Linux). */
   fds: number;
@@ -31,7 +40,7 @@ export interface SpawnedServer {
 const child = fileURLToPath(new URL('./echo-server.ts', import.meta.url));
 
 export function isServerKind(kind: string): kind is ServerKind {
-  return kind === 'selector' || kind === 'net-pipe' || kind === 'blocking';
+  return (serverKinds as readonly string[]).includes(kind);
 }
 
 /**
@@ -48,10 +57,18 @@ export async function spawnServer(
   const inherited = built
     ? process.execArgv.filter((flag) => !flag.startsWith('--conditions'))
     : process.execArgv;
-  const execArgv = [...inherited, ...(gc ? ['--expose-gc'] : [])];
-  const proc = fork(child, [kind], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(child, [kind, ...(gc ? ['--gc'] : [])], {
+    execArgv: inherited,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = once(proc, 'exit').then(([code]) => {
+    throw new Error(`${kind} server exited (code ${String(code)})`);
+  });
+  exited.catch(() => {});
+  // Every answer races the server's exit, so that a server that fails (a mode this Node cannot
+  // run) ends the script instead of leaving it waiting.
   const next = async (): Promise<ToParent> => {
-    const [message] = (await once(proc, 'message')) as [ToParent];
+    const [message] = (await Promise.race([once(proc, 'message'), exited])) as [ToParent];
     return message;
   };
   const ready = await next();
