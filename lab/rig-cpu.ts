@@ -3,7 +3,10 @@
 // --codec raw` process pinned to one CPU, the load generator pinned to the other; the server's
 // CPU (every thread, from /proc) over the measured window is divided by the requests completed.
 // Contenders alternate within each round (the order rotates), and the table gives medians, with
-// each contender's ratio to the first. `net-pipe` is a bare `net` echo server (noDelay, pipe).
+// each contender's ratio to the first. `net-pipe` is a bare `net` echo server (noDelay, pipe);
+// `relay-post` and `relay-atomics` are bare `net` servers whose one worker thread echoes each read,
+// reached by postMessage or through shared memory and Atomics (support/net-relay.mjs): the floor
+// of offload's relay.
 // Runs the built CLI (`pnpm build` first), or another checkout's with --root. A contender is a
 // strategy with its own serve options after spaces ('worker-pool:offload --workers 1'), and
 // optionally `@DIR`, another built checkout to run it from: before and after in one run.
@@ -124,18 +127,21 @@ function cpuBusyMicros(): number {
 
 async function startServer(contender: string) {
   const [strategy = '', root = values.root] = contender.split('@');
+  const relay = /^relay-(post|atomics)$/.exec(strategy)?.[1];
   const args =
     strategy === 'net-pipe'
       ? ['--input-type=module', '-e', NET_PIPE]
-      : [
-          cliOf(root),
-          'serve',
-          '--strategy',
-          ...strategy.split(' '),
-          '--codec',
-          'raw',
-          ...extraServeArgs,
-        ];
+      : relay
+        ? [join(values.root, 'lab/support/net-relay.mjs'), relay]
+        : [
+            cliOf(root),
+            'serve',
+            '--strategy',
+            ...strategy.split(' '),
+            '--codec',
+            'raw',
+            ...extraServeArgs,
+          ];
   const child = spawn('taskset', ['-c', values['server-cpu'], values.node, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
