@@ -106,9 +106,9 @@ export function totalLength(parts: readonly Uint8Array[]): number {
  */
 export const RING_MIN_BYTES = 4096;
 
-/** True when the parts of one message are large enough, on average, to go through a ring. */
-export function worthRing(parts: readonly Uint8Array[], total: number): boolean {
-  return parts.length > 0 && total >= RING_MIN_BYTES * parts.length;
+/** True when `count` payloads of `total` bytes (one message) are worth a ring, on average. */
+export function worthRing(count: number, total: number): boolean {
+  return count > 0 && total >= RING_MIN_BYTES * count;
 }
 
 /** An answer whose replies sit in the reply ring: its region, and the replies not yet written. */

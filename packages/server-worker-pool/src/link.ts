@@ -2,7 +2,14 @@ import { deserializeError, type HandlerContext } from '@switchyard/protocol';
 import type { OffloadLoad } from './balance.js';
 import { ByteRing, ReplyLender, RING_MIN_BYTES, totalLength, worthRing } from './byte-ring.js';
 import { FairQueue } from './fair-queue.js';
-import { type PeerInfo, packBytes, type ReplyBatch, type RingPlace, unpackAt } from './messages.js';
+import {
+  type LinkRings,
+  type PeerInfo,
+  packBytes,
+  type ReplyBatch,
+  type RingPlace,
+  unpackAt,
+} from './messages.js';
 import type { PoolWorker } from './pool.js';
 import type { Orphan } from './recovery.js';
 
@@ -67,10 +74,17 @@ export class WorkerLink implements OffloadLoad {
   private readonly known = new Set<number>();
   private peers: PeerInfo[] = [];
   private forget: number[] = [];
-  /** With lending: requests go out through this ring, replies come back through the lender's. */
-  private readonly requestRing: ByteRing | undefined;
-  private readonly lender: ReplyLender | undefined;
-  private ringsSent = false;
+  /**
+   * With lending, once a batch or an answer has been worth a ring: requests go out through this
+   * ring, replies come back through the lender's. Made by {@link send} and sent with the batch it
+   * makes them for, so the worker has them before any region of theirs is used (and answers
+   * without them, packed, until then). A link that only ever carries small payloads makes none:
+   * they are 2 MiB of shared memory per worker.
+   */
+  private requestRing: ByteRing | undefined;
+  private lender: ReplyLender | undefined;
+  /** A packed answer is worth a ring (small requests, large replies): the next batch makes them. */
+  private ringsWanted = false;
 
   constructor(
     readonly worker: PoolWorker,
@@ -78,12 +92,7 @@ export class WorkerLink implements OffloadLoad {
     private readonly onSettled: (request: PoolRequest) => void,
     /** Without it, bytes travel in transferred buffers both ways and replies are copied. */
     private readonly lending?: ReplyLending,
-  ) {
-    if (lending) {
-      this.requestRing = ByteRing.create(RING_BYTES);
-      this.lender = new ReplyLender(ByteRing.create(RING_BYTES));
-    }
-  }
+  ) {}
 
   /** Requests sent or waiting and not yet answered. */
   get outstanding(): number {
@@ -141,13 +150,10 @@ export class WorkerLink implements OffloadLoad {
     this.batchesInFlight++;
     const { peers, forget } = this;
     const batch = { type: 'requests' as const, requestIds, connectionIds, peers, forget };
-    const rings =
-      this.requestRing && this.lender && !this.ringsSent
-        ? { requests: this.requestRing.shared, replies: this.lender.ring.shared }
-        : undefined;
-    this.ringsSent ||= rings !== undefined;
     const total = totalLength(requests);
-    const ring = worthRing(requests, total) ? this.requestRing?.reserve(total) : undefined;
+    const worth = worthRing(requests.length, total);
+    const rings = worth || this.ringsWanted ? this.makeRings() : undefined;
+    const ring = worth ? this.requestRing?.reserve(total) : undefined;
     if (ring) {
       const ends = this.requestRing!.write(ring.at, requests);
       this.worker.post({ ...batch, ends, ring, rings });
@@ -157,6 +163,14 @@ export class WorkerLink implements OffloadLoad {
     }
     this.peers = [];
     this.forget = [];
+  }
+
+  /** The rings' shared memory when this call makes them (with lending, once), for the batch. */
+  private makeRings(): LinkRings | undefined {
+    if (!this.lending || this.requestRing) return undefined;
+    this.requestRing = ByteRing.create(RING_BYTES);
+    this.lender = new ReplyLender(ByteRing.create(RING_BYTES));
+    return { requests: this.requestRing.shared, replies: this.lender.ring.shared };
   }
 
   /**
@@ -169,6 +183,7 @@ export class WorkerLink implements OffloadLoad {
     this.batchesInFlight -= answer.batchesDone;
     const { requestIds, ends, bytes, ring, failures } = answer;
     if (ring && this.lender) this.settleLent(requestIds, ends, ring, this.lender);
+    if (bytes && worthRing(requestIds.length, bytes.byteLength)) this.ringsWanted = true;
     for (let i = 0; bytes && i < requestIds.length; i++) {
       const entry = this.take(requestIds[i]!);
       if (entry === undefined) continue;

@@ -5,8 +5,8 @@ import type { StatsDelta } from '@switchyard/server-core';
 /**
  * Everything that crosses between the main thread and a worker, in one place.
  * Byte payloads travel packed, one region per message, because a message costs microseconds
- * whatever it carries: offload packs them into a ring of shared memory made once per worker
- * (`src/byte-ring.ts`), or into one transferred ArrayBuffer when the ring has no room.
+ * whatever it carries: offload packs large ones into a ring of shared memory made once per worker
+ * when first needed (`src/byte-ring.ts`), else into one transferred ArrayBuffer.
  */
 
 /** How the pool uses its workers; fixed when the server starts. */
@@ -79,7 +79,10 @@ export interface RequestBatch {
   /** The requests' bytes, transferred; absent when they are in the request ring ({@link RingPlace}). */
   readonly bytes?: ArrayBuffer;
   readonly ring?: RingPlace;
-  /** With the first batch: the link's two rings, made once by the main thread. */
+  /**
+   * The link's two rings, made once by the main thread, with the first batch that is worth a ring
+   * or follows an answer that was (a link that only carries small payloads never makes them).
+   */
   readonly rings?: LinkRings;
   /** Connections this worker has not seen before. */
   readonly peers: readonly PeerInfo[];

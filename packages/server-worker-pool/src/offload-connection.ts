@@ -32,10 +32,17 @@ export class OffloadConnection extends Connection implements ConnectionLoad {
   /** Sequence numbers of its requests for the pool: every one below `settledBelow` has settled. */
   private nextSeq = 0;
   private settledBelow = 0;
-  /** Settled out of order, at or above `settledBelow`. */
-  private readonly settledAhead = new Set<number>();
-  /** Told once what has been written so far has left the socket ({@link whenWritten}). */
-  private writeWaiters: (() => void)[] = [];
+  /**
+   * Settled out of order, at or above `settledBelow`. Made on the first one: a connection whose
+   * requests one worker answers in order (synchronous handlers, `affinity: 'connection'`) never
+   * has one, and an idle connection should cost little.
+   */
+  private settledAhead: Set<number> | undefined;
+  /**
+   * Told once what has been written so far has left the socket ({@link whenWritten}); made when
+   * a reply is lent, and dropped once they are told.
+   */
+  private writeWaiters: (() => void)[] | undefined;
 
   /** What its Connection holds, plus what the pool holds for it (its part of the cap). */
   override get bufferedBytes(): number {
@@ -77,14 +84,18 @@ export class OffloadConnection extends Connection implements ConnectionLoad {
    * after a zero-length write completes, which comes after everything written before it.
    */
   whenWritten(done: () => void): void {
-    this.writeWaiters.push(done);
-    if (this.writeWaiters.length === 1) setImmediate(() => this.checkWritten());
+    if (this.writeWaiters) {
+      this.writeWaiters.push(done);
+      return;
+    }
+    this.writeWaiters = [done];
+    setImmediate(() => this.checkWritten());
   }
 
   private checkWritten(): void {
     const { socket } = this;
-    const waiters = this.writeWaiters;
-    this.writeWaiters = [];
+    const waiters = this.writeWaiters!;
+    this.writeWaiters = undefined;
     const release = () => {
       for (const done of waiters) done();
     };
@@ -97,9 +108,9 @@ export class OffloadConnection extends Connection implements ConnectionLoad {
   left(entry: PoolRequest): void {
     if (entry.seq === this.settledBelow) {
       this.settledBelow++;
-      while (this.settledAhead.delete(this.settledBelow)) this.settledBelow++;
+      while (this.settledAhead?.delete(this.settledBelow)) this.settledBelow++;
     } else if (entry.seq !== undefined) {
-      this.settledAhead.add(entry.seq);
+      (this.settledAhead ??= new Set()).add(entry.seq);
     }
     this.queued--;
     this.queuedBytes -= entry.request.length;

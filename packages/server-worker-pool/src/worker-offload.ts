@@ -57,12 +57,12 @@ class Answer {
     this.failures.push({ requestId, error: serializeError(handlerFailure(error)) });
   }
 
-  /** Into the reply ring when it has room (the main thread gives it back), else packed. */
+  /** Into the reply ring if there is one with room (the main thread gives it back), else packed. */
   send(replyRing: ByteRing | undefined): void {
     const { requestIds, failures, batchesDone, runMicros, handlerCalls } = this;
     const answer = { type: 'replies' as const, requestIds, failures, batchesDone };
     const total = totalLength(this.replies);
-    const ring = worthRing(this.replies, total) ? replyRing?.reserve(total) : undefined;
+    const ring = worthRing(this.replies.length, total) ? replyRing?.reserve(total) : undefined;
     if (ring) {
       const ends = replyRing!.write(ring.at, this.replies);
       post({ ...answer, ends, ring, runMicros, handlerCalls });
@@ -78,7 +78,11 @@ class OffloadWorker {
   private readonly peers = new Map<number, HandlerContext>();
   private answer = new Answer();
   private lateAnswerScheduled = false;
-  /** The link's rings, from its first batch: requests are read from one, replies go in the other. */
+  /**
+   * The link's rings, from the batch that brings them (the first one worth a ring, or the one after
+   * an answer that was; any batch may): requests are read from one, replies go in the other. Until
+   * then every answer goes packed.
+   */
   private requestRing: ByteRing | undefined;
   private replyRing: ByteRing | undefined;
   constructor(private readonly handler: Handler) {

@@ -47,7 +47,7 @@ test('an answer goes back once every reply lent from it is written, and only aft
 
 test('a ring is worth it for payloads of 4 KiB or more on average, not for small ones', () => {
   const parts = (...sizes: number[]) => sizes.map((size) => new Uint8Array(size));
-  const worth = (list: Uint8Array[]) => worthRing(list, totalLength(list));
+  const worth = (list: Uint8Array[]) => worthRing(list.length, totalLength(list));
   expect(RING_MIN_BYTES).toBe(4096);
   expect(worth(parts(10240))).toBe(true);
   expect(worth(parts(4096, 4096))).toBe(true);
