@@ -7,6 +7,7 @@ import {
   type PeerInfo,
   packBytes,
   type ReplyBatch,
+  type RequestBatch,
   type RingPlace,
   unpackAt,
 } from './messages.js';
@@ -149,18 +150,27 @@ export class WorkerLink implements OffloadLoad {
     }
     this.batchesInFlight++;
     const { peers, forget } = this;
-    const batch = { type: 'requests' as const, requestIds, connectionIds, peers, forget };
     const total = totalLength(requests);
     const worth = worthRing(requests.length, total);
     const rings = worth || this.ringsWanted ? this.makeRings() : undefined;
     const ring = worth ? this.requestRing?.reserve(total) : undefined;
-    if (ring) {
-      const ends = this.requestRing!.write(ring.at, requests);
-      this.worker.post({ ...batch, ends, ring, rings });
-    } else {
-      const { bytes, ends } = packBytes(requests);
-      this.worker.post({ ...batch, ends, bytes, rings }, [bytes]);
-    }
+    let bytes: ArrayBuffer | undefined;
+    let ends: number[];
+    if (ring) ends = this.requestRing!.write(ring.at, requests);
+    else ({ bytes, ends } = packBytes(requests));
+    // One object literal, never a spread: see the note on messages at the top of messages.ts.
+    const batch: RequestBatch = {
+      type: 'requests',
+      requestIds,
+      connectionIds,
+      peers,
+      forget,
+      ends,
+      bytes,
+      ring,
+      rings,
+    };
+    this.worker.post(batch, bytes && [bytes]);
     this.peers = [];
     this.forget = [];
   }

@@ -7,6 +7,12 @@ import type { StatsDelta } from '@switchyard/server-core';
  * Byte payloads travel packed, one region per message, because a message costs microseconds
  * whatever it carries: offload packs large ones into a ring of shared memory made once per worker
  * when first needed (`src/byte-ring.ts`), else into one transferred ArrayBuffer.
+ *
+ * A message sent per batch is written as one object literal, never `{ ...shared, more }`: on
+ * Node 20 (V8 11.3) an object made by spread outlives young-generation GCs whatever refers to it,
+ * and drags what it points to along, so every batch's arrays and what hangs off them reached the
+ * old generation and the isolate ran a full GC every few thousand requests (docs/benchmarks.md,
+ * 2026-12-07). Node 26 does not do this.
  */
 
 /** How the pool uses its workers; fixed when the server starts. */

@@ -10,6 +10,7 @@ import {
 import { ByteRing, totalLength, worthRing } from './byte-ring.js';
 import {
   packBytes,
+  type ReplyBatch,
   type RequestBatch,
   type RequestFailure,
   type ToOffloadWorker,
@@ -60,16 +61,25 @@ class Answer {
   /** Into the reply ring if there is one with room (the main thread gives it back), else packed. */
   send(replyRing: ByteRing | undefined): void {
     const { requestIds, failures, batchesDone, runMicros, handlerCalls } = this;
-    const answer = { type: 'replies' as const, requestIds, failures, batchesDone };
     const total = totalLength(this.replies);
     const ring = worthRing(this.replies.length, total) ? replyRing?.reserve(total) : undefined;
-    if (ring) {
-      const ends = replyRing!.write(ring.at, this.replies);
-      post({ ...answer, ends, ring, runMicros, handlerCalls });
-      return;
-    }
-    const { bytes, ends } = packBytes(this.replies);
-    post({ ...answer, ends, bytes, runMicros, handlerCalls }, [bytes]);
+    let bytes: ArrayBuffer | undefined;
+    let ends: number[];
+    if (ring) ends = replyRing!.write(ring.at, this.replies);
+    else ({ bytes, ends } = packBytes(this.replies));
+    // One object literal, never a spread: see the note on messages at the top of messages.ts.
+    const answer: ReplyBatch = {
+      type: 'replies',
+      requestIds,
+      ends,
+      bytes,
+      ring,
+      failures,
+      batchesDone,
+      runMicros,
+      handlerCalls,
+    };
+    post(answer, bytes && [bytes]);
   }
 }
 
