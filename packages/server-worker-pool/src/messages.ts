@@ -12,7 +12,7 @@ import type { StatsDelta } from '@switchyard/server-core';
  * Node 20 (V8 11.3) an object made by spread outlives young-generation GCs whatever refers to it,
  * and drags what it points to along, so every batch's arrays and what hangs off them reached the
  * old generation and the isolate ran a full GC every few thousand requests (docs/benchmarks.md,
- * 2026-12-07). Node 26 does not do this.
+ * 2026-12-07). Node 22 and later do not.
  */
 
 /** How the pool uses its workers; fixed when the server starts. */

@@ -136,7 +136,9 @@ class OffloadWorker {
   private takeRequests(batch: RequestBatch): ArrayBuffer {
     const { at, size } = batch.ring!;
     const total = batch.ends[batch.ends.length - 1] ?? 0;
-    const own = new Uint8Array(total);
+    // Not zero-filled (every byte is written next), and never a slice of Node's buffer pool:
+    // the requests are read back from offset 0 of its ArrayBuffer.
+    const own = Buffer.allocUnsafeSlow(total);
     own.set(this.requestRing!.data.subarray(at, at + total));
     this.requestRing!.release(size);
     return own.buffer;
