@@ -1,5 +1,5 @@
 export { Connection, type ConnectionOptions, type Dispatch } from './connection.js';
-export { connectionFailure } from './connection-options.js';
+export { ConnectionContext, connectionFailure } from './connection-options.js';
 export type { ConnectionState } from './connection-state.js';
 export { HandlerTimes, timeHandlerCalls } from './handler-time.js';
 export { FRAME_OVERHEAD_BYTES } from './holdings.js';

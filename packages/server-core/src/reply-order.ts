@@ -19,8 +19,12 @@ export class ReplyOrder {
   /** Bytes of the requests and replies held: the part of a connection's buffer it owns. */
   bytes = 0;
   private running = 0;
-  /** Replies not yet written, oldest first; `slots[0]` blocks the rest until it is filled. */
-  private readonly slots: ReplySlot[] = [];
+  /**
+   * Replies not yet written, oldest first; `slots[0]` blocks the rest until it is filled. Never
+   * empty: made with its first slot and dropped with its last, since an array keeps the room it
+   * grew to (17 slots from its second push) and an idle connection should not hold that.
+   */
+  private slots: ReplySlot[] | undefined;
   /**
    * Requests not yet dispatched because `maxInFlight` handler calls are running, from
    * `waiting[waitingHead]` on. One read of tiny frames can leave tens of thousands here, and
@@ -33,7 +37,7 @@ export class ReplyOrder {
 
   /** Requests and replies held (each costs memory beyond its bytes). */
   get frames(): number {
-    return this.slots.length + this.waitingCount;
+    return (this.slots?.length ?? 0) + this.waitingCount;
   }
 
   /**
@@ -41,12 +45,12 @@ export class ReplyOrder {
    * head as soon as they are, so the head of the order is always one still running.
    */
   get oldestPending(): ReplySlot | undefined {
-    return this.slots[0];
+    return this.slots?.[0];
   }
 
   /** True while a handler call runs or a request or reply waits. */
   get owed(): boolean {
-    return this.running > 0 || this.slots.length > 0 || this.waitingCount > 0;
+    return this.running > 0 || this.slots !== undefined || this.waitingCount > 0;
   }
 
   private get waitingCount(): number {
@@ -96,7 +100,7 @@ export class ReplyOrder {
    */
   answeredNow(reply: Reply): boolean {
     this.running--;
-    if (this.slots.length === 0) return true;
+    if (this.slots === undefined) return true;
     this.slots.push({ reply, heldBytes: reply.length, startedAt: 0 });
     this.bytes += reply.length;
     return false;
@@ -105,7 +109,8 @@ export class ReplyOrder {
   /** A handler call is pending: its place in the order holds the request's bytes until then. */
   reserve(request: Buffer, startedAt = 0): ReplySlot {
     const slot: ReplySlot = { reply: undefined, heldBytes: request.length, startedAt };
-    this.slots.push(slot);
+    if (this.slots === undefined) this.slots = [slot];
+    else this.slots.push(slot);
     this.bytes += request.length;
     return slot;
   }
@@ -127,16 +132,17 @@ export class ReplyOrder {
    * still running keep counting as running; whatever they settle with is ignored.
    */
   dropAll(): void {
-    this.slots.length = 0;
+    this.slots = undefined;
     this.waiting.length = 0;
     this.bytes = 0;
   }
 
   /** The oldest reply owed, if it is ready to write. */
   takeReady(): Reply | undefined {
-    const head = this.slots[0];
-    if (head === undefined || head.reply === undefined) return undefined;
-    this.slots.shift();
+    const { slots } = this;
+    if (slots === undefined || slots[0]!.reply === undefined) return undefined;
+    const head = slots.shift()!;
+    if (slots.length === 0) this.slots = undefined;
     this.bytes -= head.heldBytes;
     return head.reply;
   }

@@ -16,6 +16,8 @@ export interface SocketEvents {
 
 // The listeners are the same functions for every socket, each finding its connection on the
 // socket (as undici keeps its parser on the socket): an idle connection holds no closure for them.
+// `close` comes once, so its listener is added with `on`: `once` would wrap it in an object and a
+// bound function for each socket.
 const kEvents = Symbol('switchyard.socketEvents');
 type ListenedSocket = Socket & { [kEvents]: SocketEvents };
 
@@ -23,7 +25,7 @@ type ListenedSocket = Socket & { [kEvents]: SocketEvents };
 export function listenTo(socket: Socket, events: SocketEvents, idleTimeoutMs: number): void {
   (socket as ListenedSocket)[kEvents] = events;
   socket.on('data', onData).on('end', onEnd).on('drain', onDrain).on('error', onError);
-  socket.once('close', onClose);
+  socket.on('close', onClose);
   if (idleTimeoutMs > 0) socket.setTimeout(idleTimeoutMs).on('timeout', onTimeout);
 }
 

@@ -1,4 +1,5 @@
-import { Connection } from '@switchyard/server-core';
+import type { Socket } from 'node:net';
+import { Connection, type ConnectionOptions } from '@switchyard/server-core';
 import { type ConnectionLoad, mayRun, poolHeldBytes } from './admission.js';
 import type { PoolRequest } from './link.js';
 
@@ -20,11 +21,20 @@ export class OffloadConnection extends Connection implements ConnectionLoad {
   queued = 0;
   /** Their bytes. */
   queuedBytes = 0;
-  /** Its requests waiting for room, oldest first (no worker has them). */
-  readonly backlog: PoolRequest[] = [];
+  /**
+   * Its requests waiting for room, oldest first (no worker has them); never empty. Made as one
+   * arrives and dropped once emptied: an array keeps the room it grew to (17 slots from its
+   * second push), and an idle connection should cost little.
+   */
+  private backlog: PoolRequest[] | undefined;
   standing: Standing = 'reading';
   /** The pool's sweep count when it took its standing. */
   standingSince = 0;
+  /**
+   * Under `connection` affinity: the worker slot its requests go to, once one has gone. Kept
+   * here rather than in a Map of the pool's, which costs more per entry than this field does.
+   */
+  pinnedSlot: number | undefined;
   /** Hogging is told once per connection, not per request or per pause. */
   throttleTold = false;
   /** A zero-length write is queued to say when its unwritten replies have gone out. */
@@ -44,6 +54,15 @@ export class OffloadConnection extends Connection implements ConnectionLoad {
    */
   private writeWaiters: (() => void)[] | undefined;
 
+  constructor(
+    socket: Socket,
+    init: ConnectionOptions,
+    /** Told as its socket closes: a method the pool shares, not a reaction to `closed` each. */
+    private readonly onClosed: (connection: OffloadConnection) => void,
+  ) {
+    super(socket, init);
+  }
+
   /** What its Connection holds, plus what the pool holds for it (its part of the cap). */
   override get bufferedBytes(): number {
     return super.bufferedBytes + poolHeldBytes(this);
@@ -55,18 +74,30 @@ export class OffloadConnection extends Connection implements ConnectionLoad {
   }
 
   get waiting(): number {
-    return this.backlog.length;
+    return this.backlog?.length ?? 0;
   }
 
   /** True while it has requests in the pool or waiting to enter it. */
   get busy(): boolean {
-    return this.queued > 0 || this.backlog.length > 0;
+    return this.queued > 0 || this.backlog !== undefined;
   }
 
   /** A request for the pool, in the order the connection read them; it waits for room. */
   enqueue(entry: PoolRequest): void {
     entry.seq = this.nextSeq++;
-    this.backlog.push(entry);
+    if (this.backlog === undefined) this.backlog = [entry];
+    else this.backlog.push(entry);
+  }
+
+  /** Its waiting requests go nowhere: it has closed, nobody would read their replies. */
+  dropWaiting(): void {
+    this.backlog = undefined;
+  }
+
+  /** The pool lets go of it now, before whoever awaits `closed` hears of it. */
+  override socketClosed(): void {
+    super.socketClosed();
+    this.onClosed(this);
   }
 
   /**
@@ -124,15 +155,16 @@ export class OffloadConnection extends Connection implements ConnectionLoad {
   release(room: number, cap: number, enter: (entry: PoolRequest) => void): boolean {
     const unwritten = this.socket.writableLength;
     let free = room;
-    while (free > 0 && this.backlog.length > 0) {
+    while (free > 0 && this.backlog !== undefined) {
       if (!mayRun(unwritten, this.queued, this.queuedBytes, cap)) return true;
       const entry = this.backlog.shift()!;
+      if (this.backlog.length === 0) this.backlog = undefined;
       this.queued++;
       this.queuedBytes += entry.request.length;
       free--;
       enter(entry);
     }
-    return this.backlog.length > 0 && !mayRun(unwritten, this.queued, this.queuedBytes, cap);
+    return this.backlog !== undefined && !mayRun(unwritten, this.queued, this.queuedBytes, cap);
   }
 
   /** Takes its standing: reading resumes, or stops, for the pool's reason. */

@@ -9,6 +9,8 @@ import {
 } from '@switchyard/protocol';
 import {
   type ConnectionOptions,
+  type Dispatch,
+  type MakeConnection,
   openConnection,
   type ServedConnection,
 } from '@switchyard/server-core';
@@ -61,8 +63,6 @@ export class OffloadServer extends PoolServer {
   private readonly codec: Codec;
   private readonly maxQueuedRequests: number;
   private readonly affinity: Affinity;
-  /** Under `connection` affinity: the worker slot each connection's requests go to. */
-  private readonly pinned = new Map<number, number>();
   /** By pool slot; a slot's link is replaced with its worker. */
   private readonly links: (WorkerLink | undefined)[] = [];
   private readonly live = new Map<number, OffloadConnection>();
@@ -76,6 +76,12 @@ export class OffloadServer extends PoolServer {
   /** False until a worker has timed a call: the first messages are not cut to the guessed cost. */
   private costMeasured = false;
   private readonly onSettled = (entry: PoolRequest) => this.settled(entry);
+  // Made once and given to every connection, not a closure or a copy each: an idle connection
+  // should cost little.
+  private readonly connectionOptions: ResolvedServerOptions;
+  private readonly toPool: Dispatch = (request, context) => this.dispatch(request, context);
+  private readonly adopt: MakeConnection = (socket, init) => this.adoptConnection(socket, init);
+  private readonly forget = (connection: OffloadConnection) => this.forgetConnection(connection);
   /** Replies lent from a worker's ring go to connections that write them at once. */
   private readonly lending: ReplyLending = {
     mayLend: (entry) => this.live.get(entry.context.connectionId)?.writesNow(entry) ?? false,
@@ -91,18 +97,19 @@ export class OffloadServer extends PoolServer {
     this.codec = codec;
     this.maxQueuedRequests = maxQueuedRequests;
     this.affinity = affinity ?? 'connection';
+    // The pool keeps the handler deadline itself, from when a request reaches a worker's queue
+    // (it can tell a stuck thread and move its queue elsewhere): none in the connection too.
+    this.connectionOptions = { ...this.options, handlerTimeoutMs: 0 };
   }
 
   protected accept(socket: Socket, connectionId: number): ServedConnection {
     const options: ConnectionOptions = {
       id: connectionId,
       codec: this.codec,
-      // The pool keeps the handler deadline itself, from when a request reaches a worker's queue
-      // (it can tell a stuck thread and move its queue elsewhere): none in the connection too.
-      options: { ...this.options, handlerTimeoutMs: 0 },
+      options: this.connectionOptions,
       stats: this.recorder,
       budget: this.budget,
-      dispatch: (request, context) => this.dispatch(request, context),
+      dispatch: this.toPool,
       // The workers time the handler calls, where they run.
       timesHandler: false,
       // More wait in the Connection, which holds only their bytes.
@@ -113,23 +120,24 @@ export class OffloadServer extends PoolServer {
       onFailure: this.reportFailure,
     };
     // Made at once, or once a PROXY header that precedes the TLS handshake has been read.
-    return openConnection(socket, options, (socket, init) => this.adopt(socket, init));
+    return openConnection(socket, options, this.adopt);
   }
 
   /** The connection that serves `socket`, known by id to the pool until it closes. */
-  private adopt(socket: Socket, options: ConnectionOptions): OffloadConnection {
-    const connectionId = options.id;
-    const connection = new OffloadConnection(socket, options);
-    this.live.set(connectionId, connection);
-    void connection.closed.then(() => {
-      this.live.delete(connectionId);
-      this.busy.delete(connection);
-      // Nobody reads these replies: they never go to a worker.
-      connection.backlog.length = 0;
-      this.pinned.delete(connectionId);
-      for (const link of this.links) link?.forgetConnection(connectionId);
-    });
+  private adoptConnection(socket: Socket, options: ConnectionOptions): OffloadConnection {
+    const connection = new OffloadConnection(socket, options, this.forget);
+    this.live.set(options.id, connection);
     return connection;
+  }
+
+  /** Its socket closed: the pool lets go of it (before those awaiting its `closed` hear of it). */
+  private forgetConnection(connection: OffloadConnection): void {
+    const { id } = connection;
+    this.live.delete(id);
+    this.busy.delete(connection);
+    // Nobody reads these replies: they never go to a worker.
+    connection.dropWaiting();
+    for (const link of this.links) link?.forgetConnection(id);
   }
 
   /** Requests per message to a worker: about a millisecond of handler time ({@link batchLimit}). */
@@ -162,17 +170,16 @@ export class OffloadServer extends PoolServer {
     return roomInShare(connection, this.maxQueuedRequests, this.busy.size);
   }
 
-  /** Puts a request in a live worker's queue; it goes with that worker's next message. */
-  private place(entry: PoolRequest): void {
+  /** Puts a request of `connection` in a live worker's queue, to go with its next message. */
+  private place(entry: PoolRequest, connection: OffloadConnection): void {
     const links = this.currentLinks();
-    const id = entry.context.connectionId;
     const index =
-      pinnedWorker(this.affinity, this.pinned.get(id), links) ??
+      pinnedWorker(this.affinity, connection.pinnedSlot, links) ??
       pickOffloadWorker(links, {
         handlerMicros: this.costMicros,
         messageMicros: MESSAGE_COST_MICROS,
       });
-    if (this.affinity === 'connection' && index >= 0) this.pinned.set(id, index);
+    if (this.affinity === 'connection' && index >= 0) connection.pinnedSlot = index;
     const link = links[index];
     if (!link) {
       entry.reject(new WorkerExitedError('no worker thread is running'));
@@ -209,7 +216,8 @@ export class OffloadServer extends PoolServer {
    */
   private admitWaiting(connection: OffloadConnection): void {
     const cap = this.options.maxBufferedBytesPerConnection;
-    const held = connection.release(this.room(connection), cap, (entry) => this.place(entry));
+    const enter = (entry: PoolRequest) => this.place(entry, connection);
+    const held = connection.release(this.room(connection), cap, enter);
     if (!connection.busy) this.busy.delete(connection);
     if (held) {
       // Its client is not reading its replies: look again once they have gone out.
@@ -251,7 +259,7 @@ export class OffloadServer extends PoolServer {
     const { id } = connection;
     const { remoteAddress, remotePort } = connection.peer;
     const share = fairShare(this.maxQueuedRequests, this.busy.size);
-    const held = connection.queued + connection.backlog.length;
+    const held = connection.queued + connection.waiting;
     this.emit('warning', {
       kind: 'connection-throttled',
       message: `connection ${id} ${remoteAddress}:${remotePort} is paused: it has ${held} requests in the worker pool, past its share of ${share} (maxQueuedRequests ${this.maxQueuedRequests} shared by ${this.busy.size} connections), and has not come back within it; it reads again as they are answered (told once per connection)`,
@@ -314,9 +322,10 @@ export class OffloadServer extends PoolServer {
     let moved = 0;
     for (const entry of [...redispatch, ...unsent]) {
       // A connection that closed meanwhile has nobody to answer.
-      if (!this.live.has(entry.context.connectionId)) continue;
+      const connection = this.live.get(entry.context.connectionId);
+      if (connection === undefined) continue;
       moved++;
-      this.place(entry);
+      this.place(entry, connection);
     }
     const running = worker.running;
     for (const entry of lost) {

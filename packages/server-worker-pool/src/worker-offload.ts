@@ -7,6 +7,7 @@ import {
   type Reply,
   serializeError,
 } from '@switchyard/protocol';
+import { ConnectionContext } from '@switchyard/server-core';
 import { ByteRing, totalLength, worthRing } from './byte-ring.js';
 import {
   packBytes,
@@ -212,14 +213,12 @@ class OffloadWorker {
     return 'pending';
   }
 
+  /**
+   * server-core's context, the one the selector's handlers get: this thread keeps one per
+   * connection it serves, and its `state` Map is made on first use, not with the connection.
+   */
   private context(connectionId: number, peer: ConnectionPeer): HandlerContext {
-    return {
-      connectionId,
-      ...peer,
-      codec: this.codecName,
-      options: init.options.handlerOptions,
-      state: new Map(),
-    };
+    return new ConnectionContext(connectionId, peer, this.codecName, init.options.handlerOptions);
   }
 }
 
