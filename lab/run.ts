@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 const scripts = {
   'idle-memory':
     'How much memory does an idle connection cost the selector and the worker pool, next to bare `net`?',
+  'idle-cpu':
+    'What CPU do many idle connections cost a server, and one more connection opened and closed beside them?',
   'waiting-memory':
     'What does a client waiting its turn cost the blocking strategy, and is it all freed when it leaves?',
   'nagle-check': 'Do large replies stall on Nagle plus delayed ACKs (one connection, depth 1)?',

@@ -11,7 +11,7 @@ import {
 } from '@switchyard/protocol';
 import { connectionFailure, type TrackedConnection } from '@switchyard/server-core';
 import { pickLeastLoaded } from './balance.js';
-import type { FromWorker } from './messages.js';
+import type { FromWorker, StatsReport } from './messages.js';
 import type { PoolWorker } from './pool.js';
 import { PoolServer, type WorkerLoss } from './pool-server.js';
 
@@ -100,6 +100,8 @@ export class HandoffServer extends PoolServer {
   private readonly remotes = new Map<number, RemoteConnection>();
   /** Open connections per pool slot, for the pick. */
   private readonly owned: number[] = [];
+  /** Per thread, the connections its last list said hold bytes (the others hold none). */
+  private readonly holders = new Map<PoolWorker, readonly number[]>();
 
   constructor({ options, codec, workers }: HandoffInit) {
     super({ options, codec, mode: 'handoff', workers, pauseOnConnect: true });
@@ -138,16 +140,26 @@ export class HandoffServer extends PoolServer {
     return remote;
   }
 
+  /** A thread's list of what its connections hold replaces its last one. */
+  private holdings(worker: PoolWorker, buffered: NonNullable<StatsReport['buffered']>): void {
+    for (const connectionId of this.holders.get(worker) ?? []) {
+      const remote = this.remotes.get(connectionId);
+      if (remote) remote.bufferedBytes = 0;
+    }
+    for (const [connectionId, bytes] of buffered) {
+      const remote = this.remotes.get(connectionId);
+      if (remote) remote.bufferedBytes = bytes;
+    }
+    this.holders.set(
+      worker,
+      buffered.map(([connectionId]) => connectionId),
+    );
+  }
+
   protected onWorkerMessage(worker: PoolWorker, message: FromWorker): void {
     if (message.type === 'stats') {
       this.recorder.add(message.delta);
-      for (const remote of this.remotes.values()) {
-        if (remote.worker === worker) remote.bufferedBytes = 0;
-      }
-      for (const [connectionId, bytes] of message.buffered) {
-        const remote = this.remotes.get(connectionId);
-        if (remote) remote.bufferedBytes = bytes;
-      }
+      if (message.buffered) this.holdings(worker, message.buffered);
     } else if (message.type === 'closed') {
       this.remotes.get(message.connectionId)?.markClosed();
       this.remotes.delete(message.connectionId);
@@ -167,6 +179,7 @@ export class HandoffServer extends PoolServer {
    */
   protected onWorkerExit(worker: PoolWorker, error: WorkerExitedError): WorkerLoss {
     this.owned[worker.index] = 0;
+    this.holders.delete(worker);
     let lost = 0;
     for (const [connectionId, remote] of this.remotes) {
       if (remote.worker !== worker) continue;

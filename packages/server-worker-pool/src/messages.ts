@@ -144,7 +144,12 @@ export interface CloseConnection {
 export interface StatsReport {
   readonly type: 'stats';
   readonly delta: StatsDelta;
-  readonly buffered: readonly (readonly [connectionId: number, bytes: number])[];
+  /**
+   * Every connection of the thread holding bytes, and how many; the others hold none. Absent when
+   * the thread did not look (nothing moved and nothing was held, or the report of a close): what
+   * the main thread knows stands.
+   */
+  readonly buffered?: readonly (readonly [connectionId: number, bytes: number])[];
 }
 
 /** Handoff: an adopted connection closed (sent after its final stats report). */

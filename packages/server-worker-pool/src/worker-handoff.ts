@@ -45,6 +45,8 @@ class HandoffWorker {
   private readonly connections = new Map<number, ServedConnection>();
   /** The totals last reported, to send only what changed. */
   private reported: Totals = ZERO;
+  /** True when the last list of what connections hold named any: it must be sent again. */
+  private holding = false;
   private statsTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -75,7 +77,7 @@ class HandoffWorker {
     void connection.closed.then(() => {
       this.connections.delete(connectionId);
       // The final counters arrive before the close notice: the port keeps message order.
-      this.report(true);
+      this.report('closing');
       post({ type: 'closed', connectionId });
       if (this.connections.size === 0 && this.statsTimer) {
         clearInterval(this.statsTimer);
@@ -91,8 +93,14 @@ class HandoffWorker {
     else connection.destroy();
   }
 
-  /** Sends what changed since the last report, and what each open connection holds now. */
-  private report(force = false): void {
+  /**
+   * Sends what changed since the last report and, on the timer, what each open connection holds
+   * now. That list costs a walk over every connection, so it is made only when bytes moved or a
+   * connection held some at the last one, and not for a close's report (which carries the final
+   * counters before the close notice): an idle thread does no work per connection, and a close
+   * none proportional to the connections open.
+   */
+  private report(why: 'timer' | 'closing' = 'timer'): void {
     const now = this.recorder.snapshot(0);
     const before = this.reported;
     const errors: Record<string, number> = {};
@@ -108,11 +116,6 @@ class HandoffWorker {
       peakConnectionBufferedBytes: now.peakConnectionBufferedBytes,
       errors,
     };
-    const buffered: [number, number][] = [];
-    for (const [id, connection] of this.connections) {
-      const bytes = connection.bufferedBytes;
-      if (bytes > 0) buffered.push([id, bytes]);
-    }
     const changed =
       delta.bytesIn > 0 ||
       delta.bytesOut > 0 ||
@@ -120,8 +123,25 @@ class HandoffWorker {
       delta.framesOut > 0 ||
       now.peakConnectionBufferedBytes > before.peakConnectionBufferedBytes ||
       Object.keys(errors).length > 0;
-    if (!changed && !force && buffered.length === 0) return;
-    this.reported = { ...now, errors: { ...now.errors } as Record<string, number> };
+    let buffered: [number, number][] | undefined;
+    if (why === 'timer' && (changed || this.holding)) {
+      buffered = [];
+      for (const [id, connection] of this.connections) {
+        const bytes = connection.bufferedBytes;
+        if (bytes > 0) buffered.push([id, bytes]);
+      }
+      this.holding = buffered.length > 0;
+    } else if (!changed && why === 'timer') {
+      return;
+    }
+    this.reported = {
+      bytesIn: now.bytesIn,
+      bytesOut: now.bytesOut,
+      framesIn: now.framesIn,
+      framesOut: now.framesOut,
+      peakConnectionBufferedBytes: now.peakConnectionBufferedBytes,
+      errors: { ...now.errors } as Record<string, number>,
+    };
     post({ type: 'stats', delta, buffered });
   }
 }

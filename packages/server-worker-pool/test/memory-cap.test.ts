@@ -8,7 +8,7 @@ import {
   POOL_REQUEST_OVERHEAD_BYTES,
   workerPoolStrategy,
 } from '../src/index.js';
-import { cleanup, client, testHandler, until } from './helpers.js';
+import { cleanup, client, runnableModes, testHandler, until } from './helpers.js';
 
 test('offload: what the pool holds for a connection counts against its cap: a flood of 2-byte lines gets no more into the workers than the cap pays for', async () => {
   const shared = new Int32Array(new SharedArrayBuffer(12));
@@ -84,3 +84,36 @@ test('offload: a client that stops reading gets no more requests run until its r
     cap + running * reply.length + 64 * 1024,
   );
 });
+
+test.skipIf(!runnableModes.includes('handoff'))(
+  "handoff: what a thread's connection holds reaches the server's count, and leaves it once written",
+  async () => {
+    const server = cleanup(
+      await workerPoolStrategy.listen({
+        mode: 'handoff',
+        workers: 2,
+        codec: 'lines',
+        handler: testHandler('amplify'),
+      }),
+    );
+    const socket = connect(connectTarget(server.address));
+    onTestFinished(() => {
+      socket.destroy();
+    });
+    await once(socket, 'connect');
+    socket.pause();
+    // 4000 requests answered with 16 KiB each (64 MiB): more than loopback's buffers hold.
+    const requests = 4000;
+    socket.write('a\n'.repeat(requests));
+    await until(() => server.stats().bufferedBytes > 0);
+
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    socket.resume();
+    await until(() => received === requests * (16 * 1024 + 1));
+    // The thread says so once its connection holds nothing, though no more bytes move.
+    await until(() => server.stats().bufferedBytes === 0);
+  },
+);
