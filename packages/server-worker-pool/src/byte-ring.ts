@@ -8,6 +8,8 @@
  * once is counted once.
  */
 
+import { packBytes } from './messages.js';
+
 /** Bytes at the start of the shared buffer for the count of free bytes. */
 const CONTROL_BYTES = 8;
 
@@ -109,6 +111,19 @@ export const RING_MIN_BYTES = 4096;
 /** True when `count` payloads of `total` bytes (one message) are worth a ring, on average. */
 export function worthRing(count: number, total: number): boolean {
   return count > 0 && total >= RING_MIN_BYTES * count;
+}
+
+/**
+ * One message's payloads, where the message carries them: written into `ring` at `region` (one it
+ * reserved for them), or, without a region, packed into one ArrayBuffer to transfer.
+ */
+export function carry(
+  parts: readonly Uint8Array[],
+  ring: ByteRing | undefined,
+  region: RingRegion | undefined,
+): { ends: number[]; bytes: ArrayBuffer | undefined } {
+  if (ring && region) return { ends: ring.write(region.at, parts), bytes: undefined };
+  return packBytes(parts);
 }
 
 /** An answer whose replies sit in the reply ring: its region, and the replies not yet written. */

@@ -1,11 +1,17 @@
 import { deserializeError, type HandlerContext } from '@switchyard/protocol';
 import type { OffloadLoad } from './balance.js';
-import { ByteRing, ReplyLender, RING_MIN_BYTES, totalLength, worthRing } from './byte-ring.js';
+import {
+  ByteRing,
+  carry,
+  ReplyLender,
+  RING_MIN_BYTES,
+  totalLength,
+  worthRing,
+} from './byte-ring.js';
 import { FairQueue } from './fair-queue.js';
 import {
   type LinkRings,
   type PeerInfo,
-  packBytes,
   type ReplyBatch,
   type RequestBatch,
   type RingPlace,
@@ -154,10 +160,7 @@ export class WorkerLink implements OffloadLoad {
     const worth = worthRing(requests.length, total);
     const rings = worth || this.ringsWanted ? this.makeRings() : undefined;
     const ring = worth ? this.requestRing?.reserve(total) : undefined;
-    let bytes: ArrayBuffer | undefined;
-    let ends: number[];
-    if (ring) ends = this.requestRing!.write(ring.at, requests);
-    else ({ bytes, ends } = packBytes(requests));
+    const { ends, bytes } = carry(requests, this.requestRing, ring);
     // One object literal, never a spread: see the note on messages at the top of messages.ts.
     const batch: RequestBatch = {
       type: 'requests',

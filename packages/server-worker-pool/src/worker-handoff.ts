@@ -124,24 +124,16 @@ class HandoffWorker {
       now.peakConnectionBufferedBytes > before.peakConnectionBufferedBytes ||
       Object.keys(errors).length > 0;
     let buffered: [number, number][] | undefined;
-    if (why === 'timer' && (changed || this.holding)) {
+    if (why === 'timer') {
+      if (!changed && !this.holding) return;
       buffered = [];
       for (const [id, connection] of this.connections) {
         const bytes = connection.bufferedBytes;
         if (bytes > 0) buffered.push([id, bytes]);
       }
       this.holding = buffered.length > 0;
-    } else if (!changed && why === 'timer') {
-      return;
     }
-    this.reported = {
-      bytesIn: now.bytesIn,
-      bytesOut: now.bytesOut,
-      framesIn: now.framesIn,
-      framesOut: now.framesOut,
-      peakConnectionBufferedBytes: now.peakConnectionBufferedBytes,
-      errors: { ...now.errors } as Record<string, number>,
-    };
+    this.reported = { ...now, errors: { ...now.errors } as Record<string, number> };
     post({ type: 'stats', delta, buffered });
   }
 }

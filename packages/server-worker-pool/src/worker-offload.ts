@@ -8,9 +8,8 @@ import {
   serializeError,
 } from '@switchyard/protocol';
 import { ConnectionContext } from '@switchyard/server-core';
-import { ByteRing, totalLength, worthRing } from './byte-ring.js';
+import { ByteRing, carry, totalLength, worthRing } from './byte-ring.js';
 import {
-  packBytes,
   type ReplyBatch,
   type RequestBatch,
   type RequestFailure,
@@ -64,10 +63,7 @@ class Answer {
     const { requestIds, failures, batchesDone, runMicros, handlerCalls } = this;
     const total = totalLength(this.replies);
     const ring = worthRing(this.replies.length, total) ? replyRing?.reserve(total) : undefined;
-    let bytes: ArrayBuffer | undefined;
-    let ends: number[];
-    if (ring) ends = replyRing!.write(ring.at, this.replies);
-    else ({ bytes, ends } = packBytes(this.replies));
+    const { ends, bytes } = carry(this.replies, replyRing, ring);
     // One object literal, never a spread: see the note on messages at the top of messages.ts.
     const answer: ReplyBatch = {
       type: 'replies',

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import { connect } from 'node:net';
-import { connectTarget } from '@switchyard/protocol';
+import { connect, type Socket } from 'node:net';
+import { connectTarget, type RunningServer } from '@switchyard/protocol';
 import { expect, onTestFinished, test } from 'vitest';
 import { maxRequestsInPool } from '../src/admission.js';
 import {
@@ -9,6 +9,17 @@ import {
   workerPoolStrategy,
 } from '../src/index.js';
 import { cleanup, client, runnableModes, testHandler, until } from './helpers.js';
+
+/** A client that does not read its replies until the test resumes it; destroyed when it ends. */
+async function unreadingClient(server: RunningServer): Promise<Socket> {
+  const socket = connect(connectTarget(server.address));
+  onTestFinished(() => {
+    socket.destroy();
+  });
+  await once(socket, 'connect');
+  socket.pause();
+  return socket;
+}
 
 test('offload: what the pool holds for a connection counts against its cap: a flood of 2-byte lines gets no more into the workers than the cap pays for', async () => {
   const shared = new Int32Array(new SharedArrayBuffer(12));
@@ -49,12 +60,7 @@ test('offload: a client that stops reading gets no more requests run until its r
       maxBufferedBytesPerConnection: cap,
     }),
   );
-  const socket = connect(connectTarget(server.address));
-  onTestFinished(() => {
-    socket.destroy();
-  });
-  await once(socket, 'connect');
-  socket.pause();
+  const socket = await unreadingClient(server);
   // 4000 requests of 2 bytes, each answered with 16 KiB: 64 MiB of replies, far more than
   // loopback's socket buffers hold, read all at once by the server.
   const requests = 4000;
@@ -96,12 +102,7 @@ test.skipIf(!runnableModes.includes('handoff'))(
         handler: testHandler('amplify'),
       }),
     );
-    const socket = connect(connectTarget(server.address));
-    onTestFinished(() => {
-      socket.destroy();
-    });
-    await once(socket, 'connect');
-    socket.pause();
+    const socket = await unreadingClient(server);
     // 4000 requests answered with 16 KiB each (64 MiB): more than loopback's buffers hold.
     const requests = 4000;
     socket.write('a\n'.repeat(requests));
