@@ -11,12 +11,12 @@
 //   e.g. pnpm lab idle-cpu --node /tmp/node26/node_modules/.bin/node --contenders worker-pool:handoff -- --workers 2
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { builtCli } from './support/built-cli.js';
 import { boundedCount, median } from './support/stats.js';
 
 const split = process.argv.indexOf('--');
@@ -37,13 +37,7 @@ const connections = boundedCount('connections', values.connections, 15_000);
 const seconds = boundedCount('seconds', values.seconds, 60);
 const churn = boundedCount('churn', values.churn, 20_000);
 const rounds = boundedCount('rounds', values.rounds, 10);
-/** The built CLI of a checkout: this one, or the one a contender names after `@`. */
-function cliOf(root: string): string {
-  const cli = join(resolve(root), 'apps/switchyard/dist/cli.js');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`pnpm build\` in that checkout`);
-  return cli;
-}
-for (const contender of contenders) cliOf(contender.split('@')[1] ?? process.cwd());
+for (const contender of contenders) builtCli(contender.split('@')[1] ?? process.cwd());
 
 /** CPU time (user + system, every thread) of one process so far, in milliseconds. */
 function cpuMillis(pid: number): number {
@@ -53,7 +47,7 @@ function cpuMillis(pid: number): number {
 
 async function startServer(contender: string) {
   const [strategy = '', root = process.cwd()] = contender.split('@');
-  const args = [cliOf(root), 'serve', '--strategy', ...strategy.split(' '), '--codec', 'lines'];
+  const args = [builtCli(root), 'serve', '--strategy', ...strategy.split(' '), '--codec', 'lines'];
   args.push('--max-connections', String(connections + 1000), ...extraServeArgs);
   const child = spawn(values.node, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   for await (const line of createInterface({ input: child.stdout! })) {

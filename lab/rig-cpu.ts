@@ -21,9 +21,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { builtCli } from './support/built-cli.js';
 import { boundedCount, median } from './support/stats.js';
 
 const split = process.argv.indexOf('--');
@@ -57,13 +58,7 @@ const workloads = values.workloads.split(',').map((text) => {
     throw new Error(`--workloads: expected SIZExCONNS (e.g. 1024x100), got ${text}`);
   return { size, conns, label: text };
 });
-/** The built CLI of a checkout; a contender names another one after `@`. */
-function cliOf(root: string): string {
-  const cli = join(resolve(root), 'apps/switchyard/dist/cli.js');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`pnpm build\` in that checkout`);
-  return cli;
-}
-for (const contender of contenders) cliOf(contender.split('@')[1] ?? values.root);
+for (const contender of contenders) builtCli(contender.split('@')[1] ?? values.root);
 
 const loadgen = '/tmp/switchyard-rig-loadgen';
 if (!existsSync(loadgen)) execFileSync('gcc', ['-O2', '-o', loadgen, values.rig, '-lm']);
@@ -134,7 +129,7 @@ async function startServer(contender: string) {
       : relay
         ? [join(values.root, 'lab/support/net-relay.mjs'), relay]
         : [
-            cliOf(root),
+            builtCli(root),
             'serve',
             '--strategy',
             ...strategy.split(' '),
